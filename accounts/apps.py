@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    """Users, roles, sessions, MFA, bans and the audit log: the base every other app builds on."""
+
+    name = "accounts"
+    default_auto_field = "django.db.models.BigAutoField"

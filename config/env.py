@@ -1,0 +1,139 @@
+"""Reading the process environment into settings (12-factor).
+
+Every setting Gatehouse reads from the environment goes through :class:`Settings`, which
+wraps ``environs`` (itself using dj-database-url, dj-email-url) so that a malformed value
+stops the process with one readable line instead of a traceback deep inside Django.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+from urllib.parse import urlsplit
+
+import dj_email_url
+from environs import Env, EnvError
+
+# Values people paste from tutorials or that Django's startproject generates: never a real key.
+MINIMUM_SECRET_KEY_LENGTH = 50
+
+
+class ConfigurationError(SystemExit):
+    """A setting is missing or malformed; the process cannot start.
+
+    It subclasses ``SystemExit`` on purpose: whichever entry point imports the settings
+    (``manage.py``, gunicorn/granian, the Celery worker) prints the message as a single line
+    on stderr and exits with status 1, with no traceback to scroll through.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"Gatehouse configuration error: {message}")
+        self.message = message
+
+
+class Settings:
+    """Typed accessors over ``os.environ`` that fail with :class:`ConfigurationError`."""
+
+    def __init__(self) -> None:
+        self._env = Env()
+
+    def _read(self, method: str, name: str, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return getattr(self._env, method)(name, *args, **kwargs)
+        except EnvError as error:
+            raise ConfigurationError(str(error)) from None
+
+    def is_set(self, name: str) -> bool:
+        return bool(os.environ.get(name, "").strip())
+
+    def str(self, name: str, default: str = "") -> str:
+        return self._read("str", name, default).strip()
+
+    def bool(self, name: str, default: bool) -> bool:
+        return self._read("bool", name, default)
+
+    def int(self, name: str, default: int) -> int:
+        return self._read("int", name, default)
+
+    def list(self, name: str, default: list[str] | None = None) -> list[str]:
+        values = self._read("list", name, default or [])
+        return [value.strip() for value in values if value.strip()]
+
+    def database(self, name: str, default: str) -> dict[str, Any]:
+        """A Django ``DATABASES`` entry from a URL; only PostgreSQL and SQLite are supported."""
+        if self.is_set(name):
+            scheme = urlsplit(os.environ[name]).scheme
+            if scheme not in {"postgres", "postgresql", "pgsql", "sqlite"}:
+                raise ConfigurationError(
+                    f'Environment variable "{name}" invalid: use '
+                    "postgres://USER:PASSWORD@HOST:5432/NAME or sqlite:///ABSOLUTE/PATH"
+                    f" (scheme {scheme or 'missing'!r} is not supported)."
+                )
+        config: dict[str, Any] = self._read("dj_db_url", name, default)
+        if not config.get("NAME"):
+            raise ConfigurationError(
+                f'Environment variable "{name}" invalid: the database name is missing.'
+            )
+        return config
+
+    def email(self, name: str, default: str) -> dict[str, Any]:
+        """Django email settings from a URL.
+
+        ``smtp://``, ``smtps://`` (implicit TLS), ``submission://`` (STARTTLS), ``console:``,
+        ``file:///path``, ``memory:`` come from dj-email-url. ``anymail://ESP`` (``mailgun``,
+        ``postmark``, ``amazon_ses``, ``sendgrid`` …) selects django-anymail's backend for that
+        provider; its credentials come from ``ANYMAIL_*`` variables (see :meth:`anymail`).
+        """
+        url = self.str(name, default)
+        parts = urlsplit(url)
+        if parts.scheme == "anymail":
+            provider = parts.netloc or parts.path.strip("/")
+            if not provider.replace("_", "").isalnum():
+                raise ConfigurationError(
+                    f'Environment variable "{name}" invalid: write anymail://PROVIDER, e.g. anymail://mailgun.'
+                )
+            return {"EMAIL_BACKEND": f"anymail.backends.{provider}.EmailBackend"}
+        if parts.scheme == "memory":
+            return {"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
+        try:
+            config = dj_email_url.parse(url)
+        except (KeyError, ValueError):
+            raise ConfigurationError(
+                f'Environment variable "{name}" invalid: use '
+                "smtp://USER:PASSWORD@HOST:PORT, console:, file:///PATH or anymail://PROVIDER."
+            ) from None
+        return {key: value for key, value in config.items() if value not in (None, "")}
+
+    def anymail(self) -> dict[str, str]:
+        """Each ``ANYMAIL_<NAME>`` variable becomes ``ANYMAIL["<NAME>"]``.
+
+        For example ``ANYMAIL_MAILGUN_API_KEY`` sets ``ANYMAIL["MAILGUN_API_KEY"]``.
+        """
+        prefix = "ANYMAIL_"
+        return {
+            key[len(prefix) :]: value
+            for key, value in os.environ.items()
+            if key.startswith(prefix)
+        }
+
+    def secret_key(self, *, debug: bool) -> str:
+        key = self.str("SECRET_KEY")
+        if debug and not key:
+            # Only for a developer's machine: sessions and tokens die with each restart.
+            return "django-insecure-development-only-" + "x" * 40
+        if not key:
+            raise ConfigurationError(
+                "SECRET_KEY is not set. With DEBUG off Gatehouse needs a real secret key: "
+                "generate one with `python -c 'import secrets; print(secrets.token_urlsafe(64))'`."
+            )
+        if (
+            len(key) < MINIMUM_SECRET_KEY_LENGTH
+            or key.startswith("django-insecure")
+            or len(set(key)) < 5
+        ):
+            raise ConfigurationError(
+                "SECRET_KEY is too weak: use at least "
+                f"{MINIMUM_SECRET_KEY_LENGTH} random characters, "
+                "e.g. `python -c 'import secrets; print(secrets.token_urlsafe(64))'`."
+            )
+        return key

@@ -1,0 +1,230 @@
+"""The one error contract: every 4xx/5xx body is an RFC 9457 problem-details document.
+
+``{"type": "about:blank", "title", "status", "code", "detail"}`` plus ``errors`` (field ->
+messages) for validation failures and any extra members an :class:`ApplicationError` carries
+(``banned_until``, ``retry_after``…). DRF's errors go through :func:`exception_handler`;
+Django's own 400/403/404/500 pages through the ``handler*`` views wired in ``config.urls``.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, JsonResponse
+from django_ratelimit.exceptions import Ratelimited
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import set_rollback
+
+from config.middleware import current_request_id
+
+logger = logging.getLogger("gatehouse.errors")
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+# DRF's and simplejwt's codes, renamed to the contract's catalogue (API.md, Errors).
+CODE_ALIASES = {
+    "invalid": "validation_error",
+    "authentication_failed": "token_invalid",
+    "token_not_valid": "token_invalid",
+    "user_not_found": "token_invalid",
+    "bad_authorization_header": "token_invalid",
+    "user_inactive": "account_inactive",
+    "throttled": "rate_limited",
+    "error": "server_error",
+}
+
+
+class ApplicationError(Exception):
+    """A domain failure with a stable code, raised by services and rendered by the handler.
+
+    ``extra`` members are added to the problem body (e.g. ``{"banned_until": None}``).
+    """
+
+    def __init__(
+        self,
+        code: str,
+        detail: str,
+        *,
+        status: int = status.HTTP_400_BAD_REQUEST,
+        extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.status = status
+        self.extra = extra or {}
+        self.headers = headers or {}
+
+
+def problem_body(
+    status_code: int,
+    code: str,
+    detail: str,
+    *,
+    errors: Any = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": HTTPStatus(status_code).phrase,
+        "status": status_code,
+        "code": code,
+        "detail": detail,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    if status_code >= 500:
+        # Lets an operator find the logged traceback; nothing else about the failure leaks.
+        body["request_id"] = current_request_id.get()
+    body.update(extra or {})
+    return body
+
+
+def problem_response(
+    status_code: int,
+    code: str,
+    detail: str,
+    *,
+    errors: Any = None,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    return Response(
+        problem_body(status_code, code, detail, errors=errors, extra=extra),
+        status=status_code,
+        headers=headers,
+        content_type=PROBLEM_CONTENT_TYPE,
+    )
+
+
+def _first_message(errors: Any) -> str | None:
+    if isinstance(errors, dict):
+        for value in errors.values():
+            if (message := _first_message(value)) is not None:
+                return message
+    elif isinstance(errors, list):
+        for value in errors:
+            if (message := _first_message(value)) is not None:
+                return message
+    elif errors is not None:
+        return str(errors)
+    return None
+
+
+def _validation_problem(exc: exceptions.ValidationError) -> Response:
+    errors = (
+        exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+    )
+    detail = _first_message(errors) or "The request is invalid."
+    return problem_response(
+        status.HTTP_400_BAD_REQUEST, "validation_error", detail, errors=errors
+    )
+
+
+def _api_exception_problem(exc: exceptions.APIException) -> Response:
+    headers: dict[str, str] = {}
+    if auth_header := getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = auth_header
+    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        headers["Retry-After"] = str(int(exc.wait))
+
+    detail: Any = exc.detail
+    code = exc.default_code
+    if isinstance(detail, dict):
+        # simplejwt's InvalidToken carries {"detail", "code", "messages"}; keep the sentence.
+        code = str(detail.get("code", code))
+        detail = detail.get("detail", exc.default_detail)
+    elif isinstance(detail, exceptions.ErrorDetail) and detail.code:
+        code = detail.code
+    code = CODE_ALIASES.get(code, code)
+    return problem_response(exc.status_code, code, str(detail), headers=headers)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    """DRF's ``EXCEPTION_HANDLER``: every exception raised in an API view becomes a problem."""
+    set_rollback()
+    if isinstance(exc, ApplicationError):
+        return problem_response(
+            exc.status, exc.code, exc.detail, extra=exc.extra, headers=exc.headers
+        )
+    if isinstance(exc, Ratelimited):
+        return problem_response(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            "rate_limited",
+            "Too many requests. Try again later.",
+        )
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    if isinstance(exc, exceptions.ValidationError):
+        return _validation_problem(exc)
+    if isinstance(exc, exceptions.APIException):
+        return _api_exception_problem(exc)
+
+    request = context.get("request")
+    logger.exception(
+        "Unhandled exception in %s %s",
+        getattr(request, "method", "-"),
+        getattr(request, "path", "-"),
+    )
+    return problem_response(
+        status.HTTP_500_INTERNAL_SERVER_ERROR,
+        "server_error",
+        "The server failed to handle the request.",
+    )
+
+
+# --- Django's own error views (non-API views, unknown routes, middleware failures) -----------
+
+
+def _json_problem(status_code: int, code: str, detail: str) -> JsonResponse:
+    return JsonResponse(
+        problem_body(status_code, code, detail),
+        status=status_code,
+        content_type=PROBLEM_CONTENT_TYPE,
+    )
+
+
+def bad_request(
+    request: HttpRequest, exception: Exception | None = None
+) -> JsonResponse:
+    return _json_problem(400, "bad_request", "The request could not be understood.")
+
+
+def permission_denied(
+    request: HttpRequest, exception: Exception | None = None
+) -> JsonResponse:
+    if isinstance(exception, Ratelimited):
+        return _json_problem(429, "rate_limited", "Too many requests. Try again later.")
+    return _json_problem(
+        403, "permission_denied", "You do not have permission to perform this action."
+    )
+
+
+def page_not_found(
+    request: HttpRequest, exception: Exception | None = None
+) -> JsonResponse:
+    return _json_problem(404, "not_found", "Not found.")
+
+
+def server_error(request: HttpRequest) -> JsonResponse:
+    return _json_problem(
+        500, "server_error", "The server failed to handle the request."
+    )
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
+    return _json_problem(
+        403, "csrf_failed", "CSRF verification failed. Reload the page and try again."
+    )

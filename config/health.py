@@ -1,0 +1,134 @@
+"""Liveness and readiness probes for orchestrators and load balancers."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.errors import problem_response
+from config.openapi import ProblemSerializer
+
+logger = logging.getLogger("gatehouse.health")
+
+
+def database_is_ready() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        return cursor.fetchone() == (1,)
+
+
+def cache_is_ready() -> bool:
+    key = f"health:{uuid.uuid4().hex}"
+    cache.set(key, "ok", timeout=5)
+    ready = cache.get(key) == "ok"
+    cache.delete(key)
+    return ready
+
+
+READINESS_CHECKS: dict[str, Callable[[], bool]] = {
+    "database": database_is_ready,
+    "cache": cache_is_ready,
+}
+
+
+def run_readiness_checks() -> dict[str, str]:
+    results = {}
+    for name, check in READINESS_CHECKS.items():
+        try:
+            results[name] = "ok" if check() else "error"
+        except Exception:  # a probe reports failures, it does not raise them
+            logger.warning("Readiness check %r failed", name, exc_info=True)
+            results[name] = "error"
+    return results
+
+
+class ProbeApi(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+
+class LivenessApi(ProbeApi):
+    @extend_schema(
+        operation_id="health_live",
+        tags=["operations"],
+        summary="The process is serving",
+        responses={
+            200: inline_serializer("Liveness", {"status": serializers.CharField()})
+        },
+        examples=[OpenApiExample("ok", value={"status": "ok"})],
+    )
+    def get(self, request: Request) -> Response:
+        return Response({"status": "ok"})
+
+
+class ReadinessApi(ProbeApi):
+    @extend_schema(
+        operation_id="health_ready",
+        tags=["operations"],
+        summary="The database and the cache answer",
+        responses={
+            200: inline_serializer(
+                "Readiness",
+                {
+                    "status": serializers.CharField(),
+                    "checks": serializers.DictField(child=serializers.CharField()),
+                },
+            ),
+            503: OpenApiResponse(
+                ProblemSerializer,
+                description="A dependency is down; `checks` names it.",
+                examples=[
+                    OpenApiExample(
+                        "cache down",
+                        value={
+                            "type": "about:blank",
+                            "title": "Service Unavailable",
+                            "status": 503,
+                            "code": "not_ready",
+                            "detail": "Not ready: cache is unavailable.",
+                            "checks": {"database": "ok", "cache": "error"},
+                        },
+                    )
+                ],
+            ),
+        },
+        examples=[
+            OpenApiExample(
+                "ok",
+                value={"status": "ok", "checks": {"database": "ok", "cache": "ok"}},
+            )
+        ],
+    )
+    def get(self, request: Request) -> Response:
+        checks = run_readiness_checks()
+        failing = [name for name, result in checks.items() if result != "ok"]
+        if failing:
+            verb = "is" if len(failing) == 1 else "are"
+            return problem_response(
+                status.HTTP_503_SERVICE_UNAVAILABLE,
+                "not_ready",
+                f"Not ready: {' and '.join(failing)} {verb} unavailable.",
+                extra={"checks": checks},
+            )
+        return Response({"status": "ok", "checks": checks})
+
+
+def benchmark_reference(request: HttpRequest) -> JsonResponse:
+    """A bare Django JSON view, mounted only for ``bench/`` as the yardstick for other routes."""
+    return JsonResponse({"status": "ok"})

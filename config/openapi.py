@@ -1,0 +1,115 @@
+"""OpenAPI generation: every operation documents its problem-details error responses.
+
+The error statuses an operation can answer are derived from the view itself (does it take a
+body, need authentication, have a path parameter, sit behind a rate limit), so the schema stays
+true as views change instead of relying on hand-written lists per view.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular import openapi
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse
+from rest_framework import permissions, serializers
+
+
+class ProblemSerializer(serializers.Serializer):
+    """RFC 9457 problem details, the body of every 4xx/5xx answer."""
+
+    type = serializers.CharField(default="about:blank")
+    title = serializers.CharField(help_text="The HTTP status phrase.")
+    status = serializers.IntegerField()
+    code = serializers.CharField(help_text="Stable machine-readable error code.")
+    detail = serializers.CharField(help_text="A human-readable sentence.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Field name -> messages; present on validation errors.",
+    )
+
+
+def problem_example(
+    status: int, title: str, code: str, detail: str, **extra: Any
+) -> OpenApiExample:
+    body = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "code": code,
+        "detail": detail,
+        **extra,
+    }
+    return OpenApiExample(
+        code, value=body, response_only=True, status_codes=[str(status)]
+    )
+
+
+VALIDATION_ERROR = problem_example(
+    400,
+    "Bad Request",
+    "validation_error",
+    "This field is required.",
+    errors={"password": ["This field is required."]},
+)
+NOT_AUTHENTICATED = problem_example(
+    401,
+    "Unauthorized",
+    "not_authenticated",
+    "Authentication credentials were not provided.",
+)
+PERMISSION_DENIED = problem_example(
+    403,
+    "Forbidden",
+    "permission_denied",
+    "You do not have permission to perform this action.",
+)
+NOT_FOUND = problem_example(404, "Not Found", "not_found", "Not found.")
+RATE_LIMITED = problem_example(
+    429, "Too Many Requests", "rate_limited", "Too many requests. Try again later."
+)
+
+STANDARD_ERRORS: dict[str, tuple[str, OpenApiExample]] = {
+    "400": ("Invalid input.", VALIDATION_ERROR),
+    "401": ("Missing, invalid, expired or revoked credentials.", NOT_AUTHENTICATED),
+    "403": ("Authenticated, but not allowed.", PERMISSION_DENIED),
+    "404": ("No such object, or not visible to the caller.", NOT_FOUND),
+    "429": ("Rate limited; see the Retry-After header.", RATE_LIMITED),
+}
+
+
+def problem_response(description: str, *examples: OpenApiExample) -> OpenApiResponse:
+    return OpenApiResponse(
+        ProblemSerializer, description=description, examples=list(examples)
+    )
+
+
+class AutoSchema(openapi.AutoSchema):
+    def _error_statuses(self) -> list[str]:
+        statuses = []
+        if self.method in {"POST", "PUT", "PATCH"}:
+            statuses.append("400")
+        needs_authentication = not all(
+            isinstance(permission, permissions.AllowAny)
+            for permission in self.view.get_permissions()
+        )
+        if needs_authentication:
+            statuses += ["401", "403"]
+        if "{" in self.path:
+            statuses.append("404")
+        if getattr(self.view, "rate_limited", False):
+            statuses.append("429")
+        return statuses
+
+    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+        responses = super()._get_response_bodies(direction)
+        for status in self._error_statuses():
+            if status not in responses:
+                description, example = STANDARD_ERRORS[status]
+                responses[status] = self._get_response_for_code(
+                    problem_response(description, example),
+                    status,
+                    ["application/problem+json"],
+                    direction,
+                )
+        return responses
