@@ -73,7 +73,7 @@ class User(AbstractUser):
     display_name = models.CharField(
         max_length=64, blank=True, help_text="Defaults to the username."
     )
-    bio = models.TextField(max_length=500, blank=True)
+    bio = models.CharField(max_length=500, blank=True)
     phone = models.CharField(
         max_length=32, blank=True, help_text="E.164, e.g. +33612345678."
     )

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import dj_email_url
 from environs import Env, EnvError
 
-# Values people paste from tutorials or that Django's startproject generates: never a real key.
+# A SECRET_KEY shorter than this, or one of Django's `django-insecure-` keys, is refused.
 MINIMUM_SECRET_KEY_LENGTH = 50
+EMAIL_SCHEMES = {"smtp", "smtps", "submission", "console", "file"}
 
 
 class ConfigurationError(SystemExit):
@@ -95,7 +96,12 @@ class Settings:
             return {"EMAIL_BACKEND": f"anymail.backends.{provider}.EmailBackend"}
         if parts.scheme == "memory":
             return {"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
+        if parts.scheme == "smtps":
+            # Implicit TLS (port 465); dj-email-url would map it to STARTTLS instead.
+            url = urlunsplit(parts._replace(scheme="smtp", query="ssl=True"))
         try:
+            if parts.scheme not in EMAIL_SCHEMES:
+                raise ValueError(parts.scheme)
             config = dj_email_url.parse(url)
         except (KeyError, ValueError):
             raise ConfigurationError(

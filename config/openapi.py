@@ -9,9 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular import openapi
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import permissions, serializers
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+
+class CanReadApiDocs(permissions.BasePermission):
+    """The schema and docs pages: public unless ``API_DOCS_PUBLIC`` is off, then staff only."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return settings.API_DOCS_PUBLIC or bool(request.user and request.user.is_staff)
 
 
 class ProblemSerializer(serializers.Serializer):

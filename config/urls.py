@@ -2,42 +2,45 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularRedocView,
     SpectacularSwaggerView,
 )
-from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.authentication import SessionAuthentication
+from rest_framework_simplejwt.authentication import JWTAuthentication
 
+from config.errors import page_not_found
 from config.health import LivenessApi, ReadinessApi, benchmark_reference
+from config.openapi import CanReadApiDocs
 
-docs_permissions = [AllowAny] if settings.API_DOCS_PUBLIC else [IsAdminUser]
+# Staff reach restricted docs with a bearer token or the admin's session cookie.
+docs_access = {
+    "permission_classes": [CanReadApiDocs],
+    "authentication_classes": [JWTAuthentication, SessionAuthentication],
+}
 
 urlpatterns = [
     path("health/live/", LivenessApi.as_view(), name="health-live"),
     path("health/ready/", ReadinessApi.as_view(), name="health-ready"),
-    path(
-        "api/schema/",
-        SpectacularAPIView.as_view(permission_classes=docs_permissions),
-        name="schema",
-    ),
+    path("api/schema/", SpectacularAPIView.as_view(**docs_access), name="schema"),
     path(
         "api/docs/",
-        SpectacularSwaggerView.as_view(
-            url_name="schema", permission_classes=docs_permissions
-        ),
+        SpectacularSwaggerView.as_view(url_name="schema", **docs_access),
         name="swagger-ui",
     ),
     path(
         "api/redoc/",
-        SpectacularRedocView.as_view(
-            url_name="schema", permission_classes=docs_permissions
-        ),
+        SpectacularRedocView.as_view(url_name="schema", **docs_access),
         name="redoc",
     ),
     path("api/v1/", include("config.api_urls")),
     path("admin/", admin.site.urls),
+    # Unknown API routes answer the JSON problem even with DEBUG on, where Django would
+    # otherwise render its HTML debug page. Only paths ending in a slash match, so a path
+    # without one still gets CommonMiddleware's redirect to its slashed route.
+    re_path(r"^api/.*/$", page_not_found),
 ]
 
 if settings.BENCHMARK_REFERENCE_VIEW:

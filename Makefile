@@ -1,0 +1,48 @@
+# The two commands of the README: `make run` and `make test`. Everything else is a helper.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint check serve worker lock bench clean
+
+$(STAMP): requirements/dev.txt
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed (set PYTHON=/path/to/python3.11)"; exit 1; }
+	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/dev.txt
+	@touch $@
+
+## Run the development server on the embedded default (SQLite, in-process cache, console email).
+run: $(STAMP)
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --noinput
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver $${PORT:-8000}
+
+## Run the whole test suite (on PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set).
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Static checks CI runs too.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
+
+## The production server (granian) on whatever DATABASE_URL/REDIS_URL say.
+serve: $(STAMP)
+	$(BIN)/python manage.py collectstatic --noinput -v0
+	PATH=$(CURDIR)/$(BIN):$$PATH bin/start
+
+worker: $(STAMP)
+	PATH=$(CURDIR)/$(BIN):$$PATH bin/worker
+
+## Re-pin requirements/*.txt from the ranges in requirements/*.in.
+lock: $(STAMP)
+	$(BIN)/pip-compile --quiet --strip-extras --generate-hashes --allow-unsafe -o requirements/base.txt requirements/base.in
+	$(BIN)/pip-compile --quiet --strip-extras --generate-hashes --allow-unsafe -o requirements/dev.txt requirements/dev.in
+
+bench: $(STAMP)
+	bench/run
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,826 @@
+"""Gatehouse benchmark harness: the production server under wrk, against a bare Django view.
+
+Started by ``bench/run`` (see bench/README.md). For each server it recreates a throw-away
+database, starts the server on a free loopback port, waits for ``/health/ready/``, runs each
+scenario's setup hook, then measures the reference view and every scenario in interleaved
+rounds. It prints one table per server and writes the raw figures to ``bench/results/``.
+
+To add a scenario, add a ``Scenario`` to ``SCENARIOS`` below.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import platform
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import redis
+from psycopg import sql
+
+BENCH_DIR = Path(__file__).resolve().parent
+ROOT = BENCH_DIR.parent
+RESULTS_DIR = BENCH_DIR / "results"
+REPORT_LUA = BENCH_DIR / "report.lua"
+PYTHON = sys.executable  # the venv's interpreter: bench/run starts us with it
+VENV_BIN = Path(PYTHON).parent
+
+HOST = "127.0.0.1"  # the only address this harness ever sends traffic to
+POSTGRES_ADMIN = f"host={HOST} port=5432 user=postgres dbname=postgres"
+DATABASE_NAME = "gatehouse_bench"
+REDIS_DB = 13
+WEB_WORKERS = 2  # one per core, bin/start's default; gunicorn gets the same
+WEB_THREADS = 4
+
+# Settings of the server under test, on top of a generated SECRET_KEY, HOST and PORT.
+SERVER_ENV = {
+    "DEBUG": "false",
+    "DATABASE_URL": f"postgres://postgres@{HOST}:5432/{DATABASE_NAME}",
+    "REDIS_URL": f"redis://{HOST}:6379/{REDIS_DB}",
+    "CACHE_KEY_PREFIX": "gatehouse-bench",
+    "BENCHMARK_REFERENCE_VIEW": "true",
+    "WEB_WORKERS": str(WEB_WORKERS),
+    "WEB_THREADS": str(WEB_THREADS),
+    "LOG_LEVEL": "info",  # production's: the access log line is part of each request's cost
+    # A token a setup hook obtains must outlive every round of the run.
+    "JWT_ACCESS_TOKEN_LIFETIME": "3600",
+}
+# Passed through from the caller's environment; everything else is left out so that a
+# developer's DEBUG=true or similar cannot leak into the figures.
+INHERITED_ENV = ("HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ")
+
+OPTIONS_RECORDED = ("duration", "rounds", "warmup", "connections", "threads", "timeout")
+DEFAULTS = {"duration": 5, "rounds": 5, "warmup": 2}
+QUICK = {"duration": 2, "rounds": 1, "warmup": 1}
+
+
+class BenchError(Exception):
+    """A failure that ends the run with a message rather than a traceback."""
+
+
+# --- Scenarios ----------------------------------------------------------------
+
+
+Body = str | bytes | Mapping[str, Any] | None  # a mapping is sent as JSON
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a setup hook gets: the running server, and ways to talk to it and its database."""
+
+    base_url: str
+    port: int
+    env: Mapping[str, str]
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Body = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float = 10,
+    ) -> Reply:
+        """One HTTP request to the server under test (a dict body is sent as JSON)."""
+        all_headers, data = encode_body(body, headers or {})
+        connection = http.client.HTTPConnection(HOST, self.port, timeout=timeout)
+        try:
+            connection.request(method, path, body=data, headers=all_headers)
+            response = connection.getresponse()
+            return Reply(response.status, dict(response.getheaders()), response.read())
+        finally:
+            connection.close()
+
+    def manage(self, *args: str) -> str:
+        """Run ``manage.py`` with the server's settings and return its output."""
+        completed = subprocess.run(
+            [PYTHON, "manage.py", *args],
+            cwd=ROOT,
+            env=dict(self.env),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if completed.returncode != 0:
+            raise BenchError(
+                f"manage.py {' '.join(args)} failed:\n{completed.stdout}{completed.stderr}"
+            )
+        return completed.stdout
+
+    def shell(self, code: str) -> str:
+        """Run Python code in ``manage.py shell`` (e.g. to create a user)."""
+        return self.manage("shell", "--no-imports", "-c", code)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What a setup hook returns: headers and a body to add, and values for the Lua script."""
+
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: Body = None
+    lua_vars: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    method: str
+    path: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: Body = None  # a dict is sent as JSON
+    # Called once per server run, after it is ready and before measuring: create data, log
+    # in; the Prepared it returns overrides headers/body and fills the Lua ``bench_vars``.
+    setup: Callable[[Context], Prepared] | None = None
+    # A wrk script under bench/ (request()/response() hooks, reading ``bench_vars``), loaded
+    # after the generated prelude and before report.lua. It must not define done().
+    lua: str | None = None
+    # Status of one request sent before measuring, to catch a broken scenario; None skips it.
+    expect: int | None = 200
+
+
+REFERENCE = Scenario("reference", "GET", "/bench/reference/")
+
+SCENARIOS: list[Scenario] = [
+    Scenario("health_live", "GET", "/health/live/"),
+]
+
+
+# --- wrk scripts --------------------------------------------------------------
+
+
+def encode_body(
+    body: Body, headers: Mapping[str, str]
+) -> tuple[dict[str, str], bytes | None]:
+    headers = dict(headers)
+    if body is None or isinstance(body, bytes):
+        return headers, body
+    if isinstance(body, str):
+        return headers, body.encode()
+    if not any(name.lower() == "content-type" for name in headers):
+        headers["Content-Type"] = "application/json"
+    return headers, json.dumps(body, separators=(",", ":")).encode()
+
+
+def lua_literal(value: Any) -> str:
+    if value is None:
+        return "nil"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str | bytes):
+        data = value.encode() if isinstance(value, str) else value
+        escaped = "".join(
+            chr(byte) if 0x20 <= byte < 0x7F and byte not in b'"\\' else f"\\{byte:03d}"
+            for byte in data
+        )
+        return f'"{escaped}"'
+    if isinstance(value, Mapping):
+        items = (
+            f"[{lua_literal(str(k))}] = {lua_literal(v)}" for k, v in value.items()
+        )
+        return "{" + ", ".join(items) + "}"
+    if isinstance(value, list | tuple):
+        return "{" + ", ".join(lua_literal(item) for item in value) + "}"
+    raise TypeError(f"No Lua literal for {type(value).__name__}")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A scenario made ready to measure: its request, resolved, and its wrk script."""
+
+    scenario: Scenario
+    headers: dict[str, str]
+    body: bytes | None
+    script: Path
+
+    @property
+    def name(self) -> str:
+        return self.scenario.name
+
+
+def prepare_target(scenario: Scenario, context: Context, workdir: Path) -> Target:
+    prepared = scenario.setup(context) if scenario.setup else Prepared()
+    body = prepared.body if prepared.body is not None else scenario.body
+    headers, data = encode_body(body, {**scenario.headers, **prepared.headers})
+    lines = [
+        f"-- Generated by bench/run.py for the scenario {scenario.name!r}.",
+        f"wrk.method = {lua_literal(scenario.method)}",
+        *(
+            f"wrk.headers[{lua_literal(k)}] = {lua_literal(v)}"
+            for k, v in headers.items()
+        ),
+        f"wrk.body = {lua_literal(data)}",
+        f"bench_vars = {lua_literal(dict(prepared.lua_vars))}",
+    ]
+    parts = ["\n".join(lines) + "\n"]
+    if scenario.lua:
+        parts.append((BENCH_DIR / scenario.lua).read_text())
+    parts.append(REPORT_LUA.read_text())
+    script = workdir / f"{scenario.name}.lua"
+    script.write_text("\n".join(parts))
+    target = Target(scenario, headers, data, script)
+    if scenario.expect is not None:
+        reply = context.request(
+            scenario.method, scenario.path, body=data, headers=headers
+        )
+        if reply.status != scenario.expect:
+            raise BenchError(
+                f"{scenario.name}: {scenario.method} {scenario.path} answered "
+                f"{reply.status}, expected {scenario.expect}: {reply.body[:300]!r}"
+            )
+    return target
+
+
+def run_wrk(
+    target: Target, base_url: str, seconds: int, opts: argparse.Namespace
+) -> dict:
+    command = [
+        "wrk",
+        f"--threads={opts.threads}",
+        f"--connections={opts.connections}",
+        f"--duration={seconds}s",
+        f"--timeout={opts.timeout}s",
+        f"--script={target.script}",
+        base_url + target.scenario.path,
+    ]
+    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    for line in completed.stdout.splitlines():
+        if line.startswith("BENCH_RESULT "):
+            return json.loads(line.removeprefix("BENCH_RESULT "))
+    raise BenchError(
+        f"wrk failed on {target.name} (exit {completed.returncode}):\n"
+        f"{completed.stdout}{completed.stderr}"
+    )
+
+
+# --- Services and the server --------------------------------------------------
+
+
+def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise BenchError(f"{what} did not come up within {timeout:.0f} s")
+        time.sleep(0.25)
+
+
+def postgres_is_up() -> bool:
+    try:
+        with psycopg.connect(POSTGRES_ADMIN, connect_timeout=2):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
+def redis_client() -> redis.Redis:
+    return redis.Redis(host=HOST, port=6379, db=REDIS_DB, socket_connect_timeout=2)
+
+
+def redis_is_up() -> bool:
+    try:
+        return bool(redis_client().ping())
+    except redis.exceptions.ConnectionError:
+        return False
+
+
+def ensure_services() -> None:
+    if not postgres_is_up():
+        versions = sorted(os.listdir("/etc/postgresql"), key=int)
+        if not versions:
+            raise BenchError("PostgreSQL is down and no cluster is in /etc/postgresql")
+        cluster = [versions[-1], "main"]
+        print(f"PostgreSQL is down: starting cluster {'/'.join(cluster)}")
+        subprocess.run(
+            ["pg_ctlcluster", "--skip-systemctl-redirect", *cluster, "start"],
+            check=True,
+        )
+        wait_until(postgres_is_up, 30, "PostgreSQL")
+    if not redis_is_up():
+        print("Redis is down: starting redis-server")
+        subprocess.run(
+            [
+                *("redis-server", "--daemonize", "yes", "--bind", HOST),
+                *("--port", "6379", "--save", "", "--appendonly", "no"),
+            ],
+            check=True,
+        )
+        wait_until(redis_is_up, 30, "Redis")
+
+
+def ensure_wrk() -> None:
+    if shutil.which("wrk"):
+        return
+    print("wrk is missing: installing it with apt-get")
+    subprocess.run(["apt-get", "update", "-qq"], check=True)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
+
+
+def reset_state(*, recreate: bool) -> None:
+    """Drop (and recreate) the throw-away database; empty the benchmark's Redis db."""
+    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as connection:
+        name = sql.Identifier(DATABASE_NAME)
+        connection.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name)
+        )
+        if recreate:
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(name))
+    redis_client().flushdb()
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def server_env(port: int, secret_key: str) -> dict[str, str]:
+    env = {name: os.environ[name] for name in INHERITED_ENV if name in os.environ}
+    return {
+        **env,
+        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', os.defpath)}",
+        "PYTHON": PYTHON,
+        **SERVER_ENV,
+        "SECRET_KEY": secret_key,
+        "HOST": HOST,
+        "PORT": str(port),
+    }
+
+
+def server_command(server: str, port: int) -> list[str]:
+    if server == "granian":
+        return [str(ROOT / "bin" / "start")]
+    return [
+        PYTHON,
+        "-m",
+        "gunicorn",
+        "--worker-class=gthread",
+        f"--workers={WEB_WORKERS}",
+        f"--threads={WEB_THREADS}",
+        f"--bind={HOST}:{port}",
+        "config.wsgi:application",
+    ]
+
+
+def describe_server(server: str) -> str:
+    how = "bin/start" if server == "granian" else "gunicorn -k gthread"
+    return f"{server} ({how}, {WEB_WORKERS} workers x {WEB_THREADS} threads)"
+
+
+def is_ready(port: int) -> bool:
+    connection = http.client.HTTPConnection(HOST, port, timeout=2)
+    try:
+        connection.request("GET", "/health/ready/")
+        return connection.getresponse().status == 200
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        connection.close()
+
+
+def log_tail(log: Path, lines: int = 40) -> str:
+    text = log.read_text(errors="replace").splitlines()[-lines:]
+    return "\n".join(f"  | {line}" for line in text)
+
+
+def stop_process(process: subprocess.Popen, grace: float = 15) -> None:
+    """SIGTERM the server (it stops its own workers), then SIGKILL whatever is left of its
+    process group, which it leads since it was started in a session of its own."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(grace)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+@contextlib.contextmanager
+def running_server(
+    server: str, env: dict[str, str], port: int, log: Path, ready_timeout: float
+) -> Iterator[subprocess.Popen]:
+    with log.open("ab") as log_file:
+        if server == "gunicorn":  # bin/start migrates for granian
+            migrate = subprocess.run(
+                [PYTHON, "manage.py", "migrate", "--noinput"],
+                cwd=ROOT,
+                env=env,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                check=False,
+            )
+            if migrate.returncode != 0:
+                raise BenchError(f"migrate failed:\n{log_tail(log)}")
+        process = subprocess.Popen(
+            server_command(server, port),
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        started = time.monotonic()
+        deadline = started + ready_timeout
+        while not is_ready(port):
+            if process.poll() is not None:
+                raise BenchError(
+                    f"{server} exited with {process.returncode}:\n{log_tail(log)}"
+                )
+            if time.monotonic() > deadline:
+                raise BenchError(
+                    f"{server} not ready within {ready_timeout:.0f} s:\n{log_tail(log)}"
+                )
+            time.sleep(0.25)
+        print(f"{server} ready on {HOST}:{port} in {time.monotonic() - started:.1f} s")
+        yield process
+    finally:
+        stop_process(process)
+
+
+# --- Measuring ----------------------------------------------------------------
+
+
+def measure(
+    server: str, targets: Sequence[Target], base_url: str, opts: argparse.Namespace
+) -> list[dict]:
+    if opts.warmup:
+        for target in targets:
+            run_wrk(target, base_url, opts.warmup, opts)
+    rounds = []
+    for number in range(1, opts.rounds + 1):
+        results = {}
+        for target in targets:  # the reference first, then each scenario
+            results[target.name] = run_wrk(target, base_url, opts.duration, opts)
+        reference_rps = results[REFERENCE.name]["rps"]
+        for result in results.values():
+            result["vs_reference"] = (
+                result["rps"] / reference_rps if reference_rps else None
+            )
+        progress = " | ".join(
+            f"{name} {result['rps']:.0f} req/s ({format_ratio(result['vs_reference'])})"
+            for name, result in results.items()
+        )
+        print(f"  {server} round {number}/{opts.rounds}: {progress}")
+        rounds.append({"round": number, "results": results})
+    return rounds
+
+
+def format_ratio(ratio: float | None) -> str:
+    return "-" if ratio is None else f"{ratio:.2f}"
+
+
+def median_or_none(values: list[float | None]) -> float | None:
+    present = [value for value in values if value is not None]
+    return statistics.median(present) if present else None
+
+
+def summarise(rounds: list[dict], names: Sequence[str]) -> dict[str, dict]:
+    summary = {}
+    for name in names:
+        results = [entry["results"][name] for entry in rounds]
+        latency_ms = {
+            f"{p}_ms": statistics.median(r["latency_us"][p] for r in results) / 1000
+            for p in ("p50", "p95", "p99")
+        }
+        summary[name] = {
+            "rps": statistics.median(r["rps"] for r in results),
+            **latency_ms,
+            "vs_reference": median_or_none([r["vs_reference"] for r in results]),
+            "requests": sum(r["requests"] for r in results),
+            "status_errors": sum(r["errors"]["status"] for r in results),
+            "socket_errors": sum(
+                sum(v for k, v in r["errors"].items() if k != "status") for r in results
+            ),
+        }
+    return summary
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(row[i]) for row in [headers, *rows]) for i in range(len(headers))]
+
+    def line(cells: Sequence[str]) -> str:
+        first = cells[0].ljust(widths[0])
+        rest = (
+            cell.rjust(width) for cell, width in zip(cells[1:], widths[1:], strict=True)
+        )
+        return "  ".join([first, *rest]).rstrip()
+
+    return "\n".join([line(headers), *(line(row) for row in rows)])
+
+
+def format_run(run: dict, opts: argparse.Namespace) -> str:
+    title = (
+        f"{describe_server(run['server'])}: median of {opts.rounds} round(s) x "
+        f"{opts.duration} s, {opts.connections} connections, {opts.threads} wrk threads"
+    )
+    headers = [
+        "scenario",
+        "req/s",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "vs ref",
+        "non-2xx",
+        "sock err",
+    ]
+    rows = []
+    for name, s in run["summary"].items():
+        rows.append(
+            [
+                name,
+                f"{s['rps']:.0f}",
+                f"{s['p50_ms']:.2f}",
+                f"{s['p95_ms']:.2f}",
+                f"{s['p99_ms']:.2f}",
+                format_ratio(s["vs_reference"]),
+                str(s["status_errors"]),
+                str(s["socket_errors"]),
+            ]
+        )
+    return f"{title}\n{format_table(headers, rows)}"
+
+
+def format_comparison(runs: Sequence[dict]) -> str:
+    first, second = runs
+    a, b = first["server"], second["server"]
+    rows = []
+    for name, s in first["summary"].items():
+        other = second["summary"][name]
+        rows.append(
+            [
+                name,
+                f"{s['rps']:.0f}",
+                f"{other['rps']:.0f}",
+                f"{s['rps'] / other['rps']:.2f}",
+            ]
+        )
+    headers = ["scenario", f"{a} req/s", f"{b} req/s", f"{a}/{b}"]
+    title = f"{a} vs {b} (median req/s; separate runs, so less exact than 'vs ref')"
+    return f"{title}\n{format_table(headers, rows)}"
+
+
+def warnings_for(run: dict, scenarios: Sequence[Scenario]) -> list[str]:
+    expected = {s.name: s.expect for s in scenarios}
+    warnings = []
+    for name, s in run["summary"].items():
+        if s["status_errors"] and (expected[name] or 200) < 400:
+            warnings.append(
+                f"{name}: {s['status_errors']} responses with status >= 400"
+            )
+        if s["socket_errors"]:
+            warnings.append(f"{name}: {s['socket_errors']} socket errors or timeouts")
+    return [f"warning: {run['server']}: {w}" for w in warnings]
+
+
+# --- Runs and the command line ------------------------------------------------
+
+
+def run_server(
+    server: str, scenarios: Sequence[Scenario], opts: argparse.Namespace, workdir: Path
+) -> dict:
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    port = free_port()
+    env = server_env(port, secrets.token_urlsafe(64))
+    log = workdir / f"{server}.log"
+    reset_state(recreate=True)
+    print(f"\n{describe_server(server)}: starting")
+    try:
+        with running_server(server, env, port, log, opts.ready_timeout):
+            context = Context(f"http://{HOST}:{port}", port, env)
+            targets = [prepare_target(s, context, workdir) for s in scenarios]
+            rounds = measure(server, targets, context.base_url, opts)
+    except BaseException:
+        if log.exists():
+            RESULTS_DIR.mkdir(exist_ok=True)
+            kept = RESULTS_DIR / f"{server}-{started_at.replace(':', '')}.log"
+            shutil.copyfile(log, kept)
+            print(f"{server}'s log: {kept.relative_to(ROOT)}", file=sys.stderr)
+        raise
+    return {
+        "server": server,
+        "description": describe_server(server),
+        "command": server_command(server, port),
+        "server_env": SERVER_ENV,
+        "started_at": started_at,
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "scenarios": [
+            {"name": s.name, "method": s.method, "path": s.path, "lua": s.lua}
+            for s in scenarios
+        ],
+        "rounds": rounds,
+        "summary": summarise(rounds, [s.name for s in scenarios]),
+    }
+
+
+def command_output(command: list[str]) -> str:
+    try:
+        completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    except OSError:
+        return ""
+    return (completed.stdout or completed.stderr).strip()
+
+
+def environment_info() -> dict:
+    def version(package: str) -> str | None:
+        try:
+            return metadata.version(package)
+        except metadata.PackageNotFoundError:
+            return None
+
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return {
+        "git_commit": command_output(["git", "-C", str(ROOT), "rev-parse", "HEAD"]),
+        "git_dirty": bool(
+            command_output(["git", "-C", str(ROOT), "status", "--porcelain"])
+        ),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "cpu": cpu,
+            "platform": platform.platform(),
+        },
+        "versions": {
+            "python": platform.python_version(),
+            **{
+                p: version(p)
+                for p in ("django", "djangorestframework", "granian", "gunicorn")
+            },
+            "wrk": command_output(["wrk", "-v"]).splitlines()[0],
+        },
+    }
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="bench/run",
+        description="Benchmark Gatehouse's production server against a bare Django view.",
+    )
+    servers = parser.add_mutually_exclusive_group()
+    servers.add_argument(
+        "--server",
+        choices=["granian", "gunicorn"],
+        default="granian",
+        help="granian through bin/start (default), or gunicorn gthread",
+    )
+    servers.add_argument(
+        "--compare-servers",
+        action="store_true",
+        help="run everything on granian, then on gunicorn, and compare",
+    )
+    parser.add_argument(
+        "--duration",
+        type=int,
+        help=f"seconds per measurement (default {DEFAULTS['duration']})",
+    )
+    parser.add_argument(
+        "--rounds", type=int, help=f"rounds (default {DEFAULTS['rounds']})"
+    )
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        help=f"seconds of unmeasured load per target first (default {DEFAULTS['warmup']})",
+    )
+    parser.add_argument("--connections", type=int, default=16, help="default 16")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads, default 2")
+    parser.add_argument(
+        "--timeout", type=int, default=10, help="wrk timeout (s), default 10"
+    )
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        metavar="NAME",
+        help="measure only this scenario (repeatable); the reference always runs",
+    )
+    parser.add_argument("--ready-timeout", type=float, default=60, help="default 60 s")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"smoke run: {QUICK['rounds']} round of {QUICK['duration']} s",
+    )
+    parser.add_argument(
+        "--list", action="store_true", help="list the scenarios and exit"
+    )
+    opts = parser.parse_args(argv)
+    for name, value in (QUICK if opts.quick else DEFAULTS).items():
+        if getattr(opts, name) is None:
+            setattr(opts, name, value)
+    if min(opts.duration, opts.rounds, opts.connections, opts.threads) < 1:
+        parser.error(
+            "--duration, --rounds, --connections and --threads must be positive"
+        )
+    if opts.threads > opts.connections:
+        parser.error("wrk needs at least as many connections as threads")
+    return opts
+
+
+def select_scenarios(names: Sequence[str] | None) -> list[Scenario]:
+    known = {s.name: s for s in SCENARIOS}
+    if len(known) != len(SCENARIOS) or REFERENCE.name in known:
+        raise BenchError("scenario names must be unique and not 'reference'")
+    unknown = sorted(set(names or ()) - set(known))
+    if unknown:
+        raise BenchError(f"unknown scenario(s) {unknown}; known: {sorted(known)}")
+    chosen = [s for s in SCENARIOS if not names or s.name in names]
+    return [REFERENCE, *chosen]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    opts = parse_args(argv)
+    if opts.list:
+        for s in [REFERENCE, *SCENARIOS]:
+            print(f"{s.name:20} {s.method} {s.path}")
+        return 0
+    scenarios = select_scenarios(opts.scenario)
+    servers = ["granian", "gunicorn"] if opts.compare_servers else [opts.server]
+    per_server = len(scenarios) * (opts.warmup + opts.rounds * opts.duration)
+    print(
+        f"Measuring {', '.join(s.name for s in scenarios)} on {', '.join(servers)}: "
+        f"about {per_server * len(servers)} s of load"
+    )
+    ensure_wrk()
+    ensure_services()
+
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    results_file = RESULTS_DIR / f"{stamp}-{'-'.join(servers)}.json"
+    document = {
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        **environment_info(),
+        "options": {name: getattr(opts, name) for name in OPTIONS_RECORDED},
+        "runs": [],
+    }
+    try:
+        with tempfile.TemporaryDirectory(prefix="gatehouse-bench-") as workdir:
+            for server in servers:
+                run = run_server(server, scenarios, opts, Path(workdir))
+                document["runs"].append(run)
+                RESULTS_DIR.mkdir(exist_ok=True)
+                results_file.write_text(json.dumps(document, indent=2) + "\n")
+    finally:
+        try:
+            reset_state(recreate=False)
+        except (psycopg.Error, redis.exceptions.RedisError) as error:
+            print(f"warning: cleaning up failed: {error}", file=sys.stderr)
+
+    for run in document["runs"]:
+        print(f"\n{format_run(run, opts)}")
+    if len(document["runs"]) > 1:
+        print(f"\n{format_comparison(document['runs'])}")
+    warnings = [w for run in document["runs"] for w in warnings_for(run, scenarios)]
+    for warning in warnings:
+        print(warning, file=sys.stderr)
+    print(f"\nRaw results: {results_file.relative_to(ROOT)}")
+    return 0
+
+
+def exit_on_signal(signum: int, frame: object) -> None:
+    # Unwinds through the finally blocks that stop the server and drop the database.
+    raise SystemExit(128 + signum)
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, exit_on_signal)
+    signal.signal(signal.SIGHUP, exit_on_signal)
+    try:
+        sys.exit(main())
+    except BenchError as error:
+        print(f"bench/run: error: {error}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print("bench/run: interrupted", file=sys.stderr)
+        sys.exit(130)

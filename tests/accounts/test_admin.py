@@ -1,0 +1,102 @@
+"""Staff find and edit users in the Django admin."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from accounts.models import User
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client_logged_in(client: Client) -> Client:
+    superuser = User.objects.create_superuser(
+        "root", "root@example.com", "admin password 123"
+    )
+    client.force_login(superuser)
+    return client
+
+
+def test_user_list_shows_readable_columns_and_searches(
+    admin_client_logged_in: Client,
+) -> None:
+    UserFactory(
+        username="grace", email="grace@example.com", display_name="Grace Hopper"
+    )
+    UserFactory(username="linus", email="linus@example.com")
+
+    response = admin_client_logged_in.get("/admin/accounts/user/", {"q": "hopper"})
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "grace@example.com" in page
+    assert "linus@example.com" not in page
+    for column in ("Username", "Email address", "Display name", "Active", "Last login"):
+        assert column in page
+
+
+@pytest.mark.parametrize(
+    "query", ["is_active__exact=0", "is_staff__exact=1", "language=en"]
+)
+def test_user_list_filters(admin_client_logged_in: Client, query: str) -> None:
+    UserFactory(is_active=False)
+
+    response = admin_client_logged_in.get(f"/admin/accounts/user/?{query}")
+
+    assert response.status_code == 200
+
+
+def test_staff_add_a_user_from_the_admin(admin_client_logged_in: Client) -> None:
+    response = admin_client_logged_in.post(
+        "/admin/accounts/user/add/",
+        {
+            "username": "heidi",
+            "email": "Heidi@Example.com",
+            "usable_password": "true",
+            "password1": "a long enough password here",
+            "password2": "a long enough password here",
+        },
+    )
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    heidi = User.objects.get(username="heidi")
+    assert heidi.email == "heidi@example.com"
+    assert heidi.display_name == "heidi"
+    assert heidi.check_password("a long enough password here")
+
+
+def test_the_user_page_refuses_an_invalid_timezone(
+    admin_client_logged_in: Client,
+) -> None:
+    user = UserFactory()
+
+    response = admin_client_logged_in.post(
+        f"/admin/accounts/user/{user.pk}/change/",
+        {
+            "username": user.username,
+            "email": user.email,
+            "display_name": user.display_name,
+            "timezone": "Nowhere/Special",
+            "language": "en",
+            "is_active": "on",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+        },
+    )
+
+    assert response.status_code == 200  # the form is shown again with the error
+    assert "is not a time zone name" in response.content.decode()
+    user.refresh_from_db()
+    assert user.timezone == "UTC"
+
+
+def test_the_admin_is_closed_to_non_staff(client: Client) -> None:
+    client.force_login(UserFactory())
+
+    response = client.get("/admin/accounts/user/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")

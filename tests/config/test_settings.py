@@ -1,0 +1,197 @@
+"""Settings come from the environment; a bad value stops the process with one clear line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from config.env import ConfigurationError, Settings
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+STRONG_SECRET_KEY = "k3J9-pQ2_zX8vL5nR1tY7wB4mC6hF0dG-sA2eU9iO3pK5jH8gT1rE4wQ7yN0bV2cX6"
+
+
+def run_manage_check(
+    tmp_path: Path, **variables: str
+) -> subprocess.CompletedProcess[str]:
+    """``manage.py check`` in a fresh process whose environment holds only ``variables``."""
+    environment = {"PATH": os.environ["PATH"], "DATA_DIR": str(tmp_path), **variables}
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_embedded_default_starts_with_debug_and_nothing_else(tmp_path: Path) -> None:
+    result = run_manage_check(tmp_path, DEBUG="true")
+
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "gatehouse.sqlite3").exists() is False  # check opens no database
+
+
+def test_a_real_secret_key_is_enough_with_debug_off(tmp_path: Path) -> None:
+    assert run_manage_check(tmp_path, SECRET_KEY=STRONG_SECRET_KEY).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("variables", "expected"),
+    [
+        ({}, "SECRET_KEY is not set"),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY is too weak"),
+        (
+            {"SECRET_KEY": "django-insecure-" + "a1b2c3d4e5" * 5},
+            "SECRET_KEY is too weak",
+        ),
+        (
+            {"SECRET_KEY": STRONG_SECRET_KEY, "DATABASE_URL": "mysql://root@db/app"},
+            "DATABASE_URL",
+        ),
+        (
+            {
+                "SECRET_KEY": STRONG_SECRET_KEY,
+                "DATABASE_URL": "postgres://u:hunter2@h:x/db",
+            },
+            "DATABASE_URL",
+        ),
+        ({"SECRET_KEY": STRONG_SECRET_KEY, "DEBUG": "maybe"}, '"DEBUG" invalid'),
+        ({"SECRET_KEY": STRONG_SECRET_KEY, "REDIS_URL": "localhost:6379"}, "REDIS_URL"),
+        (
+            {"SECRET_KEY": STRONG_SECRET_KEY, "EMAIL_URL": "carrier-pigeon://"},
+            "EMAIL_URL",
+        ),
+        (
+            {"SECRET_KEY": STRONG_SECRET_KEY, "FRONTEND_URL": "example.com"},
+            "FRONTEND_URL",
+        ),
+        ({"SECRET_KEY": STRONG_SECRET_KEY, "LANGUAGES": "en,xx"}, "LANGUAGES"),
+        (
+            {
+                "SECRET_KEY": STRONG_SECRET_KEY,
+                "ACCOUNT_EMAIL_VERIFICATION": "sometimes",
+            },
+            "ACCOUNT_EMAIL_VERIFICATION",
+        ),
+    ],
+)
+def test_bad_configuration_stops_the_process_with_one_line(
+    tmp_path: Path, variables: dict[str, str], expected: str
+) -> None:
+    result = run_manage_check(tmp_path, **variables)
+
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Gatehouse configuration error:")
+    assert expected in lines[0]
+    assert "hunter2" not in result.stderr  # a password in a URL is never echoed
+
+
+def test_database_url_selects_postgresql_with_persistent_connections(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(
+        "DATABASE_URL", "postgres://app:secret@db.internal:6432/gatehouse"
+    )
+
+    database = Settings().database("DATABASE_URL", "")
+
+    assert database["ENGINE"] == "django.db.backends.postgresql"
+    assert (database["HOST"], database["PORT"], database["NAME"]) == (
+        "db.internal",
+        6432,
+        "gatehouse",
+    )
+    assert (database["USER"], database["PASSWORD"]) == ("app", "secret")
+
+
+def test_database_url_without_a_name_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgres://app@db.internal:5432")
+
+    with pytest.raises(ConfigurationError, match="database name is missing"):
+        Settings().database("DATABASE_URL", "")
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "console:",
+            {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"},
+        ),
+        ("memory:", {"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}),
+        (
+            "smtp://mailer:pw@smtp.example.com:2525",
+            {
+                "EMAIL_HOST": "smtp.example.com",
+                "EMAIL_PORT": 2525,
+                "EMAIL_HOST_USER": "mailer",
+                "EMAIL_HOST_PASSWORD": "pw",
+            },
+        ),
+        (
+            "submission://smtp.example.com:587",
+            {"EMAIL_USE_TLS": True, "EMAIL_PORT": 587},
+        ),
+        ("smtps://smtp.example.com:465", {"EMAIL_USE_SSL": True, "EMAIL_PORT": 465}),
+        (
+            "anymail://mailgun",
+            {"EMAIL_BACKEND": "anymail.backends.mailgun.EmailBackend"},
+        ),
+        (
+            "anymail://amazon_ses",
+            {"EMAIL_BACKEND": "anymail.backends.amazon_ses.EmailBackend"},
+        ),
+    ],
+)
+def test_email_url_schemes(
+    monkeypatch: pytest.MonkeyPatch, url: str, expected: dict
+) -> None:
+    monkeypatch.setenv("EMAIL_URL", url)
+
+    email = Settings().email("EMAIL_URL", "console:")
+
+    assert expected.items() <= email.items()
+
+
+def test_anymail_credentials_come_from_anymail_variables(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ANYMAIL_MAILGUN_API_KEY", "key-123")
+    monkeypatch.setenv("ANYMAIL_MAILGUN_SENDER_DOMAIN", "mg.example.com")
+
+    assert Settings().anymail() == {
+        "MAILGUN_API_KEY": "key-123",
+        "MAILGUN_SENDER_DOMAIN": "mg.example.com",
+    }
+
+
+def test_production_grade_defaults_apply_with_debug_off() -> None:
+    assert settings.DEBUG is False
+    assert settings.SESSION_COOKIE_SECURE is True
+    assert settings.CSRF_COOKIE_SECURE is True
+    assert settings.SECURE_HSTS_SECONDS >= 31536000
+    assert settings.SECURE_CONTENT_TYPE_NOSNIFF is True
+    assert (
+        not hasattr(settings, "SECURE_PROXY_SSL_HEADER")
+        or settings.SECURE_PROXY_SSL_HEADER is None
+    )
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.postgresql":
+        assert database["CONN_MAX_AGE"] > 0
+        assert database["CONN_HEALTH_CHECKS"] is True
+
+
+def test_password_hashing_prefers_argon2id() -> None:
+    assert settings.PASSWORD_HASHERS[0] == "accounts.hashers.Argon2idPasswordHasher"
