@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint check serve worker lock bench clean
+.PHONY: run test lint serve worker superuser lock bench clean
 
 $(STAMP): requirements/dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -35,6 +35,11 @@ serve: $(STAMP)
 
 worker: $(STAMP)
 	PATH=$(CURDIR)/$(BIN):$$PATH bin/worker
+
+## Create a staff superuser (on the embedded default unless DATABASE_URL is set).
+superuser: $(STAMP)
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --noinput -v0
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py createsuperuser
 
 ## Re-pin requirements/*.txt from the ranges in requirements/*.in.
 lock: $(STAMP)

@@ -119,3 +119,14 @@ def test_unhandled_exception_outside_the_api_is_a_500_problem(
 
     assert_problem(response, 500, "server_error")
     assert "hunter2" not in response.content.decode()
+
+
+def test_a_rate_limit_is_429_rate_limited_not_403(api_client: APIClient) -> None:
+    assert_problem(api_client.get("/test/ratelimited/"), 429, "rate_limited")
+
+
+def test_a_throttle_is_429_with_retry_after(api_client: APIClient) -> None:
+    response = api_client.get("/test/throttled/")
+
+    assert_problem(response, 429, "rate_limited")
+    assert response["Retry-After"] == "42"

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
-from rest_framework import serializers
+from django_ratelimit.exceptions import Ratelimited
+from rest_framework import exceptions, serializers
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import ApplicationError
+from config.pagination import PageNumberPagination
 
 
 class SignupInput(serializers.Serializer):
@@ -52,6 +54,31 @@ class ExplodingApi(APIView):
         raise RuntimeError("secret internals: password=hunter2")
 
 
+class NumbersApi(APIView):
+    """A list of 250 numbers, paginated like every list of the API."""
+
+    permission_classes = [AllowAny]
+
+    def get(self, request: Request) -> Response:
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(list(range(250)), request, view=self)
+        return paginator.get_paginated_response(page)
+
+
+class RatelimitedApi(APIView):
+    permission_classes = [AllowAny]
+
+    def get(self, request: Request) -> Response:
+        raise Ratelimited()
+
+
+class ThrottledApi(APIView):
+    permission_classes = [AllowAny]
+
+    def get(self, request: Request) -> Response:
+        raise exceptions.Throttled(wait=42)
+
+
 def exploding_django_view(request: HttpRequest) -> HttpResponse:
     raise RuntimeError("secret internals: password=hunter2")
 
@@ -61,6 +88,9 @@ urlpatterns = [
     path("test/protected/", ProtectedApi.as_view()),
     path("test/banned/", BannedApi.as_view()),
     path("test/exploding/", ExplodingApi.as_view()),
+    path("test/numbers/", NumbersApi.as_view()),
+    path("test/ratelimited/", RatelimitedApi.as_view()),
+    path("test/throttled/", ThrottledApi.as_view()),
     path("test/exploding-django/", exploding_django_view),
     path("", include("config.urls")),
 ]
