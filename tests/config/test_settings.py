@@ -17,12 +17,12 @@ STRONG_SECRET_KEY = "k3J9-pQ2_zX8vL5nR1tY7wB4mC6hF0dG-sA2eU9iO3pK5jH8gT1rE4wQ7yN
 
 
 def run_manage_check(
-    tmp_path: Path, **variables: str
+    tmp_path: Path, *options: str, **variables: str
 ) -> subprocess.CompletedProcess[str]:
     """``manage.py check`` in a fresh process whose environment holds only ``variables``."""
     environment = {"PATH": os.environ["PATH"], "DATA_DIR": str(tmp_path), **variables}
     return subprocess.run(
-        [sys.executable, "manage.py", "check"],
+        [sys.executable, "manage.py", "check", *options],
         cwd=PROJECT_ROOT,
         env=environment,
         capture_output=True,
@@ -41,6 +41,22 @@ def test_embedded_default_starts_with_debug_and_nothing_else(tmp_path: Path) -> 
 
 def test_a_real_secret_key_is_enough_with_debug_off(tmp_path: Path) -> None:
     assert run_manage_check(tmp_path, SECRET_KEY=STRONG_SECRET_KEY).returncode == 0
+
+
+def test_deploy_checklist_passes_once_the_two_opt_ins_are_set(tmp_path: Path) -> None:
+    # Redirecting to HTTPS and HSTS preload are left to the operator; everything else
+    # Django's deployment checklist asks for is on by default with DEBUG off.
+    result = run_manage_check(
+        tmp_path,
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        SECRET_KEY=STRONG_SECRET_KEY,
+        SECURE_SSL_REDIRECT="true",
+        SECURE_HSTS_PRELOAD="true",
+    )
+
+    assert result.returncode == 0, result.stderr + result.stdout
 
 
 @pytest.mark.parametrize(
