@@ -70,6 +70,8 @@ INHERITED_ENV = ("HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ")
 OPTIONS_RECORDED = ("duration", "rounds", "warmup", "connections", "threads", "timeout")
 DEFAULTS = {"duration": 5, "rounds": 5, "warmup": 2}
 QUICK = {"duration": 2, "rounds": 1, "warmup": 1}
+# Rounds of one scenario whose req/s differ more than this factor trigger a warning.
+UNSTABLE_SPREAD = 1.5
 
 
 class BenchError(Exception):
@@ -514,6 +516,8 @@ def summarise(rounds: list[dict], names: Sequence[str]) -> dict[str, dict]:
         }
         summary[name] = {
             "rps": statistics.median(r["rps"] for r in results),
+            "rps_min": min(r["rps"] for r in results),
+            "rps_max": max(r["rps"] for r in results),
             **latency_ms,
             "vs_reference": median_or_none([r["vs_reference"] for r in results]),
             "requests": sum(r["requests"] for r in results),
@@ -599,6 +603,11 @@ def warnings_for(run: dict, scenarios: Sequence[Scenario]) -> list[str]:
             )
         if s["socket_errors"]:
             warnings.append(f"{name}: {s['socket_errors']} socket errors or timeouts")
+        if s["rps_max"] > UNSTABLE_SPREAD * s["rps_min"]:
+            warnings.append(
+                f"{name}: req/s ranged {s['rps_min']:.0f}-{s['rps_max']:.0f} over the "
+                "rounds; its medians are unreliable (see bench/README.md)"
+            )
     return [f"warning: {run['server']}: {w}" for w in warnings]
 
 
@@ -619,7 +628,7 @@ def run_server(
             context = Context(f"http://{HOST}:{port}", port, env)
             targets = [prepare_target(s, context, workdir) for s in scenarios]
             rounds = measure(server, targets, context.base_url, opts)
-    except BaseException:
+    except Exception:  # a failure, not Ctrl-C: keep the log to look at
         if log.exists():
             RESULTS_DIR.mkdir(exist_ok=True)
             kept = RESULTS_DIR / f"{server}-{started_at.replace(':', '')}.log"
