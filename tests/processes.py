@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
@@ -14,6 +15,21 @@ import psycopg
 from django.conf import settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_python(
+    *arguments: str, environment: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """This interpreter, in the project folder, with exactly ``environment``."""
+    return subprocess.run(
+        [sys.executable, *arguments],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def free_port() -> int:

@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 import logging
 import os
-import subprocess
-import sys
 
 import pytest
 from rest_framework.test import APIClient
 
-from tests.config.test_settings import PROJECT_ROOT
+from tests.processes import run_python
 
 
 @pytest.mark.parametrize("incoming", ["abc-123", "Trace.ID_42", "x" * 128])
@@ -62,16 +60,9 @@ def test_log_format_json_writes_one_json_object_per_line(tmp_path) -> None:
         "DJANGO_SETTINGS_MODULE": "config.settings",
     }
 
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=PROJECT_ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    result = run_python("-c", script, environment=environment)
 
+    assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stderr.splitlines()]
     [access] = [line for line in lines if line["logger"] == "gatehouse.access"]
     assert access["request_id"] == "json-1"

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 
 from config.env import ConfigurationError, Settings
+from tests.processes import run_python
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 STRONG_SECRET_KEY = "k3J9-pQ2_zX8vL5nR1tY7wB4mC6hF0dG-sA2eU9iO3pK5jH8gT1rE4wQ7yN0bV2cX6"
 
 
@@ -21,15 +20,7 @@ def run_manage_check(
 ) -> subprocess.CompletedProcess[str]:
     """``manage.py check`` in a fresh process whose environment holds only ``variables``."""
     environment = {"PATH": os.environ["PATH"], "DATA_DIR": str(tmp_path), **variables}
-    return subprocess.run(
-        [sys.executable, "manage.py", "check", *options],
-        cwd=PROJECT_ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_python("manage.py", "check", *options, environment=environment)
 
 
 def test_embedded_default_starts_with_debug_and_nothing_else(tmp_path: Path) -> None:
