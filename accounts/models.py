@@ -8,7 +8,9 @@ from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 
+from accounts.constants import AuditKind, RevokeReason
 from accounts.validators import (
     USERNAME_MAX_LENGTH,
     USERNAME_PATTERN,
@@ -121,3 +123,105 @@ class User(AbstractUser):
         super().clean()  # normalises username and email through the two functions above
         if not self.display_name:
             self.display_name = self.username
+
+
+class AuthSession(models.Model):
+    """One login: what its refresh tokens rotate within and what revocation ends.
+
+    Access tokens carry the session id (``sid``), so revoking this row (and its cache entry,
+    see ``accounts.session_state``) refuses them on their next request. Exactly one refresh
+    token is valid at a time: the one whose ``jti`` is ``refresh_jti``; presenting any older
+    one of the session is reuse, which revokes the whole session.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="auth_sessions"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    # Written when the session's tokens are refreshed (not on each request, which must
+    # not touch the database), so it is at most one access-token lifetime old.
+    last_used_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    refresh_jti = models.CharField(max_length=64)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoke_reason = models.CharField(
+        max_length=32, choices=RevokeReason.choices, blank=True
+    )
+
+    class Meta:
+        verbose_name = "session"
+        ordering = ["-last_used_at"]
+        indexes = [
+            models.Index(
+                fields=["user", "revoked_at", "expires_at"],
+                name="accounts_session_live",
+            ),
+            models.Index(fields=["expires_at"], name="accounts_session_expiry"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class AuditEvent(models.Model):
+    """A security event, written in the same transaction as the change it records.
+
+    ``actor`` did it, ``target`` is the account it concerns (often the same user);
+    either may be empty (an anonymous failed login, a deleted account).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=64, choices=AuditKind.choices)
+    actor = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    target = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="audit_events",
+    )
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    payload = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["target", "-created_at"], name="accounts_audit_target")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+class PasswordHistory(models.Model):
+    """Hashes of a user's previous passwords, so a new one cannot repeat a recent one.
+
+    Pruned to the newest ``PASSWORD_HISTORY_SIZE`` rows per user when a password is set.
+    """
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="password_history"
+    )
+    password = models.CharField(max_length=256)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "password history"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="accounts_pwhistory_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.created_at:%Y-%m-%d}"

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "allauth",
     "allauth.account",
+    "django_ratelimit",
     "accounts",
     "apikeys",
     "flags",
@@ -200,18 +201,59 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.BCryptPasswordHasher",
 ]
 
+# NIST SP 800-63B-4 style: length, not composition rules. 15 is its minimum for a password
+# that is the only factor.
 PASSWORD_MIN_LENGTH = env.int("PASSWORD_MIN_LENGTH", 15)
 PASSWORD_MAX_LENGTH = env.int("PASSWORD_MAX_LENGTH", 128)
+PASSWORD_MIN_STRENGTH = env.int("PASSWORD_MIN_STRENGTH", 3)  # zxcvbn score, 0 to 4
+PASSWORD_HISTORY_SIZE = env.int("PASSWORD_HISTORY_SIZE", 5)
 AUTH_PASSWORD_VALIDATORS = [
-    {
-        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
-    },
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
     },
+    {
+        "NAME": "accounts.passwords.MaximumLengthValidator",
+        "OPTIONS": {"max_length": PASSWORD_MAX_LENGTH},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("username", "email", "display_name")},
+    },
+    {
+        "NAME": "accounts.passwords.StrengthValidator",
+        "OPTIONS": {"min_score": PASSWORD_MIN_STRENGTH},
+    },
+    {
+        "NAME": "accounts.passwords.PasswordHistoryValidator",
+        "OPTIONS": {"history_size": PASSWORD_HISTORY_SIZE},
+    },
 ]
+PASSWORD_RESET_TIMEOUT = env.int(
+    "PASSWORD_RESET_TIMEOUT", 3600
+)  # seconds a reset link works
+REGISTRATION_OPEN = env.bool("REGISTRATION_OPEN", True)
+
+# Brute force: after LOGIN_LOCKOUT_ATTEMPTS failures for one account (or one unknown login
+# name) within LOGIN_LOCKOUT_MINUTES, every attempt answers 429 until the window ends.
+LOGIN_LOCKOUT_ATTEMPTS = env.int("LOGIN_LOCKOUT_ATTEMPTS", 10)
+LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", 15)
+# Named rate limits (django-ratelimit rates: N/s, N/m, N/h, N/d, or N/15m), one table.
+RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", True)
+RATELIMIT_IP_META_KEY = "config.client_ip.client_ip"
+RATE_LIMITS = {
+    "login_failures_per_account": f"{LOGIN_LOCKOUT_ATTEMPTS}/{LOGIN_LOCKOUT_MINUTES}m",
+    "login_failures_per_ip": env.str("RATE_LIMIT_LOGIN_FAILURES_PER_IP", "50/15m"),
+    "register_per_ip": env.str("RATE_LIMIT_REGISTER_PER_IP", "20/h"),
+    "email_per_address": env.str("RATE_LIMIT_EMAIL_PER_ADDRESS", "5/h"),
+    "email_per_ip": env.str("RATE_LIMIT_EMAIL_PER_IP", "20/h"),
+    "refresh_per_ip": env.str("RATE_LIMIT_REFRESH_PER_IP", "600/m"),
+    "password_change_per_user": env.str("RATE_LIMIT_PASSWORD_CHANGE_PER_USER", "10/h"),
+}
+# Clients' addresses: the number of reverse proxies in front that append to
+# X-Forwarded-For. 0 trusts no header and uses the socket's address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", 0)
 
 # django-allauth owns email addresses, their verification and reset mail.
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
@@ -220,6 +262,17 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_USERNAME_MIN_LENGTH = 3
+ACCOUNT_ADAPTER = "accounts.emails.AccountAdapter"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
+ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = env.int("EMAIL_VERIFICATION_EXPIRE_DAYS", 3)
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False  # a reset for an unknown address sends nothing
+# Where links in emails go: FRONTEND_URL + path + ?key= / ?token=.
+FRONTEND_EMAIL_VERIFICATION_PATH = env.str(
+    "FRONTEND_EMAIL_VERIFICATION_PATH", "/verify-email"
+)
+FRONTEND_PASSWORD_RESET_PATH = env.str(
+    "FRONTEND_PASSWORD_RESET_PATH", "/reset-password"
+)
 ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", "optional")
 if ACCOUNT_EMAIL_VERIFICATION not in {"mandatory", "optional", "none"}:
     raise ConfigurationError(

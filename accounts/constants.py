@@ -1,0 +1,36 @@
+"""Enumerations of the accounts app: audit event kinds, session revocation reasons."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class AuditKind(models.TextChoices):
+    USER_REGISTERED = "user.registered", "Account created"
+    REGISTRATION_DUPLICATE_EMAIL = (
+        "user.registration_duplicate_email",
+        "Someone tried to register with this email address",
+    )
+    EMAIL_VERIFIED = "email.verified", "Email address verified"
+    LOGIN_SUCCEEDED = "login.succeeded", "Signed in"
+    LOGIN_FAILED = "login.failed", "Failed sign-in attempt"
+    LOGIN_LOCKED = "login.locked", "Sign-in locked after repeated failures"
+    LOGOUT = "session.logout", "Signed out"
+    SESSION_REVOKED = "session.revoked", "Session revoked"
+    SESSIONS_REVOKED_ALL = "session.revoked_all", "Signed out everywhere"
+    TOKEN_REUSE_DETECTED = "session.token_reuse", "A spent refresh token was reused"
+    PASSWORD_CHANGED = "password.changed", "Password changed"
+    PASSWORD_RESET_REQUESTED = "password.reset_requested", "Password reset requested"
+    PASSWORD_RESET = "password.reset", "Password reset"
+    PROFILE_UPDATED = "user.profile_updated", "Profile updated"
+
+
+class RevokeReason(models.TextChoices):
+    LOGOUT = "logout", "Signed out"
+    LOGOUT_ALL = "logout_all", "Signed out everywhere"
+    REVOKED = "revoked", "Revoked by the user"
+    TOKEN_REUSE = "token_reuse", "Refresh token reuse detected"
+    PASSWORD_CHANGED = "password_changed", "Password changed"
+    PASSWORD_RESET = "password_reset", "Password reset"
+    ACCOUNT_DEACTIVATED = "account_deactivated", "Account deactivated"
+    ACCOUNT_DELETED = "account_deleted", "Account deleted"

@@ -1,0 +1,32 @@
+"""The client's IP address, for rate limits, sessions and the audit log."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from django.conf import settings
+from django.http import HttpRequest
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The address of whoever sent the request.
+
+    ``X-Forwarded-For`` is read only when ``TRUSTED_PROXY_COUNT`` proxies sit in front:
+    each appends the address it received from, so the client is the entry that many places
+    from the right. Entries further left are whatever the client chose to send, and are
+    never believed.
+    """
+    remote = request.META.get("REMOTE_ADDR", "")
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies > 0:
+        forwarded = [
+            part.strip()
+            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+            if part.strip()
+        ]
+        if len(forwarded) >= proxies:
+            remote = forwarded[-proxies]
+    try:
+        return str(ipaddress.ip_address(remote))
+    except ValueError:
+        return "0.0.0.0"  # noqa: S104 (a placeholder, never bound)
