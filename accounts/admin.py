@@ -1,10 +1,15 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
-from accounts.models import User
+from accounts.constants import RevokeReason
+from accounts.models import AuditEvent, AuthSession, User
+from accounts.services.audit import ClientInfo
+from accounts.services.sessions import session_revoke
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -93,3 +98,62 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
+
+
+class ReadOnlyAdminMixin:
+    """Rows written only by services (through the audit function, the login flow)."""
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("created_at", "kind", "actor", "target", "ip", "user_agent")
+    list_filter = ("kind", "created_at")
+    search_fields = ("target__username", "target__email", "actor__username", "ip")
+    date_hierarchy = "created_at"
+    list_select_related = ("actor", "target")
+    show_full_result_count = False
+
+
+@admin.register(AuthSession)
+class AuthSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "user",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "ip",
+        "revoked_at",
+    )
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter), "created_at")
+    search_fields = ("user__username", "user__email", "ip")
+    list_select_related = ("user",)
+    actions = ["revoke_sessions"]
+    show_full_result_count = False
+
+    @admin.action(
+        description="Revoke the selected sessions (their tokens stop at once)"
+    )
+    def revoke_sessions(
+        self, request: HttpRequest, queryset: QuerySet[AuthSession]
+    ) -> None:
+        client = ClientInfo.from_request(request)
+        revoked = 0
+        for session in queryset.filter(revoked_at__isnull=True).select_related("user"):
+            session_revoke(
+                user=session.user,
+                session_id=session.pk,
+                reason=RevokeReason.REVOKED,
+                client=client,
+                actor=request.user,
+            )
+            revoked += 1
+        self.message_user(request, f"Revoked {revoked} session(s).", messages.SUCCESS)

@@ -11,6 +11,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.constants import AuditKind, RevokeReason
+from accounts.roles import roles_of
 from accounts.validators import (
     USERNAME_MAX_LENGTH,
     USERNAME_PATTERN,
@@ -123,6 +124,29 @@ class User(AbstractUser):
         super().clean()  # normalises username and email through the two functions above
         if not self.display_name:
             self.display_name = self.username
+
+
+class SessionUser(User):
+    """A user rebuilt from the cached snapshot: enough to answer and authorise a request.
+
+    It never writes: a service that changes a user loads it from the database first.
+    """
+
+    class Meta:
+        proxy = True
+
+    snapshot: dict[str, Any]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("A SessionUser is read-only: load the user to change it.")
+
+    @property
+    def email_verified(self) -> bool:
+        return self.snapshot["email_verified"]
+
+    @property
+    def roles(self) -> list[str]:
+        return roles_of(self.snapshot["groups"], is_superuser=self.is_superuser)
 
 
 class AuthSession(models.Model):

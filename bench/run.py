@@ -14,6 +14,7 @@ import argparse
 import contextlib
 import http.client
 import json
+import multiprocessing
 import os
 import platform
 import secrets
@@ -32,6 +33,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import argon2
 import psycopg
 import redis
 from psycopg import sql
@@ -62,6 +64,9 @@ SERVER_ENV = {
     "LOG_LEVEL": "info",  # production's: the access log line is part of each request's cost
     # A token a setup hook obtains must outlive every round of the run.
     "JWT_ACCESS_TOKEN_LIFETIME": "3600",
+    # The load comes from one address: per-IP limits would measure the limiter.
+    "RATE_LIMIT_REFRESH_PER_IP": "100000000/m",
+    "RATE_LIMIT_LOGIN_FAILURES_PER_IP": "100000000/m",
 }
 # Passed through from the caller's environment; everything else is left out so that a
 # developer's DEBUG=true or similar cannot leak into the figures.
@@ -166,12 +171,82 @@ class Scenario:
     lua: str | None = None
     # Status of one request sent before measuring, to catch a broken scenario; None skips it.
     expect: int | None = 200
+    # Run setup again before every wrk run (warm-up and each round), for scenarios whose
+    # requests use up what setup made (single-use refresh tokens).
+    fresh_each_run: bool = False
+
+
+BENCH_USERNAME = "bench_user"
+BENCH_PASSWORD = "bench passphrase for load tests only"  # noqa: S105
+# Refresh tokens rotate: each response carries the next one, so every wrk connection
+# needs one unspent token to start its chain with (bench/refresh.lua).
+REFRESH_SEEDS = 8 * 16 + 1  # 16 per wrk thread (up to 8), and one for the check
+
+
+def ensure_bench_user(context: Context) -> None:
+    context.shell(
+        "from accounts.models import User\n"
+        f"user, _ = User.objects.get_or_create(username={BENCH_USERNAME!r}, "
+        f"defaults={{'email': '{BENCH_USERNAME}@example.com'}})\n"
+        f"user.set_password({BENCH_PASSWORD!r}); user.save()\n"
+    )
+
+
+def log_in(context: Context) -> dict:
+    reply = context.request(
+        "POST",
+        "/api/v1/auth/login/",
+        body={"login": BENCH_USERNAME, "password": BENCH_PASSWORD},
+    )
+    if reply.status != 200:
+        raise BenchError(f"bench login failed: {reply.status} {reply.body[:300]!r}")
+    return reply.json()
+
+
+def setup_login(context: Context) -> Prepared:
+    ensure_bench_user(context)
+    return Prepared(body={"login": BENCH_USERNAME, "password": BENCH_PASSWORD})
+
+
+def setup_me(context: Context) -> Prepared:
+    ensure_bench_user(context)
+    return Prepared(headers={"Authorization": f"Bearer {log_in(context)['access']}"})
+
+
+def setup_refresh(context: Context) -> Prepared:
+    """Mint unspent refresh tokens (sessions made directly, without a password hash)."""
+    ensure_bench_user(context)
+    output = context.shell(
+        "import json\n"
+        "from accounts.models import User\n"
+        "from accounts.services.audit import SYSTEM\n"
+        "from accounts.services.sessions import session_create\n"
+        f"user = User.objects.get(username={BENCH_USERNAME!r})\n"
+        "tokens = [session_create(user=user, client=SYSTEM)[1].refresh "
+        f"for _ in range({REFRESH_SEEDS})]\n"
+        "print(json.dumps(tokens))\n"
+    )
+    seeds = json.loads(output.strip().splitlines()[-1])
+    return Prepared(
+        body={"refresh": seeds[0]},
+        lua_vars={"seeds": seeds[1:]},  # seeds[0] is spent by the check request
+    )
 
 
 REFERENCE = Scenario("reference", "GET", "/bench/reference/")
 
 SCENARIOS: list[Scenario] = [
     Scenario("health_live", "GET", "/health/live/"),
+    Scenario("me", "GET", "/api/v1/users/me/", setup=setup_me),
+    Scenario("login", "POST", "/api/v1/auth/login/", setup=setup_login),
+    Scenario(
+        "refresh",
+        "POST",
+        "/api/v1/auth/token/refresh/",
+        setup=setup_refresh,
+        lua="refresh.lua",
+        fresh_each_run=True,
+    ),
 ]
 
 
@@ -473,16 +548,23 @@ def running_server(
 
 
 def measure(
-    server: str, targets: Sequence[Target], base_url: str, opts: argparse.Namespace
+    server: str,
+    targets: Sequence[Target],
+    base_url: str,
+    opts: argparse.Namespace,
+    prepare: Callable[[Scenario], Target],
 ) -> list[dict]:
+    def ready(target: Target) -> Target:
+        return prepare(target.scenario) if target.scenario.fresh_each_run else target
+
     if opts.warmup:
         for target in targets:
-            run_wrk(target, base_url, opts.warmup, opts)
+            run_wrk(ready(target), base_url, opts.warmup, opts)
     rounds = []
     for number in range(1, opts.rounds + 1):
         results = {}
         for target in targets:  # the reference first, then each scenario
-            results[target.name] = run_wrk(target, base_url, opts.duration, opts)
+            results[target.name] = run_wrk(ready(target), base_url, opts.duration, opts)
         reference_rps = results[REFERENCE.name]["rps"]
         for result in results.values():
             result["vs_reference"] = (
@@ -495,6 +577,26 @@ def measure(
         print(f"  {server} round {number}/{opts.rounds}: {progress}")
         rounds.append({"round": number, "results": results})
     return rounds
+
+
+def _verify_passwords_for(seconds: float) -> int:
+    # The production hasher's parameters (accounts.hashers.Argon2idPasswordHasher).
+    hasher = argon2.PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+    encoded = hasher.hash(BENCH_PASSWORD)
+    deadline = time.monotonic() + seconds
+    count = 0
+    while time.monotonic() < deadline:
+        hasher.verify(encoded, BENCH_PASSWORD)
+        count += 1
+    return count
+
+
+def hasher_parallel_rate(seconds: float) -> float:
+    """Password verifications per second with every core hashing: the ceiling of login."""
+    processes = os.cpu_count() or 1
+    with multiprocessing.Pool(processes) as pool:
+        counts = pool.map(_verify_passwords_for, [seconds] * processes)
+    return sum(counts) / seconds
 
 
 def format_ratio(ratio: float | None) -> str:
@@ -626,8 +728,12 @@ def run_server(
     try:
         with running_server(server, env, port, log, opts.ready_timeout):
             context = Context(f"http://{HOST}:{port}", port, env)
-            targets = [prepare_target(s, context, workdir) for s in scenarios]
-            rounds = measure(server, targets, context.base_url, opts)
+
+            def prepare(scenario: Scenario) -> Target:
+                return prepare_target(scenario, context, workdir)
+
+            targets = [prepare(s) for s in scenarios]
+            rounds = measure(server, targets, context.base_url, opts, prepare)
     except Exception:  # a failure, not Ctrl-C: keep the log to look at
         if log.exists():
             RESULTS_DIR.mkdir(exist_ok=True)
@@ -806,8 +912,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (psycopg.Error, redis.exceptions.RedisError) as error:
             print(f"warning: cleaning up failed: {error}", file=sys.stderr)
 
+    if any(s.name == "login" for s in scenarios):
+        rate = hasher_parallel_rate(max(opts.duration, 2))
+        document["hasher_parallel_rate"] = rate
+        results_file.write_text(json.dumps(document, indent=2) + "\n")
     for run in document["runs"]:
         print(f"\n{format_run(run, opts)}")
+        if "hasher_parallel_rate" in document and "login" in run["summary"]:
+            rate = document["hasher_parallel_rate"]
+            login_rps = run["summary"]["login"]["rps"]
+            print(
+                f"login: {login_rps:.0f} req/s = {login_rps / rate:.0%} of the password "
+                f"hasher's own rate on all cores ({rate:.0f} verifications/s)"
+            )
     if len(document["runs"]) > 1:
         print(f"\n{format_comparison(document['runs'])}")
     warnings = [w for run in document["runs"] for w in warnings_for(run, scenarios)]

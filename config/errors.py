@@ -19,7 +19,6 @@ from django_ratelimit.exceptions import Ratelimited
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
-from rest_framework.views import set_rollback
 
 from config.middleware import current_request_id
 
@@ -149,6 +148,10 @@ def _api_exception_problem(exc: exceptions.APIException) -> Response:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """DRF's ``EXCEPTION_HANDLER``: every exception raised in an API view becomes a problem."""
+    # Imported here: rest_framework.views imports the authentication classes, whose
+    # modules import this one.
+    from rest_framework.views import set_rollback
+
     set_rollback()
     if isinstance(exc, ApplicationError):
         return problem_response(

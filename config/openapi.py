@@ -95,6 +95,17 @@ def problem_response(description: str, *examples: OpenApiExample) -> OpenApiResp
 
 
 class AutoSchema(openapi.AutoSchema):
+    def get_serializer_name(
+        self, serializer: serializers.BaseSerializer, direction: str
+    ) -> str:
+        """Views nest their own ``InputSerializer``/``OutputSerializer``; name each
+        component after its owner (``RegisterApi.InputSerializer`` -> ``RegisterInput``)."""
+        owner, _, name = type(serializer).__qualname__.rpartition(".")
+        if not owner:
+            return name
+        owner = owner.split(".")[-1].removesuffix("Api").removesuffix("Serializer")
+        return owner + name
+
     def _error_statuses(self) -> list[str]:
         statuses = []
         if self.method in {"POST", "PUT", "PATCH"}:
@@ -123,3 +134,22 @@ class AutoSchema(openapi.AutoSchema):
                     direction,
                 )
         return responses
+
+
+def split_security_alternatives(result: dict, **kwargs: Any) -> dict:
+    """drf-spectacular lists an authentication class's several schemes in one requirement,
+    which OpenAPI reads as "all of them"; each is an alternative (a bearer token obtained
+    any way, or Swagger UI's OAuth2 password flow)."""
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            security = (
+                operation.get("security") if isinstance(operation, dict) else None
+            )
+            if security:
+                alternatives = [
+                    {name: scopes}
+                    for requirement in security
+                    for name, scopes in requirement.items()
+                ]
+                operation["security"] = alternatives or security
+    return result

@@ -9,8 +9,8 @@ from drf_spectacular.views import (
     SpectacularSwaggerView,
 )
 from rest_framework.authentication import SessionAuthentication
-from rest_framework_simplejwt.authentication import JWTAuthentication
 
+from accounts.authentication import SessionTokenAuthentication
 from config.errors import page_not_found
 from config.health import LivenessApi, ReadinessApi, benchmark_reference
 from config.openapi import CanReadApiDocs
@@ -18,7 +18,7 @@ from config.openapi import CanReadApiDocs
 # Staff reach restricted docs with a bearer token or the admin's session cookie.
 docs_access = {
     "permission_classes": [CanReadApiDocs],
-    "authentication_classes": [JWTAuthentication, SessionAuthentication],
+    "authentication_classes": [SessionTokenAuthentication, SessionAuthentication],
 }
 
 urlpatterns = [

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from tests.factories import UserFactory
+from accounts.models import User
+from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 
 @pytest.fixture(autouse=True)
@@ -25,5 +27,53 @@ def api_client() -> APIClient:
 
 
 @pytest.fixture
-def user(db):
-    return UserFactory()
+def user(db: None) -> User:
+    """An active account with a verified email address and the password DEFAULT_PASSWORD."""
+    account = UserFactory()
+    EmailAddress.objects.create(
+        user=account, email=account.email, primary=True, verified=True
+    )
+    return account
+
+
+@pytest.fixture
+def other_user(db: None) -> User:
+    account = UserFactory()
+    EmailAddress.objects.create(
+        user=account, email=account.email, primary=True, verified=True
+    )
+    return account
+
+
+def log_in(user: User, password: str = DEFAULT_PASSWORD, **headers: str) -> dict:
+    """Sign in through the API; returns the login answer (access, refresh, user)."""
+    response = APIClient().post(
+        "/api/v1/auth/login/",
+        {"login": user.username, "password": password},
+        format="json",
+        **headers,
+    )
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def bearer(access: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    return client
+
+
+@pytest.fixture
+def tokens(user: User) -> dict:
+    return log_in(user)
+
+
+@pytest.fixture
+def user_client(tokens: dict) -> APIClient:
+    """An APIClient signed in as ``user`` through the real login endpoint."""
+    return bearer(tokens["access"])
+
+
+@pytest.fixture
+def login() -> Callable[..., dict]:
+    return log_in

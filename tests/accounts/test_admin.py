@@ -100,3 +100,52 @@ def test_the_admin_is_closed_to_non_staff(client: Client) -> None:
 
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_staff_revoke_a_session_from_the_admin_and_its_token_dies(
+    admin_client_logged_in: Client, user: User, login
+) -> None:
+    from accounts.models import AuthSession
+    from tests.conftest import bearer
+
+    tokens = login(user)
+    assert bearer(tokens["access"]).get("/api/v1/users/me/").status_code == 200
+    session = AuthSession.objects.get(user=user)
+
+    response = admin_client_logged_in.post(
+        "/admin/accounts/authsession/",
+        {"action": "revoke_sessions", "_selected_action": [str(session.pk)]},
+    )
+
+    assert response.status_code == 302
+    assert bearer(tokens["access"]).get("/api/v1/users/me/").status_code == 401
+    assert user.audit_events.filter(kind="session.revoked").exists()
+
+
+def test_audit_events_are_listed_and_read_only(
+    admin_client_logged_in: Client, user: User
+) -> None:
+    from accounts.constants import AuditKind
+    from accounts.models import AuditEvent
+
+    event = AuditEvent.objects.create(
+        kind=AuditKind.LOGIN_FAILED, target=user, ip="192.0.2.1"
+    )
+
+    listing = admin_client_logged_in.get(
+        "/admin/accounts/auditevent/", {"q": user.username}
+    )
+    assert listing.status_code == 200
+    assert "Failed sign-in attempt" in listing.content.decode()
+    assert (
+        admin_client_logged_in.get("/admin/accounts/auditevent/add/").status_code == 403
+    )
+    page = admin_client_logged_in.get(f"/admin/accounts/auditevent/{event.pk}/change/")
+    assert page.status_code == 200
+    assert 'name="_save"' not in page.content.decode()
+    deleted = admin_client_logged_in.post(
+        f"/admin/accounts/auditevent/{event.pk}/delete/", {"post": "yes"}
+    )
+    assert deleted.status_code == 403
+    assert AuditEvent.objects.filter(pk=event.pk).exists()

@@ -72,3 +72,51 @@ def test_docs_can_be_restricted_to_staff(api_client: APIClient) -> None:
     api_client.force_authenticate(UserFactory(is_staff=True))
     assert api_client.get("/api/schema/").status_code == 200
     assert api_client.get("/api/docs/").status_code == 200
+
+
+# (method, path, statuses the schema must document) for every route built so far.
+CONTRACT_ROUTES = [
+    ("post", "/api/v1/auth/register/", {"201", "400", "403", "429"}),
+    ("post", "/api/v1/auth/email/verify/", {"200", "400", "429"}),
+    ("post", "/api/v1/auth/email/resend/", {"202", "400", "429"}),
+    ("post", "/api/v1/auth/login/", {"200", "400", "401", "403", "429"}),
+    ("post", "/api/v1/auth/token/", {"200", "400", "401", "429"}),
+    ("post", "/api/v1/auth/token/refresh/", {"200", "400", "401", "429"}),
+    ("post", "/api/v1/auth/logout/", {"204", "400", "401"}),
+    ("post", "/api/v1/auth/logout/all/", {"204", "401"}),
+    ("post", "/api/v1/auth/password/change/", {"204", "400", "401", "429"}),
+    ("post", "/api/v1/auth/password/reset/", {"202", "400", "429"}),
+    ("post", "/api/v1/auth/password/reset/confirm/", {"204", "400", "429"}),
+    ("get", "/api/v1/auth/sessions/", {"200", "401"}),
+    ("delete", "/api/v1/auth/sessions/{session_id}/", {"204", "401", "404"}),
+    ("get", "/api/v1/users/me/", {"200", "401"}),
+    ("patch", "/api/v1/users/me/", {"200", "400", "401"}),
+    ("get", "/api/v1/config/", {"200"}),
+]
+
+
+def test_every_built_route_is_in_the_schema_with_its_status_codes(
+    api_client: APIClient,
+) -> None:
+    paths = api_client.get("/api/schema/", {"format": "json"}).json()["paths"]
+
+    for method, path, statuses in CONTRACT_ROUTES:
+        assert path in paths, path
+        documented = set(paths[path][method]["responses"])
+        assert statuses <= documented, (method, path, statuses - documented)
+
+
+def test_authenticated_routes_accept_a_bearer_token_or_swagger_uis_oauth2(
+    api_client: APIClient,
+) -> None:
+    schema = api_client.get("/api/schema/", {"format": "json"}).json()
+
+    assert schema["components"]["securitySchemes"]["oauth2"]["flows"]["password"] == {
+        "tokenUrl": "/api/v1/auth/token/",
+        "scopes": {},
+    }
+    assert schema["paths"]["/api/v1/users/me/"]["get"]["security"] == [
+        {"bearerAuth": []},
+        {"oauth2": []},
+    ]
+    assert schema["paths"]["/api/v1/auth/login/"]["post"]["security"] == [{}]

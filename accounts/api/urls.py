@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from accounts.api import auth, users
+
+auth_urlpatterns = [
+    path("register/", auth.RegisterApi.as_view(), name="register"),
+    path("email/verify/", auth.EmailVerifyApi.as_view(), name="email-verify"),
+    path("email/resend/", auth.EmailResendApi.as_view(), name="email-resend"),
+    path("login/", auth.LoginApi.as_view(), name="login"),
+    path("token/", auth.OAuth2TokenApi.as_view(), name="token"),
+    path("token/refresh/", auth.TokenRefreshApi.as_view(), name="token-refresh"),
+    path("logout/", auth.LogoutApi.as_view(), name="logout"),
+    path("logout/all/", auth.LogoutAllApi.as_view(), name="logout-all"),
+    path("password/change/", auth.PasswordChangeApi.as_view(), name="password-change"),
+    path("password/reset/", auth.PasswordResetApi.as_view(), name="password-reset"),
+    path(
+        "password/reset/confirm/",
+        auth.PasswordResetConfirmApi.as_view(),
+        name="password-reset-confirm",
+    ),
+    path("sessions/", auth.SessionListApi.as_view(), name="sessions"),
+    path(
+        "sessions/<uuid:session_id>/", auth.SessionDetailApi.as_view(), name="session"
+    ),
+]
+
+users_urlpatterns = [
+    path("me/", users.MeApi.as_view(), name="me"),
+]

@@ -1,0 +1,180 @@
+"""Account email: allauth's adapter, Gatehouse's own account emails, and how both are sent.
+
+Every email to a user goes through ``AccountAdapter.send_mail``: it is rendered from
+``templates/account/email/<name>_{subject.txt,message.txt,message.html}`` (both a plain-text
+and an HTML part, on the layouts in ``templates/email/``), then queued to the Celery task
+``accounts.tasks.send_email`` once the current transaction commits. A request that rolls
+back sends nothing, and a slow mail server never holds up a response.
+
+Templates always receive ``site_name``, ``frontend_url``, ``password_reset_page_url``,
+``email`` (the recipient), ``user`` (``None`` when the email is to an address rather than
+to a known user) and ``current_site`` (``name`` and ``domain``, for allauth's own
+templates). Links point at the frontend (``FRONTEND_URL``), never at this API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode, urlsplit
+
+from allauth.account.adapter import DefaultAccountAdapter, get_adapter
+from allauth.account.models import EmailAddress
+from allauth.core import context as allauth_context
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from accounts.tasks import email_payload, send_email
+from config.client_ip import client_ip
+
+if TYPE_CHECKING:
+    from allauth.account.models import EmailConfirmation
+
+    from accounts.models import User
+
+# As allauth's notifications do: a user agent is whatever the client sent.
+USER_AGENT_MAX_LENGTH = 200
+
+# Gatehouse's own emails, sent with ``send_account_email``.
+# Context: ``attempts`` (failures that caused the lock) and ``minutes`` (how long it lasts).
+LOGIN_LOCKED_EMAIL = "account/email/login_locked"
+
+
+@dataclass(frozen=True)
+class EmailSite:
+    """What allauth's templates read from ``current_site``: the site's name and domain."""
+
+    name: str
+    domain: str
+
+
+def frontend_url(path: str, **query: str) -> str:
+    """An absolute URL on the frontend, such as ``{FRONTEND_URL}/reset-password?token=...``."""
+    url = f"{settings.FRONTEND_URL}{path}"
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    """Gatehouse's one customisation point for django-allauth (``ACCOUNT_ADAPTER``).
+
+    allauth owns email addresses, verification and reset mail; this class makes that mail
+    fit an API with a separate frontend. Each override says why it exists.
+    """
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        """Render as allauth does, then queue the message instead of sending it inline.
+
+        allauth's own ``send_mail`` sends during the request, even when the request later
+        rolls back, and calls ``get_current_site(request)``, which without
+        ``django.contrib.sites`` names the API's host and fails when there is no request
+        (a worker, a management command). The context has the keys allauth's has, plus
+        ours; ``user`` defaults to ``None`` so that a template never greets whoever is
+        signed in to the request (for example when the email goes to someone else's
+        address) through the ``auth`` context processor.
+        """
+        request = allauth_context.request
+        ctx: dict[str, Any] = {
+            "request": request,
+            "email": email,
+            "current_site": EmailSite(
+                name=settings.SITE_NAME, domain=urlsplit(settings.FRONTEND_URL).netloc
+            ),
+            "site_name": settings.SITE_NAME,
+            "frontend_url": settings.FRONTEND_URL,
+            "password_reset_page_url": frontend_url(
+                settings.FRONTEND_PASSWORD_RESET_PATH
+            ),
+            "user": None,
+        }
+        ctx.update(context)
+        message = self.render_mail(template_prefix, email, ctx)
+        payload = email_payload(message)
+        # robust: with tasks run inline (no broker) a mail server failure surfaces here, as
+        # Celery's Retry since CELERY_TASK_EAGER_PROPAGATES is on; it is logged rather than
+        # turning a request that has already committed into a 500.
+        transaction.on_commit(partial(send_email.delay, payload), robust=True)
+
+    def send_notification_mail(
+        self,
+        template_prefix: str,
+        user: Any,
+        context: dict[str, Any] | None = None,
+        email: str | None = None,
+    ) -> None:
+        """allauth's security notifications ("password changed"), with the ``user``.
+
+        allauth passes only the change and the request's details, so the templates could
+        not greet the user by name.
+        """
+        super().send_notification_mail(
+            template_prefix, user, {"user": user, **(context or {})}, email
+        )
+
+    def get_email_confirmation_url(
+        self, request: HttpRequest | None, emailconfirmation: EmailConfirmation
+    ) -> str:
+        """The frontend's verification page; it posts the key to ``auth/email/verify/``."""
+        return frontend_url(
+            settings.FRONTEND_EMAIL_VERIFICATION_PATH, key=emailconfirmation.key
+        )
+
+    def get_reset_password_from_key_url(self, key: str) -> str:
+        """The frontend's reset page; it posts the token to ``auth/password/reset/confirm/``."""
+        return frontend_url(settings.FRONTEND_PASSWORD_RESET_PATH, token=key)
+
+    def send_account_already_exists_mail(self, email: str) -> None:
+        """Tell an address's owner that someone tried to register with it.
+
+        allauth's version reverses its own signup and reset pages, which this project does
+        not mount (it raises ``NoReverseMatch``); the email points at the frontend instead.
+        """
+        self.send_mail(
+            "account/email/account_already_exists",
+            email,
+            {"password_reset_url": frontend_url(settings.FRONTEND_PASSWORD_RESET_PATH)},
+        )
+
+    def is_open_for_signup(self, request: HttpRequest) -> bool:
+        """Registration can be closed with the ``REGISTRATION_OPEN`` setting."""
+        return bool(getattr(settings, "REGISTRATION_OPEN", True))
+
+    def get_client_ip(self, request: HttpRequest | None) -> str:
+        """The project's client address, which honours ``TRUSTED_PROXY_COUNT``.
+
+        allauth's own reads ``ALLAUTH_TRUSTED_PROXY_COUNT``, so behind a proxy it would see
+        the proxy's address in its rate limits and notifications. Without a request (an
+        email sent from a worker) there is no address: the templates leave it out.
+        """
+        return client_ip(request) if request is not None else ""
+
+    def get_http_user_agent(self, request: HttpRequest | None) -> str:
+        """As allauth's, and empty without a request."""
+        return super().get_http_user_agent(request) if request is not None else ""
+
+
+def send_account_email(
+    *, template_prefix: str, user: User, context: dict[str, Any] | None = None
+) -> None:
+    """Queue one of Gatehouse's own emails to the user's primary address.
+
+    ``template_prefix`` names the templates, e.g. ``LOGIN_LOCKED_EMAIL``. The templates
+    receive ``user``, ``timestamp``, and the ``ip`` and ``user_agent`` of the request in
+    allauth's context (empty without one), then ``context``. Like every account email, it
+    is sent when the current transaction commits.
+    """
+    email = EmailAddress.objects.get_primary_email(user)
+    if not email:
+        return
+    adapter = get_adapter()
+    request = allauth_context.request
+    ctx: dict[str, Any] = {
+        "user": user,
+        "timestamp": timezone.now(),
+        "ip": adapter.get_client_ip(request),
+        "user_agent": adapter.get_http_user_agent(request)[:USER_AGENT_MAX_LENGTH],
+    }
+    ctx.update(context or {})
+    adapter.send_mail(template_prefix, email, ctx)

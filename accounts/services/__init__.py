@@ -1,0 +1,1 @@
+"""Writes of the accounts app, one module per flow. Views call these; nothing else writes."""

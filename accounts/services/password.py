@@ -1,0 +1,131 @@
+"""Password change and reset. Both end other sessions and tell the owner by email."""
+
+from __future__ import annotations
+
+import uuid
+
+from allauth.account.adapter import get_adapter
+from allauth.account.utils import url_str_to_user_pk, user_pk_to_url_str
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from rest_framework.request import Request
+
+from accounts.constants import AuditKind, RevokeReason
+from accounts.models import User
+from accounts.passwords import password_history_record
+from accounts.selectors import user_by_email
+from accounts.services.audit import ClientInfo, allauth_context, audit_record
+from accounts.services.sessions import sessions_revoke_all
+from config.errors import ApplicationError
+from config.requests import django_request
+
+
+def _set_password(user: User, field: str, password: str) -> None:
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        raise ValidationError({field: error.error_list}) from None
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    password_history_record(user=user, encoded_password=user.password)
+
+
+def password_change(
+    *,
+    request: HttpRequest | Request,
+    user_id: uuid.UUID,
+    current_password: str,
+    new_password: str,
+    current_session_id: uuid.UUID,
+) -> None:
+    """Change a password knowing the current one; every *other* session ends."""
+    client = ClientInfo.from_request(request)
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user_id)
+        if not user.check_password(current_password):
+            raise ValidationError(
+                {"current_password": ["The current password is incorrect."]}
+            )
+        _set_password(user, "new_password", new_password)
+        sessions_revoke_all(
+            user=user,
+            reason=RevokeReason.PASSWORD_CHANGED,
+            client=client,
+            keep_session_id=current_session_id,
+            audit=False,
+        )
+        audit_record(
+            kind=AuditKind.PASSWORD_CHANGED, client=client, actor=user, target=user
+        )
+        with allauth_context(request):
+            get_adapter(django_request(request)).send_notification_mail(
+                "account/email/password_changed", user
+            )
+
+
+def password_reset_token(user: User) -> str:
+    """``<user id>-<Django reset token>``: opaque to clients; dies once the password changes
+    (the token hashes the current password) or after ``PASSWORD_RESET_TIMEOUT``."""
+    return f"{user_pk_to_url_str(user)}-{default_token_generator.make_token(user)}"
+
+
+def password_reset_request(*, request: HttpRequest | Request, email: str) -> None:
+    """Email a reset link if ``email`` belongs to an active account; the caller answers 202
+    either way."""
+    user = user_by_email(email)
+    client = ClientInfo.from_request(request)
+    if user is None or not user.is_active:
+        return
+    adapter = get_adapter(django_request(request))
+    with transaction.atomic(), allauth_context(request):
+        audit_record(
+            kind=AuditKind.PASSWORD_RESET_REQUESTED, client=client, target=user
+        )
+        url = adapter.get_reset_password_from_key_url(password_reset_token(user))
+        adapter.send_password_reset_mail(
+            user,
+            user.email,
+            {
+                "user": user,
+                "password_reset_url": url,
+                "request": django_request(request),
+            },
+        )
+
+
+def _invalid_token() -> ApplicationError:
+    return ApplicationError(
+        "invalid_token", "This password reset link is invalid, expired or already used."
+    )
+
+
+def password_reset_confirm(
+    *, request: HttpRequest | Request, token: str, new_password: str
+) -> None:
+    """Set a new password from an emailed token; every session ends."""
+    user_part, _, django_token = token.partition("-")
+    try:
+        user_id = url_str_to_user_pk(user_part)
+    except (ValueError, TypeError):
+        raise _invalid_token() from None
+    client = ClientInfo.from_request(request)
+    with transaction.atomic():
+        user = (
+            User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
+        )
+        if user is None or not default_token_generator.check_token(user, django_token):
+            raise _invalid_token()
+        _set_password(user, "new_password", new_password)
+        sessions_revoke_all(
+            user=user, reason=RevokeReason.PASSWORD_RESET, client=client, audit=False
+        )
+        audit_record(
+            kind=AuditKind.PASSWORD_RESET, client=client, actor=user, target=user
+        )
+        with allauth_context(request):
+            get_adapter(django_request(request)).send_notification_mail(
+                "account/email/password_reset", user
+            )

@@ -1,0 +1,174 @@
+"""Sign-up and email verification, on django-allauth's ``EmailAddress`` and its mails."""
+
+from __future__ import annotations
+
+import uuid
+
+from allauth.account.adapter import get_adapter
+from allauth.account.models import EmailAddress, get_emailconfirmation_model
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from rest_framework.request import Request
+
+from accounts.constants import AuditKind
+from accounts.models import User, normalize_email, normalize_username
+from accounts.passwords import password_history_record
+from accounts.roles import Role
+from accounts.services.audit import ClientInfo, allauth_context, audit_record
+from accounts.validators import validate_username
+from config.errors import ApplicationError
+from config.requests import django_request
+
+USERNAME_TAKEN = "This username is taken."
+
+
+def _stand_in_user(*, username: str, email: str, display_name: str) -> User:
+    """What a sign-up with an address that already has an account answers with: shaped
+    like a new account, so the answer reveals nothing. It is never saved."""
+    return User(
+        id=uuid.uuid4(),
+        username=username,
+        email=email,
+        display_name=display_name or username,
+        date_joined=timezone.now(),
+    )
+
+
+def user_register(
+    *,
+    request: HttpRequest | Request,
+    username: str,
+    email: str,
+    password: str,
+    display_name: str = "",
+) -> User:
+    """Create an account and send its verification email.
+
+    A taken username is a field error (usernames are public). An email that already has an
+    account gets the same answer as a new sign-up, no account is made, and the address's
+    owner is told by email, as allauth does with enumeration prevention on. The unique
+    constraints decide races: of concurrent sign-ups one wins, the others get one of the
+    two answers above, never a 500.
+    """
+    if not settings.REGISTRATION_OPEN:
+        raise ApplicationError(
+            "registration_closed", "Registration is closed.", status=403
+        )
+    username, email = normalize_username(username), normalize_email(email)
+    try:
+        validate_username(username)
+    except ValidationError as error:
+        raise ValidationError({"username": error.messages}) from None
+    candidate = User(
+        username=username, email=email, display_name=display_name or username
+    )
+    try:
+        validate_password(password, candidate)
+    except ValidationError as error:
+        raise ValidationError({"password": error.error_list}) from None
+    client = ClientInfo.from_request(request)
+
+    if User.objects.filter(username=username).exists():
+        raise ValidationError({"username": [USERNAME_TAKEN]}, code="unique")
+    if User.objects.filter(email__iexact=email).exists():
+        return _register_existing_email(
+            request,
+            username=username,
+            email=email,
+            display_name=display_name,
+            password=password,
+            client=client,
+        )
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                username, email, password, display_name=display_name or username
+            )
+            user.groups.add(Group.objects.get_or_create(name=Role.USER)[0])
+            password_history_record(user=user, encoded_password=user.password)
+            address = EmailAddress.objects.create(
+                user=user, email=email, primary=True, verified=False
+            )
+            audit_record(
+                kind=AuditKind.USER_REGISTERED, client=client, actor=user, target=user
+            )
+            if settings.ACCOUNT_EMAIL_VERIFICATION != "none":
+                address.send_confirmation(django_request(request), signup=True)
+    except IntegrityError:
+        if User.objects.filter(username=username).exists():
+            raise ValidationError(
+                {"username": [USERNAME_TAKEN]}, code="unique"
+            ) from None
+        return _register_existing_email(
+            request,
+            username=username,
+            email=email,
+            display_name=display_name,
+            password=None,
+            client=client,
+        )
+    return user
+
+
+def _register_existing_email(
+    request: HttpRequest | Request,
+    *,
+    username: str,
+    email: str,
+    display_name: str,
+    password: str | None,
+    client: ClientInfo,
+) -> User:
+    if password is not None:
+        make_password(password)  # the same hashing time as a real sign-up
+    owner = User.objects.filter(email__iexact=email).first()
+    with transaction.atomic():
+        audit_record(
+            kind=AuditKind.REGISTRATION_DUPLICATE_EMAIL, client=client, target=owner
+        )
+        with allauth_context(request):
+            get_adapter(django_request(request)).send_account_already_exists_mail(email)
+    return _stand_in_user(username=username, email=email, display_name=display_name)
+
+
+def _invalid_key() -> ApplicationError:
+    return ApplicationError(
+        "invalid_key", "This verification link is invalid, expired or already used."
+    )
+
+
+def email_verify(*, request: HttpRequest | Request, key: str) -> User:
+    """Confirm an address from the key in an emailed link (sign-up or email change)."""
+    confirmation = get_emailconfirmation_model().from_key(key)
+    if confirmation is None or confirmation.email_address.verified:
+        raise _invalid_key()
+    with transaction.atomic(), allauth_context(request):
+        address = confirmation.confirm(django_request(request))
+        if address is None:
+            raise _invalid_key()
+        user = User.objects.get(pk=address.user_id)
+        audit_record(
+            kind=AuditKind.EMAIL_VERIFIED,
+            client=ClientInfo.from_request(request),
+            actor=user,
+            target=user,
+            payload={"email": address.email},
+        )
+    return user
+
+
+def email_verification_resend(*, request: HttpRequest | Request, email: str) -> None:
+    """Send a new verification link if ``email`` is an unverified address; else nothing.
+    The caller answers 202 either way."""
+    address = EmailAddress.objects.filter(
+        email__iexact=normalize_email(email), verified=False
+    ).first()
+    if address is not None:
+        with allauth_context(request):
+            address.send_confirmation(django_request(request), signup=False)

@@ -1,0 +1,190 @@
+"""Sessions: creation at login, refresh-token rotation with reuse detection, revocation."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.constants import AuditKind, RevokeReason
+from accounts.models import AuthSession, User
+from accounts.services.audit import ClientInfo, audit_record
+from accounts.session_state import mark_sessions_revoked
+from accounts.tokens import (
+    TokenPair,
+    issue_token_pair,
+    new_refresh_jti,
+    read_refresh_token,
+)
+from config.errors import ApplicationError
+
+
+def _session_expiry(now: datetime) -> datetime:
+    # Sliding: each refresh extends the session by the refresh token's lifetime.
+    return now + settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"]
+
+
+def session_create(*, user: User, client: ClientInfo) -> tuple[AuthSession, TokenPair]:
+    now = timezone.now()
+    session = AuthSession.objects.create(
+        user=user,
+        created_at=now,
+        last_used_at=now,
+        expires_at=_session_expiry(now),
+        refresh_jti=new_refresh_jti(),
+        ip=client.ip,
+        user_agent=client.user_agent,
+    )
+    return session, issue_token_pair(session)
+
+
+def _token_invalid() -> ApplicationError:
+    return ApplicationError(
+        "token_invalid", "The refresh token is invalid, expired or revoked.", status=401
+    )
+
+
+def session_refresh(*, refresh_token: str, client: ClientInfo) -> TokenPair:
+    """Spend a refresh token for a new pair.
+
+    The swap is one conditional ``UPDATE``: it succeeds only while the token's ``jti`` is
+    the session's current one, so of two concurrent refreshes with one token at most one
+    wins. A token that is well signed but no longer current is reuse (a stolen token, or a
+    client that kept an old one): the whole session is revoked.
+    """
+    claims = read_refresh_token(refresh_token)
+    now = timezone.now()
+    new_jti = new_refresh_jti()
+    rotated = AuthSession.objects.filter(
+        pk=claims.session_id,
+        user_id=claims.user_id,
+        refresh_jti=claims.jti,
+        revoked_at__isnull=True,
+        expires_at__gt=now,
+        user__is_active=True,
+    ).update(
+        refresh_jti=new_jti,
+        last_used_at=now,
+        expires_at=_session_expiry(now),
+        ip=client.ip,
+        user_agent=client.user_agent,
+    )
+    if rotated:
+        session = AuthSession(
+            pk=claims.session_id, user_id=claims.user_id, refresh_jti=new_jti
+        )
+        return issue_token_pair(session)
+
+    session = AuthSession.objects.filter(
+        pk=claims.session_id, user_id=claims.user_id
+    ).first()
+    if session is not None and session.is_live and session.refresh_jti != claims.jti:
+        with transaction.atomic():
+            revoked = _revoke(
+                AuthSession.objects.filter(pk=session.pk), RevokeReason.TOKEN_REUSE, now
+            )
+            if revoked:
+                audit_record(
+                    kind=AuditKind.TOKEN_REUSE_DETECTED,
+                    client=client,
+                    target=User(pk=session.user_id),
+                    payload={"session": str(session.pk)},
+                )
+    raise _token_invalid()
+
+
+def _revoke(sessions: object, reason: RevokeReason, now: datetime) -> list[uuid.UUID]:
+    """Revoke the live sessions of a queryset; their tokens die once this commits."""
+    live = sessions.filter(revoked_at__isnull=True)  # type: ignore[attr-defined]
+    session_ids = list(live.values_list("pk", flat=True))
+    if session_ids:
+        AuthSession.objects.filter(pk__in=session_ids, revoked_at__isnull=True).update(
+            revoked_at=now, revoke_reason=reason
+        )
+        transaction.on_commit(lambda: mark_sessions_revoked(session_ids))
+    return session_ids
+
+
+@transaction.atomic
+def session_revoke(
+    *,
+    user: User,
+    session_id: uuid.UUID,
+    reason: RevokeReason,
+    client: ClientInfo,
+    actor: User | None = None,
+) -> None:
+    """Revoke one of ``user``'s sessions; 404 when it is not theirs or already gone."""
+    revoked = _revoke(
+        AuthSession.objects.filter(pk=session_id, user=user), reason, timezone.now()
+    )
+    if not revoked:
+        raise ApplicationError("not_found", "No such session.", status=404)
+    audit_record(
+        kind=AuditKind.LOGOUT
+        if reason == RevokeReason.LOGOUT
+        else AuditKind.SESSION_REVOKED,
+        client=client,
+        actor=actor or user,
+        target=user,
+        payload={"session": str(session_id), "reason": reason.value},
+    )
+
+
+@transaction.atomic
+def sessions_revoke_all(
+    *,
+    user: User,
+    reason: RevokeReason,
+    client: ClientInfo,
+    actor: User | None = None,
+    keep_session_id: uuid.UUID | None = None,
+    audit: bool = True,
+) -> int:
+    """Revoke every session of ``user`` (but ``keep_session_id``); returns how many."""
+    sessions = AuthSession.objects.filter(user=user)
+    if keep_session_id is not None:
+        sessions = sessions.exclude(pk=keep_session_id)
+    revoked = _revoke(sessions, reason, timezone.now())
+    if audit:
+        audit_record(
+            kind=AuditKind.SESSIONS_REVOKED_ALL,
+            client=client,
+            actor=actor or user,
+            target=user,
+            payload={"sessions": len(revoked), "reason": reason.value},
+        )
+    return len(revoked)
+
+
+def session_logout(
+    *, refresh_token: str, authenticated_user: User | None, client: ClientInfo
+) -> None:
+    """End the session a refresh token belongs to (the token proves the right to)."""
+    claims = read_refresh_token(refresh_token)
+    if authenticated_user is not None and authenticated_user.pk != claims.user_id:
+        raise _token_invalid()
+    try:
+        session_revoke(
+            user=User(pk=claims.user_id),
+            session_id=claims.session_id,
+            reason=RevokeReason.LOGOUT,
+            client=client,
+        )
+    except ApplicationError:
+        raise _token_invalid() from None
+
+
+def sessions_purge(*, now: datetime | None = None) -> int:
+    """Delete sessions that can never be used again: expired, or revoked longer ago than an
+    access token lives (their tombstones have expired too, and the row says nothing new)."""
+    now = now or timezone.now()
+    grace = settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"]
+    deleted, _ = AuthSession.objects.filter(
+        Q(expires_at__lte=now) | Q(revoked_at__lte=now - grace)
+    ).delete()
+    return deleted

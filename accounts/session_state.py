@@ -1,0 +1,160 @@
+"""The per-request check that an access token's session and user are still good.
+
+Every authenticated request must notice at once that its session was revoked, or its user
+deactivated, yet must not query the database to find out. Two cache entries answer it in
+one round trip (``get_many``, a single ``MGET`` on Redis):
+
+- ``auth:session:<sid>``: the user id while the session is live, ``REVOKED`` once it is not.
+  Revocation *writes* the tombstone (it does not merely delete the entry), and fills use
+  ``add``, so a request that read the database just before a revocation cannot put the
+  session back. A tombstone outlives every access token issued before it.
+- ``auth:user:<uid>``: a snapshot of the user (profile, flags, verified email, roles),
+  deleted whenever the user changes (``accounts.signals``) and rebuilt on the next request.
+
+A miss costs one query (the session joined to its user, with the verified flag and roles
+as subqueries). If the cache loses everything, the database still says what is revoked.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.cache import cache
+from django.db.models import Exists, OuterRef, Subquery
+
+from accounts.models import AuthSession, SessionUser, User
+from config.aggregates import GroupConcat
+
+REVOKED = "revoked"
+SNAPSHOT_FIELDS = (
+    "username",
+    "email",
+    "display_name",
+    "first_name",
+    "last_name",
+    "bio",
+    "phone",
+    "timezone",
+    "language",
+    "is_active",
+    "is_staff",
+    "is_superuser",
+)
+
+
+def _session_key(session_id: uuid.UUID | str) -> str:
+    return f"auth:session:{session_id}"
+
+
+def _user_key(user_id: uuid.UUID | str) -> str:
+    return f"auth:user:{user_id}"
+
+
+def _state_timeout() -> int:
+    # Longer than any access token lives, so a tombstone outlasts the tokens it refuses.
+    return int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()) + 60
+
+
+def iso_timestamp(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a ``Z``, as DRF renders datetimes and the contract shows them."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def user_snapshot(
+    user: User, *, email_verified: bool, group_names: Iterable[str]
+) -> dict:
+    snapshot = {field: getattr(user, field) for field in SNAPSHOT_FIELDS}
+    snapshot.update(
+        id=str(user.pk),
+        date_joined=iso_timestamp(user.date_joined),
+        last_login=iso_timestamp(user.last_login),
+        email_verified=email_verified,
+        groups=sorted(name for name in group_names if name),
+    )
+    return snapshot
+
+
+def session_user_from_snapshot(snapshot: dict[str, Any]) -> SessionUser:
+    user = SessionUser(
+        id=uuid.UUID(snapshot["id"]),
+        **{field: snapshot[field] for field in SNAPSHOT_FIELDS},
+        date_joined=datetime.fromisoformat(snapshot["date_joined"]),
+        last_login=(
+            datetime.fromisoformat(snapshot["last_login"])
+            if snapshot["last_login"]
+            else None
+        ),
+    )
+    user._state.adding = False
+    user._state.db = "default"
+    user.snapshot = snapshot
+    return user
+
+
+def _load_from_database(session_id: uuid.UUID, user_id: uuid.UUID) -> dict | None:
+    """The user's snapshot if the session is live and its user active, in one query."""
+    verified = EmailAddress.objects.filter(
+        user_id=OuterRef("user_id"),
+        email__iexact=OuterRef("user__email"),
+        verified=True,
+    )
+    group_names = (
+        Group.objects.filter(user=OuterRef("user_id"))
+        .values("user")
+        .annotate(names=GroupConcat("name"))
+        .values("names")
+    )
+    session = (
+        AuthSession.objects.filter(pk=session_id, user_id=user_id)
+        .select_related("user")
+        .annotate(email_verified=Exists(verified), group_names=Subquery(group_names))
+        .first()
+    )
+    if session is None or not session.is_live or not session.user.is_active:
+        return None
+    return user_snapshot(
+        session.user,
+        email_verified=session.email_verified,
+        group_names=(session.group_names or "").split(","),
+    )
+
+
+def authenticated_user(session_id: uuid.UUID, user_id: uuid.UUID) -> SessionUser | None:
+    """The user behind a valid access token, or ``None`` if its session is no longer good."""
+    session_key, user_key = _session_key(session_id), _user_key(user_id)
+    cached = cache.get_many([session_key, user_key])
+    session_entry, snapshot = cached.get(session_key), cached.get(user_key)
+    if session_entry == REVOKED:
+        return None
+    if session_entry is not None and session_entry != str(user_id):
+        return None
+    if session_entry is None or snapshot is None:
+        snapshot = _load_from_database(session_id, user_id)
+        if snapshot is None:
+            cache.set(session_key, REVOKED, _state_timeout())
+            return None
+        cache.add(session_key, str(user_id), _state_timeout())
+        cache.add(user_key, snapshot, _state_timeout())
+    if not snapshot["is_active"]:
+        return None
+    return session_user_from_snapshot(snapshot)
+
+
+def mark_sessions_revoked(session_ids: Iterable[uuid.UUID | str]) -> None:
+    """Refuse these sessions' access tokens from the next request on (call after commit)."""
+    keys = {_session_key(session_id): REVOKED for session_id in session_ids}
+    if keys:
+        cache.set_many(keys, _state_timeout())
+
+
+def forget_user(user_id: uuid.UUID | str) -> None:
+    """Drop the cached snapshot so the next request reads the user afresh."""
+    cache.delete(_user_key(user_id))

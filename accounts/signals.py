@@ -1,0 +1,56 @@
+"""Cache invalidation for the per-request user snapshot (``accounts.session_state``).
+
+Signals are used here, against the house rule, because a user changes through paths we do
+not own (the admin, allauth marking an address verified, ``manage.py shell``) and a stale
+snapshot would keep a deactivated user's tokens working. They only drop a cache entry,
+after commit; no domain logic lives here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.models import EmailAddress
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.dispatch import receiver
+
+from accounts.models import User
+from accounts.session_state import forget_user
+
+
+def _forget_after_commit(user_id: Any) -> None:
+    if user_id is not None:
+        transaction.on_commit(lambda: forget_user(user_id))
+
+
+@receiver(post_save, sender=User)
+@receiver(post_delete, sender=User)
+def forget_changed_user(sender: type, instance: User, **kwargs: Any) -> None:
+    _forget_after_commit(instance.pk)
+
+
+@receiver(post_save, sender=EmailAddress)
+@receiver(post_delete, sender=EmailAddress)
+def forget_user_of_changed_address(
+    sender: type, instance: EmailAddress, **kwargs: Any
+) -> None:
+    _forget_after_commit(instance.user_id)
+
+
+@receiver(m2m_changed, sender=User.groups.through)
+def forget_user_with_changed_groups(
+    sender: type,
+    instance: Any,
+    action: str,
+    reverse: bool,
+    pk_set: set | None,
+    **kwargs: Any,
+) -> None:
+    if not action.startswith("post_"):
+        return
+    if not reverse:
+        _forget_after_commit(instance.pk)
+    else:  # a group's members changed
+        for user_id in pk_set or ():
+            _forget_after_commit(user_id)

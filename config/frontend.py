@@ -1,0 +1,84 @@
+"""``GET /api/v1/config/``: the server's real policy, for frontends to render forms from."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.passwords import password_policy
+
+
+class FrontendConfigSerializer(serializers.Serializer):
+    class PasswordPolicySerializer(serializers.Serializer):
+        min_length = serializers.IntegerField()
+        max_length = serializers.IntegerField()
+        min_strength = serializers.IntegerField(help_text="zxcvbn score, 0 to 4.")
+        history_size = serializers.IntegerField(
+            help_text="How many previous passwords may not be reused."
+        )
+        rules = serializers.ListField(child=serializers.CharField())
+
+    class LoginSerializer(serializers.Serializer):
+        methods = serializers.ListField(child=serializers.CharField())
+        lockout_attempts = serializers.IntegerField()
+        lockout_minutes = serializers.IntegerField()
+        access_token_lifetime = serializers.IntegerField(help_text="Seconds.")
+        refresh_token_lifetime = serializers.IntegerField(help_text="Seconds.")
+
+    class LanguageSerializer(serializers.Serializer):
+        code = serializers.CharField()
+        name = serializers.CharField()
+
+    site_name = serializers.CharField()
+    registration_open = serializers.BooleanField()
+    email_verification = serializers.ChoiceField(
+        choices=["mandatory", "optional", "none"]
+    )
+    password_policy = PasswordPolicySerializer()
+    login = LoginSerializer()
+    mfa_methods = serializers.ListField(child=serializers.CharField())
+    social_providers = serializers.ListField(child=serializers.DictField())
+    languages = LanguageSerializer(many=True)
+
+
+def frontend_config() -> dict:
+    jwt = settings.SIMPLE_JWT
+    return {
+        "site_name": settings.SITE_NAME,
+        "registration_open": settings.REGISTRATION_OPEN,
+        "email_verification": settings.ACCOUNT_EMAIL_VERIFICATION,
+        "password_policy": password_policy(),
+        "login": {
+            "methods": ["username", "email"],
+            "lockout_attempts": settings.LOGIN_LOCKOUT_ATTEMPTS,
+            "lockout_minutes": settings.LOGIN_LOCKOUT_MINUTES,
+            "access_token_lifetime": int(jwt["ACCESS_TOKEN_LIFETIME"].total_seconds()),
+            "refresh_token_lifetime": int(
+                jwt["REFRESH_TOKEN_LIFETIME"].total_seconds()
+            ),
+        },
+        # Filled in as the two-factor and social-login features land.
+        "mfa_methods": [],
+        "social_providers": [],
+        "languages": [
+            {"code": code, "name": name} for code, name in settings.LANGUAGES
+        ],
+    }
+
+
+class FrontendConfigApi(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        tags=["operations"],
+        summary="What a frontend needs to render its forms",
+        responses=FrontendConfigSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        return Response(frontend_config())

@@ -1,0 +1,218 @@
+"""``register/``, ``email/verify/`` and ``email/resend/``."""
+
+from __future__ import annotations
+
+import re
+import threading
+from urllib.parse import unquote
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.core import mail
+from django.db import connection
+from django.test import override_settings
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from accounts.models import AuditEvent, User
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PASSWORD = "amber meadows hum with sleepy bees"
+REGISTER = "/api/v1/auth/register/"
+
+
+def register(**fields: str):
+    body = {
+        "username": "grace",
+        "email": "grace@example.com",
+        "password": PASSWORD,
+        **fields,
+    }
+    return APIClient().post(REGISTER, body, format="json")
+
+
+def link_key(message: mail.EmailMessage) -> str:
+    match = re.search(r"/verify-email\?key=([^\s\"<&]+)", message.body)
+    assert match, message.body
+    return unquote(match.group(1))  # the frontend reads it from its query string
+
+
+def test_register_creates_an_unverified_account_and_sends_a_verification_link() -> None:
+    response = register(display_name="Grace H.")
+
+    assert response.status_code == 201
+    user = User.objects.get(username="grace")
+    assert response.json()["user"]["id"] == str(user.pk)
+    assert response.json()["user"]["display_name"] == "Grace H."
+    address = EmailAddress.objects.get(user=user)
+    assert (address.email, address.primary, address.verified) == (
+        "grace@example.com",
+        True,
+        False,
+    )
+    [message] = mail.outbox
+    assert message.to == ["grace@example.com"]
+    assert "http://localhost:3000/verify-email?key=" in message.body
+    assert {alternative[1] for alternative in message.alternatives} == {"text/html"}
+    assert AuditEvent.objects.filter(kind="user.registered", target=user).exists()
+
+
+def test_an_email_with_an_account_gets_the_same_answer_and_its_owner_is_told() -> None:
+    first = register()
+    mail.outbox.clear()
+
+    second = register(username="impostor", email="GRACE@example.com")
+
+    assert second.status_code == first.status_code == 201
+    assert set(second.json()["user"]) == set(first.json()["user"])
+    assert second.json()["user"]["username"] == "impostor"
+    assert second.json()["user"]["email_verified"] is False
+    assert not User.objects.filter(username="impostor").exists()
+    [message] = mail.outbox
+    assert message.to == ["grace@example.com"]
+    assert "verify-email" not in message.body
+
+
+def test_a_taken_username_is_a_field_error() -> None:
+    register()
+
+    response = register(email="someone.else@example.com")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"username": ["This username is taken."]}
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"username": "ab"}, "username"),
+        ({"username": "Has-Dash"}, "username"),
+        ({"email": "not-an-email"}, "email"),
+        ({"password": "short"}, "password"),
+        ({"password": "grace grace grace grace"}, "password"),
+    ],
+)
+def test_invalid_fields_are_refused_and_nothing_is_created(
+    fields: dict, field: str
+) -> None:
+    response = register(**fields)
+
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+    assert not User.objects.exists()
+    assert mail.outbox == []
+
+
+def test_username_case_is_folded() -> None:
+    response = register(username="GraceHopper")
+
+    assert response.status_code == 201
+    assert response.json()["user"]["username"] == "gracehopper"
+
+
+@override_settings(REGISTRATION_OPEN=False)
+def test_registration_can_be_closed() -> None:
+    response = register()
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "registration_closed"
+    assert not User.objects.exists()
+
+
+def test_verification_link_works_once() -> None:
+    register()
+    key = link_key(mail.outbox[0])
+    client = APIClient()
+
+    assert (
+        client.post(
+            "/api/v1/auth/email/verify/", {"key": key}, format="json"
+        ).status_code
+        == 200
+    )
+    reused = client.post("/api/v1/auth/email/verify/", {"key": key}, format="json")
+
+    assert reused.status_code == 400
+    assert reused.json()["code"] == "invalid_key"
+
+
+@pytest.mark.parametrize("key", ["garbage", "a" * 60, "MQ:1abc:xyz"])
+def test_a_wrong_verification_key_is_invalid_key(key: str) -> None:
+    response = APIClient().post(
+        "/api/v1/auth/email/verify/", {"key": key}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_key"
+
+
+def test_an_expired_verification_key_is_invalid_key(time_machine) -> None:
+    register()
+    key = link_key(mail.outbox[0])
+
+    time_machine.move_to(timezone.now(), tick=False)
+
+    time_machine.shift(60 * 60 * 24 * 4)  # EMAIL_VERIFICATION_EXPIRE_DAYS is 3
+    response = APIClient().post(
+        "/api/v1/auth/email/verify/", {"key": key}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_key"
+
+
+def test_resend_answers_202_for_known_and_unknown_addresses_alike() -> None:
+    register()
+    mail.outbox.clear()
+    client = APIClient()
+
+    known = client.post(
+        "/api/v1/auth/email/resend/", {"email": "grace@example.com"}, format="json"
+    )
+    unknown = client.post(
+        "/api/v1/auth/email/resend/", {"email": "nobody@example.com"}, format="json"
+    )
+
+    assert known.status_code == unknown.status_code == 202
+    assert known.json() == unknown.json()
+    [message] = mail.outbox
+    assert message.to == ["grace@example.com"]
+
+
+@pytest.mark.skipif(connection.vendor == "sqlite", reason="SQLite serialises writers")
+def test_concurrent_sign_ups_with_one_username_create_one_account() -> None:
+    statuses = _race(
+        lambda number: {"username": "racer", "email": f"racer{number}@example.com"}
+    )
+
+    assert statuses.count(201) == 1
+    assert sorted(statuses)[1:] == [400] * 4
+    assert User.objects.filter(username="racer").count() == 1
+
+
+@pytest.mark.skipif(connection.vendor == "sqlite", reason="SQLite serialises writers")
+def test_concurrent_sign_ups_with_one_email_end_with_one_account() -> None:
+    statuses = _race(
+        lambda number: {"username": f"racer{number}", "email": "race@example.com"}
+    )
+
+    assert statuses == [201] * 5
+    assert User.objects.filter(email="race@example.com").count() == 1
+
+
+def _race(fields_for) -> list[int]:
+    statuses: list[int] = []
+    barrier = threading.Barrier(5)
+
+    def sign_up(number: int) -> None:
+        barrier.wait()
+        statuses.append(register(**fields_for(number)).status_code)
+        connection.close()
+
+    threads = [threading.Thread(target=sign_up, args=(n,)) for n in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return statuses

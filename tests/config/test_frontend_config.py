@@ -1,0 +1,38 @@
+"""``GET /api/v1/config/``: the real policy, for frontends."""
+
+from __future__ import annotations
+
+from django.test import override_settings
+from rest_framework.test import APIClient
+
+
+def test_config_describes_the_password_policy_and_login() -> None:
+    response = APIClient().get("/api/v1/config/")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["registration_open"] is True
+    assert body["email_verification"] == "optional"
+    policy = body["password_policy"]
+    assert (policy["min_length"], policy["max_length"], policy["history_size"]) == (
+        15,
+        128,
+        5,
+    )
+    assert policy["rules"]
+    assert body["login"]["lockout_attempts"] == 10
+    assert body["login"]["access_token_lifetime"] == 300
+    assert body["languages"] == [{"code": "en", "name": "English"}]
+
+
+@override_settings(
+    REGISTRATION_OPEN=False,
+    ACCOUNT_EMAIL_VERIFICATION="mandatory",
+    PASSWORD_MIN_LENGTH=20,
+)
+def test_config_follows_the_settings() -> None:
+    body = APIClient().get("/api/v1/config/").json()
+
+    assert body["registration_open"] is False
+    assert body["email_verification"] == "mandatory"
+    assert body["password_policy"]["min_length"] == 20
