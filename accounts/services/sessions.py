@@ -53,8 +53,10 @@ def session_refresh(*, refresh_token: str, client: ClientInfo) -> TokenPair:
 
     The swap is one conditional ``UPDATE``: it succeeds only while the token's ``jti`` is
     the session's current one, so of two concurrent refreshes with one token at most one
-    wins. A token that is well signed but no longer current is reuse (a stolen token, or a
-    client that kept an old one): the whole session is revoked.
+    wins. (Its ``WHERE`` names only this table's columns: PostgreSQL re-checks those on the
+    row a concurrent update left, but not conditions reached through a join.) A token that
+    is well signed but no longer current is reuse (a stolen token, or a client that kept an
+    old one): the whole session is revoked.
     """
     claims = read_refresh_token(refresh_token)
     now = timezone.now()
@@ -65,7 +67,6 @@ def session_refresh(*, refresh_token: str, client: ClientInfo) -> TokenPair:
         refresh_jti=claims.jti,
         revoked_at__isnull=True,
         expires_at__gt=now,
-        user__is_active=True,
     ).update(
         refresh_jti=new_jti,
         last_used_at=now,
@@ -73,11 +74,19 @@ def session_refresh(*, refresh_token: str, client: ClientInfo) -> TokenPair:
         ip=client.ip,
         user_agent=client.user_agent,
     )
-    if rotated:
+    if rotated and User.objects.filter(pk=claims.user_id, is_active=True).exists():
         session = AuthSession(
             pk=claims.session_id, user_id=claims.user_id, refresh_jti=new_jti
         )
         return issue_token_pair(session)
+    if rotated:  # the account was deactivated: this session ends here
+        with transaction.atomic():
+            _revoke(
+                AuthSession.objects.filter(pk=claims.session_id),
+                RevokeReason.ACCOUNT_DEACTIVATED,
+                now,
+            )
+        raise _token_invalid()
 
     session = AuthSession.objects.filter(
         pk=claims.session_id, user_id=claims.user_id

@@ -128,3 +128,16 @@ def test_refresh_token_reuse_revokes_the_session(user: User, login: Callable) ->
     )
     assert user.audit_events.filter(kind="session.token_reuse").count() == 1
     assert len(mail.outbox) == 0
+
+
+def test_a_deactivated_account_cannot_refresh(user: User, login: Callable) -> None:
+    session = login(user)
+    user.is_active = False
+    user.save()
+
+    response = APIClient().post(
+        "/api/v1/auth/token/refresh/", {"refresh": session["refresh"]}, format="json"
+    )
+
+    assert response.status_code == 401
+    assert AuthSession.objects.get(user=user).revoke_reason == "account_deactivated"
