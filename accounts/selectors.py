@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from allauth.account.models import EmailAddress
-from django.db.models import QuerySet
+from django.contrib.auth.models import Group
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import (
@@ -16,16 +18,49 @@ from accounts.models import (
     normalize_username,
 )
 from accounts.roles import roles_of
-from accounts.session_state import iso_timestamp
+from config.aggregates import GroupConcat
+
+
+def iso_timestamp(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a ``Z``, as DRF renders datetimes and the contract shows them."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def profile_annotations(*, through: str | None = None) -> dict[str, Any]:
+    """What a profile needs beyond the user row, as subqueries of the same query:
+    ``profile_email_verified`` and ``profile_group_names`` (comma-joined). ``through`` names
+    the foreign key to the user when the queryset is not of users (``"user"``)."""
+    user_id = OuterRef(f"{through}_id" if through else "pk")
+    email = OuterRef(f"{through}__email" if through else "email")
+    verified = EmailAddress.objects.filter(
+        user_id=user_id, email__iexact=email, verified=True
+    )
+    group_names = (
+        Group.objects.filter(user=user_id)
+        .values("user")
+        .annotate(names=GroupConcat("name"))
+        .values("names")
+    )
+    return {
+        "profile_email_verified": Exists(verified),
+        "profile_group_names": Subquery(group_names),
+    }
+
+
+def group_names_of(annotated: str | None) -> list[str]:
+    return [name for name in (annotated or "").split(",") if name]
 
 
 def user_by_login(login: str) -> User | None:
     """The account a login name designates: an email if it has an ``@`` (usernames never
     do), else a username; case never matters."""
     login = login.strip()
+    users = User.objects.annotate(**profile_annotations())
     if "@" in login:
-        return User.objects.filter(email__iexact=normalize_email(login)).first()
-    return User.objects.filter(username=normalize_username(login)).first()
+        return users.filter(email__iexact=normalize_email(login)).first()
+    return users.filter(username=normalize_username(login)).first()
 
 
 def user_by_email(email: str) -> User | None:
@@ -47,10 +82,14 @@ def user_profile(user: User) -> dict[str, Any]:
         roles = user.roles
         date_joined, last_login = snapshot["date_joined"], snapshot["last_login"]
     else:
-        email_verified = EmailAddress.objects.filter(
-            user=user, email__iexact=user.email, verified=True
-        ).exists()
-        group_names = user.groups.values_list("name", flat=True) if user.pk else []
+        if hasattr(user, "profile_email_verified"):  # loaded with profile_annotations()
+            email_verified = user.profile_email_verified
+            group_names = group_names_of(user.profile_group_names)
+        else:
+            email_verified = EmailAddress.objects.filter(
+                user=user, email__iexact=user.email, verified=True
+            ).exists()
+            group_names = user.groups.values_list("name", flat=True) if user.pk else []
         roles = roles_of(group_names, is_superuser=user.is_superuser)
         date_joined = iso_timestamp(user.date_joined)
         last_login = iso_timestamp(user.last_login)

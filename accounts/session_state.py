@@ -19,17 +19,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from allauth.account.models import EmailAddress
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.core.cache import cache
-from django.db.models import Exists, OuterRef, Subquery
 
 from accounts.models import AuthSession, SessionUser, User
-from config.aggregates import GroupConcat
+from accounts.selectors import group_names_of, iso_timestamp, profile_annotations
 
 REVOKED = "revoked"
 SNAPSHOT_FIELDS = (
@@ -59,13 +56,6 @@ def _user_key(user_id: uuid.UUID | str) -> str:
 def _state_timeout() -> int:
     # Longer than any access token lives, so a tombstone outlasts the tokens it refuses.
     return int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()) + 60
-
-
-def iso_timestamp(value: datetime | None) -> str | None:
-    """ISO 8601 in UTC with a ``Z``, as DRF renders datetimes and the contract shows them."""
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def user_snapshot(
@@ -101,29 +91,18 @@ def session_user_from_snapshot(snapshot: dict[str, Any]) -> SessionUser:
 
 def _load_from_database(session_id: uuid.UUID, user_id: uuid.UUID) -> dict | None:
     """The user's snapshot if the session is live and its user active, in one query."""
-    verified = EmailAddress.objects.filter(
-        user_id=OuterRef("user_id"),
-        email__iexact=OuterRef("user__email"),
-        verified=True,
-    )
-    group_names = (
-        Group.objects.filter(user=OuterRef("user_id"))
-        .values("user")
-        .annotate(names=GroupConcat("name"))
-        .values("names")
-    )
     session = (
         AuthSession.objects.filter(pk=session_id, user_id=user_id)
         .select_related("user")
-        .annotate(email_verified=Exists(verified), group_names=Subquery(group_names))
+        .annotate(**profile_annotations(through="user"))
         .first()
     )
     if session is None or not session.is_live or not session.user.is_active:
         return None
     return user_snapshot(
         session.user,
-        email_verified=session.email_verified,
-        group_names=(session.group_names or "").split(","),
+        email_verified=session.profile_email_verified,
+        group_names=group_names_of(session.profile_group_names),
     )
 
 

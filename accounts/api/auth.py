@@ -25,7 +25,7 @@ from accounts.api.serializers import (
     UserEnvelopeSerializer,
 )
 from accounts.constants import RevokeReason
-from accounts.selectors import sessions_live, user_profile
+from accounts.selectors import iso_timestamp, sessions_live, user_profile
 from accounts.services.audit import ClientInfo
 from accounts.services.login import user_login
 from accounts.services.password import (
@@ -44,7 +44,6 @@ from accounts.services.sessions import (
     session_revoke,
     sessions_revoke_all,
 )
-from accounts.session_state import iso_timestamp
 from accounts.tokens import SESSION_CLAIM
 from config.api import NoStoreMixin
 from config.openapi import problem_example, problem_response

@@ -6,7 +6,6 @@ import secrets
 from dataclasses import dataclass
 from functools import cache
 
-from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
@@ -115,10 +114,9 @@ def user_login(
         raise ApplicationError(
             "account_inactive", "This account is deactivated.", status=403
         )
-    if settings.ACCOUNT_EMAIL_VERIFICATION == "mandatory" and not (
-        EmailAddress.objects.filter(
-            user=user, email__iexact=user.email, verified=True
-        ).exists()
+    if (
+        settings.ACCOUNT_EMAIL_VERIFICATION == "mandatory"
+        and not user.profile_email_verified  # annotated by user_by_login
     ):
         raise ApplicationError(
             "email_not_verified",
