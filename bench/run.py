@@ -233,6 +233,26 @@ def setup_refresh(context: Context) -> Prepared:
     )
 
 
+def revocation_delay_ms(context: Context) -> float:
+    """How long after ``logout/all/`` answers until its access token is refused, with both
+    server processes' caches warm. Zero means the very next request was refused."""
+    ensure_bench_user(context)
+    access = log_in(context)["access"]
+    headers = {"Authorization": f"Bearer {access}"}
+    for _ in range(50):  # spread over connections, so every worker process has seen it
+        if context.request("GET", "/api/v1/users/me/", headers=headers).status != 200:
+            raise BenchError("revocation check: me/ did not answer 200 before logout")
+    reply = context.request("POST", "/api/v1/auth/logout/all/", headers=headers)
+    answered = time.monotonic()
+    if reply.status != 204:
+        raise BenchError(f"revocation check: logout/all answered {reply.status}")
+    for attempt in range(1000):
+        status = context.request("GET", "/api/v1/users/me/", headers=headers).status
+        if status == 401:
+            return 0.0 if attempt == 0 else (time.monotonic() - answered) * 1000
+    raise BenchError("revocation check: the token still worked after 1000 requests")
+
+
 REFERENCE = Scenario("reference", "GET", "/bench/reference/")
 
 SCENARIOS: list[Scenario] = [
@@ -734,6 +754,7 @@ def run_server(
 
             targets = [prepare(s) for s in scenarios]
             rounds = measure(server, targets, context.base_url, opts, prepare)
+            revocation_ms = revocation_delay_ms(context)
     except Exception:  # a failure, not Ctrl-C: keep the log to look at
         if log.exists():
             RESULTS_DIR.mkdir(exist_ok=True)
@@ -754,6 +775,7 @@ def run_server(
         ],
         "rounds": rounds,
         "summary": summarise(rounds, [s.name for s in scenarios]),
+        "revocation_delay_ms": revocation_ms,
     }
 
 
@@ -918,6 +940,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         results_file.write_text(json.dumps(document, indent=2) + "\n")
     for run in document["runs"]:
         print(f"\n{format_run(run, opts)}")
+        print(
+            "revocation: an access token was refused "
+            + (
+                "on the very next request after logout/all"
+                if run["revocation_delay_ms"] == 0
+                else f"{run['revocation_delay_ms']:.0f} ms after logout/all answered"
+            )
+        )
         if "hasher_parallel_rate" in document and "login" in run["summary"]:
             rate = document["hasher_parallel_rate"]
             login_rps = run["summary"]["login"]["rps"]
