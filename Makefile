@@ -43,8 +43,8 @@ superuser: $(STAMP)
 
 ## Re-pin requirements/*.txt from the ranges in requirements/*.in.
 lock: $(STAMP)
-	$(BIN)/pip-compile --quiet --strip-extras --generate-hashes --allow-unsafe -o requirements/base.txt requirements/base.in
-	$(BIN)/pip-compile --quiet --strip-extras --generate-hashes --allow-unsafe -o requirements/dev.txt requirements/dev.in
+	cd requirements && ../$(BIN)/pip-compile --quiet --strip-extras --generate-hashes --allow-unsafe -o base.txt base.in
+	cd requirements && ../$(BIN)/pip-compile --quiet --strip-extras --generate-hashes --allow-unsafe -o dev.txt dev.in
 
 bench: $(STAMP)
 	bench/run
