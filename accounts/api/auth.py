@@ -279,8 +279,10 @@ class TokenRefreshApi(NoStoreMixin, PublicApi):
 
 
 class LogoutApi(APIView):
-    """Needs no access token (it may have expired): the refresh token is the proof."""
+    """Reads no access token (it may have expired, or its session already ended): the
+    refresh token is the credential, and whoever holds it controls that session anyway."""
 
+    authentication_classes: list = []
     permission_classes = [AllowAny]
 
     @extend_schema(
@@ -297,7 +299,6 @@ class LogoutApi(APIView):
         data.is_valid(raise_exception=True)
         session_logout(
             refresh_token=data.validated_data["refresh"],
-            authenticated_user=request.user if request.user.is_authenticated else None,
             client=ClientInfo.from_request(request),
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
