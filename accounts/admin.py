@@ -55,20 +55,7 @@ class UserAdmin(DjangoUserAdmin):
     )
     fieldsets = (
         (None, {"fields": ("id", "username", "email", "password")}),
-        (
-            "Profile",
-            {
-                "fields": (
-                    "display_name",
-                    "first_name",
-                    "last_name",
-                    "bio",
-                    "phone",
-                    "timezone",
-                    "language",
-                )
-            },
-        ),
+        ("Profile", {"fields": User.PROFILE_FIELDS}),
         (
             "Permissions",
             {

@@ -89,6 +89,17 @@ class User(AbstractUser):
 
     objects = UserManager()
 
+    # What a user may change about themselves (PATCH me/), in display order.
+    PROFILE_FIELDS = (
+        "display_name",
+        "first_name",
+        "last_name",
+        "bio",
+        "phone",
+        "timezone",
+        "language",
+    )
+
     EMAIL_FIELD = "email"
     USERNAME_FIELD = "username"
     REQUIRED_FIELDS = ["email"]

@@ -9,6 +9,7 @@ from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiResponse,
     extend_schema,
+    extend_schema_view,
 )
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
@@ -137,29 +138,45 @@ class EmailVerifyApi(NoStoreMixin, PublicApi):
         return Response({"user": user_profile(user)})
 
 
-class EmailResendApi(PublicApi):
+class EmailedLinkApi(PublicApi):
+    """Takes an address and answers 202 whatever it is, so the answer tells nothing about
+    which addresses have accounts; limited per address and per client."""
+
+    link_kind: str
+    answer: str
+
     class InputSerializer(serializers.Serializer):
         email = serializers.EmailField(max_length=254)
 
-    @extend_schema(
-        tags=TAGS,
-        summary="Send the verification email again",
-        request=InputSerializer,
-        responses={202: ACCEPTED},
-    )
+    def send_link(self, request: Request, email: str) -> None:
+        raise NotImplementedError
+
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         email = data.validated_data["email"].lower()
         enforce_rate_limit(request, "email_per_ip", key="ip")
-        enforce_rate_limit(request, "email_per_address", key=f"verify:{email}")
-        email_verification_resend(request=request, email=email)
-        return Response(
-            {
-                "detail": "If this address awaits verification, a new link is on its way."
-            },
-            status=status.HTTP_202_ACCEPTED,
+        enforce_rate_limit(
+            request, "email_per_address", key=f"{self.link_kind}:{email}"
         )
+        self.send_link(request, email)
+        return Response({"detail": self.answer}, status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema_view(
+    post=extend_schema(
+        tags=TAGS,
+        summary="Send the verification email again",
+        request=EmailedLinkApi.InputSerializer,
+        responses={202: ACCEPTED},
+    )
+)
+class EmailResendApi(EmailedLinkApi):
+    link_kind = "verify"
+    answer = "If this address awaits verification, a new link is on its way."
+
+    def send_link(self, request: Request, email: str) -> None:
+        email_verification_resend(request=request, email=email)
 
 
 def _login_response(result) -> dict:
@@ -365,27 +382,20 @@ class PasswordChangeApi(RateLimitHeadersMixin, APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class PasswordResetApi(PublicApi):
-    class InputSerializer(serializers.Serializer):
-        email = serializers.EmailField(max_length=254)
-
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         tags=TAGS,
         summary="Email a password reset link",
-        request=InputSerializer,
+        request=EmailedLinkApi.InputSerializer,
         responses={202: ACCEPTED},
     )
-    def post(self, request: Request) -> Response:
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        email = data.validated_data["email"].lower()
-        enforce_rate_limit(request, "email_per_ip", key="ip")
-        enforce_rate_limit(request, "email_per_address", key=f"reset:{email}")
+)
+class PasswordResetApi(EmailedLinkApi):
+    link_kind = "reset"
+    answer = "If this address has an account, a reset link is on its way."
+
+    def send_link(self, request: Request, email: str) -> None:
         password_reset_request(request=request, email=email)
-        return Response(
-            {"detail": "If this address has an account, a reset link is on its way."},
-            status=status.HTTP_202_ACCEPTED,
-        )
 
 
 class PasswordResetConfirmApi(PublicApi):

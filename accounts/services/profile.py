@@ -10,9 +10,7 @@ from accounts.constants import AuditKind
 from accounts.models import User
 from accounts.services.audit import ClientInfo, audit_record
 
-PROFILE_FIELDS = frozenset(
-    {"display_name", "first_name", "last_name", "bio", "phone", "timezone", "language"}
-)
+PROFILE_FIELDS = frozenset(User.PROFILE_FIELDS)
 
 
 @transaction.atomic
