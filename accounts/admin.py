@@ -5,10 +5,12 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 
 from accounts.constants import RevokeReason
 from accounts.models import AuditEvent, AuthSession, User
 from accounts.services.audit import ClientInfo
+from accounts.services.deletion import user_delete
 from accounts.services.sessions import session_revoke
 
 
@@ -70,6 +72,41 @@ class UserAdmin(DjangoUserAdmin):
         ),
         ("Dates", {"fields": ("date_joined", "last_login")}),
     )
+    actions = ["erase_personal_data"]
+
+    @admin.action(
+        description="Delete the selected accounts' personal data (data-subject request)",
+        permissions=["delete"],
+    )
+    def erase_personal_data(
+        self, request: HttpRequest, queryset: QuerySet[User]
+    ) -> TemplateResponse | None:
+        """The same deletion a user makes from ``DELETE me/``, audited with the staff
+        member as actor; a confirmation page comes first."""
+        if request.POST.get("confirmed") != "yes":
+            return TemplateResponse(
+                request,
+                "admin/accounts/user/erase_personal_data.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": "Delete personal data",
+                    "users": queryset,
+                    "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                    "opts": self.model._meta,
+                },
+            )
+        client = ClientInfo.from_request(request)
+        erased = 0
+        for user in queryset.exclude(pk=request.user.pk):
+            user_delete(user_id=user.pk, actor=request.user, client=client)
+            erased += 1
+        self.message_user(
+            request,
+            f"Deleted the personal data of {erased} account(s).",
+            messages.SUCCESS,
+        )
+        return None
+
     add_fieldsets = (
         (
             None,

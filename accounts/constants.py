@@ -23,6 +23,9 @@ class AuditKind(models.TextChoices):
     PASSWORD_RESET_REQUESTED = "password.reset_requested", "Password reset requested"
     PASSWORD_RESET = "password.reset", "Password reset"
     PROFILE_UPDATED = "user.profile_updated", "Profile updated"
+    EMAIL_CHANGE_REQUESTED = "email.change_requested", "Email address change requested"
+    EMAIL_CHANGED = "email.changed", "Email address changed"
+    USER_DELETED = "user.deleted", "Account deleted"
 
 
 class RevokeReason(models.TextChoices):

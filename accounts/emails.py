@@ -7,6 +7,7 @@ and an HTML part, on the layouts in ``templates/email/``), then queued to the Ce
 back sends nothing, and a slow mail server never holds up a response.
 
 Templates always receive ``site_name``, ``frontend_url``, ``password_reset_page_url``,
+``support_email`` (``SUPPORT_EMAIL``, may be empty),
 ``email`` (the recipient), ``user`` (``None`` when the email is to an address rather than
 to a known user) and ``current_site`` (``name`` and ``domain``, for allauth's own
 templates). Links point at the frontend (``FRONTEND_URL``), never at this API.
@@ -87,6 +88,7 @@ class AccountAdapter(DefaultAccountAdapter):
             "password_reset_page_url": frontend_url(
                 settings.FRONTEND_PASSWORD_RESET_PATH
             ),
+            "support_email": settings.SUPPORT_EMAIL,
             "user": None,
         }
         ctx.update(context)

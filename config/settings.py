@@ -238,6 +238,14 @@ PASSWORD_RESET_TIMEOUT = env.int(
     "PASSWORD_RESET_TIMEOUT", 3600
 )  # seconds a reset link works
 REGISTRATION_OPEN = env.bool("REGISTRATION_OPEN", True)
+# Display names: free text (true), or only the username with underscores as spaces in any
+# capitalisation (false), for communities that want names to match handles.
+DISPLAY_NAME_FREE = env.bool("DISPLAY_NAME_FREE", True)
+# Phone numbers without a +country prefix are read as numbers of this region (e.g. "FR");
+# empty: a number must be written in international form.
+PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", "") or None
+# Where security emails tell people to report a change they did not make.
+SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", "")
 
 # Brute force: after LOGIN_LOCKOUT_ATTEMPTS failures for one account (or one unknown login
 # name) within LOGIN_LOCKOUT_MINUTES, every attempt answers 429 until the window ends.
@@ -254,6 +262,8 @@ RATE_LIMITS = {
     "email_per_ip": env.str("RATE_LIMIT_EMAIL_PER_IP", "20/h"),
     "refresh_per_ip": env.str("RATE_LIMIT_REFRESH_PER_IP", "600/m"),
     "password_change_per_user": env.str("RATE_LIMIT_PASSWORD_CHANGE_PER_USER", "10/h"),
+    "email_change_per_user": env.str("RATE_LIMIT_EMAIL_CHANGE_PER_USER", "5/h"),
+    "account_deletion_per_user": env.str("RATE_LIMIT_ACCOUNT_DELETION_PER_USER", "10/h"),
 }
 # Clients' addresses: the number of reverse proxies in front that append to
 # X-Forwarded-For. 0 trusts no header and uses the socket's address.
@@ -267,6 +277,8 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_USERNAME_MIN_LENGTH = 3
 ACCOUNT_ADAPTER = "accounts.emails.AccountAdapter"
+# A confirmed new address replaces the old one (which is told of the change).
+ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = env.int("EMAIL_VERIFICATION_EXPIRE_DAYS", 3)
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False  # a reset for an unknown address sends nothing

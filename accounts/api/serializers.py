@@ -46,3 +46,9 @@ class LoginResponseSerializer(TokenPairSerializer):
 
 class DetailSerializer(serializers.Serializer):
     detail = serializers.CharField()
+
+
+class PasswordConfirmationSerializer(serializers.Serializer):
+    """The current password, confirming a sensitive action."""
+
+    password = serializers.CharField(max_length=4096, trim_whitespace=False)

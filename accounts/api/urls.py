@@ -28,4 +28,5 @@ auth_urlpatterns = [
 
 users_urlpatterns = [
     path("me/", users.MeApi.as_view(), name="me"),
+    path("me/email/", users.MeEmailChangeApi.as_view(), name="me-email"),
 ]

@@ -3,20 +3,39 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.serializers import UserProfileSerializer
+from accounts.api.serializers import (
+    DetailSerializer,
+    PasswordConfirmationSerializer,
+    UserProfileSerializer,
+)
 from accounts.selectors import user_profile
 from accounts.services.audit import ClientInfo
-from accounts.services.profile import PROFILE_FIELDS, user_profile_update
+from accounts.services.deletion import user_delete_own
+from accounts.services.profile import (
+    PROFILE_FIELDS,
+    email_change_request,
+    user_profile_update,
+)
 from config.api import NoStoreMixin
+from config.openapi import problem_example
+from config.ratelimits import RateLimitHeadersMixin, enforce_rate_limit
+
+WRONG_PASSWORD = problem_example(
+    400,
+    "Bad Request",
+    "validation_error",
+    "The password is incorrect.",
+    errors={"password": ["The password is incorrect."]},
+)
 
 
-class MeApi(NoStoreMixin, APIView):
+class MeApi(NoStoreMixin, RateLimitHeadersMixin, APIView):
     permission_classes = [IsAuthenticated]
 
     class UpdateSerializer(serializers.Serializer):
@@ -70,3 +89,65 @@ class MeApi(NoStoreMixin, APIView):
             client=ClientInfo.from_request(request),
         )
         return Response(user_profile(user))
+
+    @extend_schema(
+        tags=["users"],
+        summary="Delete the account",
+        description=(
+            "Needs the current password. Personal data is erased (the account stays as an "
+            "anonymous row for the audit log), every session ends at once, the username and "
+            "email are free again, and the owner is told by email."
+        ),
+        request=PasswordConfirmationSerializer,
+        responses={204: None},
+        examples=[WRONG_PASSWORD],
+    )
+    def delete(self, request: Request) -> Response:
+        enforce_rate_limit(
+            request, "account_deletion_per_user", key=f"user:{request.user.pk}"
+        )
+        data = PasswordConfirmationSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user_delete_own(
+            request=request,
+            user_id=request.user.pk,
+            password=data.validated_data["password"],
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeEmailChangeApi(RateLimitHeadersMixin, APIView):
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(serializers.Serializer):
+        new_email = serializers.EmailField(max_length=254)
+        password = serializers.CharField(max_length=4096, trim_whitespace=False)
+
+    @extend_schema(
+        tags=["users"],
+        summary="Change the email address",
+        description=(
+            "Needs the current password. A verification link goes to the new address; the "
+            "account's email changes only when it is followed (`auth/email/verify/`), and the "
+            "old address is then told, with a way to report it. The answer is 202 whether or "
+            "not the new address is free (if another account has it, its owner is told)."
+        ),
+        request=InputSerializer,
+        responses={202: DetailSerializer},
+        examples=[WRONG_PASSWORD],
+    )
+    def post(self, request: Request) -> Response:
+        enforce_rate_limit(
+            request, "email_change_per_user", key=f"user:{request.user.pk}"
+        )
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        email_change_request(
+            request=request, user_id=request.user.pk, **data.validated_data
+        )
+        return Response(
+            {
+                "detail": "Follow the link sent to the new address to confirm the change."
+            },
+            status=status.HTTP_202_ACCEPTED,
+        )

@@ -1,29 +1,58 @@
+"""Profile changes and email address changes."""
+
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
+from allauth.account.adapter import get_adapter
+from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import HttpRequest
+from rest_framework.request import Request
 
 from accounts.constants import AuditKind
-from accounts.models import User
-from accounts.services.audit import ClientInfo, audit_record
+from accounts.models import User, normalize_email
+from accounts.services.audit import ClientInfo, allauth_context, audit_record
+from accounts.validators import normalize_phone, validate_display_name
+from config.requests import django_request
 
 PROFILE_FIELDS = frozenset(User.PROFILE_FIELDS)
+
+
+def _clean_profile_changes(user: User, changes: dict[str, Any]) -> dict[str, Any]:
+    errors: dict[str, list[str]] = {}
+    cleaned = dict(changes)
+    if "phone" in cleaned:
+        try:
+            cleaned["phone"] = normalize_phone(cleaned["phone"])
+        except ValidationError as error:
+            errors["phone"] = error.messages
+    if "display_name" in cleaned:
+        cleaned["display_name"] = cleaned["display_name"].strip()
+        try:
+            validate_display_name(cleaned["display_name"], username=user.username)
+        except ValidationError as error:
+            errors["display_name"] = error.messages
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
 
 
 @transaction.atomic
 def user_profile_update(
     *, user_id: uuid.UUID, changes: dict[str, Any], client: ClientInfo
 ) -> User:
-    """Change profile fields (and only those) after the model's own validation."""
+    """Change profile fields (and only those): phone numbers are stored in E.164, display
+    names follow ``DISPLAY_NAME_FREE``, then the model's own validation runs."""
     unknown = set(changes) - PROFILE_FIELDS
     if unknown:
         raise ValidationError(
             {field: ["This field cannot be changed here."] for field in sorted(unknown)}
         )
     user = User.objects.select_for_update().get(pk=user_id)
+    changes = _clean_profile_changes(user, changes)
     for field, value in changes.items():
         setattr(user, field, value)
     user.full_clean(
@@ -39,3 +68,39 @@ def user_profile_update(
             payload={"fields": sorted(changes)},
         )
     return user
+
+
+def email_change_request(
+    *, request: HttpRequest | Request, user_id: uuid.UUID, new_email: str, password: str
+) -> None:
+    """Send a verification link to ``new_email``; the address changes only once it is
+    followed (``auth/email/verify/``, allauth's change-email flow), and the old address is
+    then told. The caller answers 202 whether or not the new address is free: if another
+    account has it, that account's owner is told instead, and nothing changes."""
+    user = User.objects.get(pk=user_id)
+    if not user.check_password(password):
+        raise ValidationError({"password": ["The password is incorrect."]})
+    new_email = normalize_email(new_email)
+    if new_email == user.email:
+        raise ValidationError({"new_email": ["This is already your email address."]})
+    client = ClientInfo.from_request(request)
+    adapter = get_adapter(django_request(request))
+    with transaction.atomic(), allauth_context(request):
+        audit_record(
+            kind=AuditKind.EMAIL_CHANGE_REQUESTED,
+            client=client,
+            actor=user,
+            target=user,
+            payload={"new_email": new_email},
+        )
+        if User.objects.filter(email__iexact=new_email).exclude(pk=user.pk).exists():
+            adapter.send_account_already_exists_mail(new_email)
+            return
+        # One pending change at a time: a new request replaces an unconfirmed one.
+        EmailAddress.objects.filter(user=user, verified=False).exclude(
+            email__iexact=user.email
+        ).delete()
+        address = EmailAddress.objects.create(
+            user=user, email=new_email, primary=False, verified=False
+        )
+        address.send_confirmation(django_request(request), signup=False)

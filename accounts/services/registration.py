@@ -148,18 +148,35 @@ def email_verify(*, request: HttpRequest | Request, key: str) -> User:
     confirmation = get_emailconfirmation_model().from_key(key)
     if confirmation is None or confirmation.email_address.verified:
         raise _invalid_key()
-    with transaction.atomic(), allauth_context(request):
-        address = confirmation.confirm(django_request(request))
-        if address is None:
-            raise _invalid_key()
-        user = User.objects.get(pk=address.user_id)
-        audit_record(
-            kind=AuditKind.EMAIL_VERIFIED,
-            client=ClientInfo.from_request(request),
-            actor=user,
-            target=user,
-            payload={"email": address.email},
-        )
+    previous_email = confirmation.email_address.user.email
+    client = ClientInfo.from_request(request)
+    try:
+        with transaction.atomic(), allauth_context(request):
+            # With ACCOUNT_CHANGE_EMAIL, confirming a new address makes it the account's
+            # email, removes the old one and notifies it (allauth's email_changed mail).
+            address = confirmation.confirm(django_request(request))
+            if address is None:
+                raise _invalid_key()
+            user = User.objects.get(pk=address.user_id)
+            audit_record(
+                kind=AuditKind.EMAIL_VERIFIED,
+                client=client,
+                actor=user,
+                target=user,
+                payload={"email": address.email},
+            )
+            if user.email != previous_email:
+                audit_record(
+                    kind=AuditKind.EMAIL_CHANGED,
+                    client=client,
+                    actor=user,
+                    target=user,
+                    payload={"from": previous_email, "to": user.email},
+                )
+    except IntegrityError:
+        raise ApplicationError(
+            "conflict", "This address now belongs to another account.", status=409
+        ) from None
     return user
 
 
