@@ -108,7 +108,9 @@ class AutoSchema(openapi.AutoSchema):
 
     def _error_statuses(self) -> list[str]:
         statuses = []
-        if self.method in {"POST", "PUT", "PATCH"}:
+        if self.method in {"POST", "PUT", "PATCH"} or (
+            self.method == "DELETE" and self.get_request_serializer() is not None
+        ):
             statuses.append("400")
         needs_authentication = not all(
             isinstance(permission, permissions.AllowAny)

@@ -91,6 +91,8 @@ CONTRACT_ROUTES = [
     ("delete", "/api/v1/auth/sessions/{session_id}/", {"204", "401", "404"}),
     ("get", "/api/v1/users/me/", {"200", "401"}),
     ("patch", "/api/v1/users/me/", {"200", "400", "401"}),
+    ("delete", "/api/v1/users/me/", {"204", "400", "401", "429"}),
+    ("post", "/api/v1/users/me/email/", {"202", "400", "401", "429"}),
     ("get", "/api/v1/config/", {"200"}),
 ]
 
