@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from drf_spectacular import openapi
+from drf_spectacular.drainage import has_override
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import permissions, serializers
 from rest_framework.request import Request
@@ -108,9 +109,8 @@ class AutoSchema(openapi.AutoSchema):
 
     def _error_statuses(self) -> list[str]:
         statuses = []
-        if self.method in {"POST", "PUT", "PATCH"} or (
-            self.method == "DELETE" and self.get_request_serializer() is not None
-        ):
+        handler = getattr(self.view, self.method.lower(), None)
+        if self.method in {"POST", "PUT", "PATCH"} or has_override(handler, "request"):
             statuses.append("400")
         needs_authentication = not all(
             isinstance(permission, permissions.AllowAny)
