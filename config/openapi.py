@@ -11,7 +11,6 @@ from typing import Any
 
 from django.conf import settings
 from drf_spectacular import openapi
-from drf_spectacular.drainage import has_override
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import permissions, serializers
 from rest_framework.request import Request
@@ -109,8 +108,7 @@ class AutoSchema(openapi.AutoSchema):
 
     def _error_statuses(self) -> list[str]:
         statuses = []
-        handler = getattr(self.view, self.method.lower(), None)
-        if self.method in {"POST", "PUT", "PATCH"} or has_override(handler, "request"):
+        if self.method in {"POST", "PUT", "PATCH"} or self._delete_takes_body():
             statuses.append("400")
         needs_authentication = not all(
             isinstance(permission, permissions.AllowAny)
@@ -123,6 +121,25 @@ class AutoSchema(openapi.AutoSchema):
         if getattr(self.view, "rate_limited", False):
             statuses.append("429")
         return statuses
+
+    def _delete_takes_body(self) -> bool:
+        """A view sets ``delete_takes_body = True`` when its DELETE reads a body (the
+        password confirming ``DELETE me/``); drf-spectacular documents none by default."""
+        return self.method == "DELETE" and getattr(
+            self.view, "delete_takes_body", False
+        )
+
+    def _get_request_body(self, direction: str = "request") -> Any:
+        if not self._delete_takes_body():
+            return super()._get_request_body(direction)
+        method, self.method = (
+            self.method,
+            "POST",
+        )  # the base class skips non-POST bodies
+        try:
+            return super()._get_request_body(direction)
+        finally:
+            self.method = method
 
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)

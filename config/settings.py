@@ -263,7 +263,9 @@ RATE_LIMITS = {
     "refresh_per_ip": env.str("RATE_LIMIT_REFRESH_PER_IP", "600/m"),
     "password_change_per_user": env.str("RATE_LIMIT_PASSWORD_CHANGE_PER_USER", "10/h"),
     "email_change_per_user": env.str("RATE_LIMIT_EMAIL_CHANGE_PER_USER", "5/h"),
-    "account_deletion_per_user": env.str("RATE_LIMIT_ACCOUNT_DELETION_PER_USER", "10/h"),
+    "account_deletion_per_user": env.str(
+        "RATE_LIMIT_ACCOUNT_DELETION_PER_USER", "10/h"
+    ),
 }
 # Clients' addresses: the number of reverse proxies in front that append to
 # X-Forwarded-For. 0 trusts no header and uses the socket's address.

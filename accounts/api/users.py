@@ -37,6 +37,7 @@ WRONG_PASSWORD = problem_example(
 
 class MeApi(NoStoreMixin, RateLimitHeadersMixin, APIView):
     permission_classes = [IsAuthenticated]
+    delete_takes_body = True  # the password confirming the deletion
 
     class UpdateSerializer(serializers.Serializer):
         """Profile fields; any other field in the body is refused with a field error."""
