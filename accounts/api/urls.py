@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from accounts.api import auth, users
+from accounts.api import auth, data, users
 
 auth_urlpatterns = [
     path("register/", auth.RegisterApi.as_view(), name="register"),
@@ -29,4 +29,6 @@ auth_urlpatterns = [
 users_urlpatterns = [
     path("me/", users.MeApi.as_view(), name="me"),
     path("me/email/", users.MeEmailChangeApi.as_view(), name="me-email"),
+    path("me/export/", data.MeExportApi.as_view(), name="me-export"),
+    path("me/activity/", data.MeActivityApi.as_view(), name="me-activity"),
 ]
