@@ -266,6 +266,8 @@ RATE_LIMITS = {
     "account_deletion_per_user": env.str(
         "RATE_LIMIT_ACCOUNT_DELETION_PER_USER", "10/h"
     ),
+    # The export is the heaviest read there is.
+    "export_per_user": env.str("RATE_LIMIT_EXPORT_PER_USER", "10/h"),
 }
 # Clients' addresses: the number of reverse proxies in front that append to
 # X-Forwarded-For. 0 trusts no header and uses the socket's address.
@@ -358,6 +360,7 @@ BENCHMARK_REFERENCE_VIEW = env.bool("BENCHMARK_REFERENCE_VIEW", False)
 
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", [FRONTEND_ORIGIN])
 CORS_EXPOSE_HEADERS = [
+    "Content-Disposition",  # the export's file name
     "X-Request-ID",
     "Retry-After",
     "RateLimit-Limit",

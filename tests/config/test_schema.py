@@ -93,6 +93,8 @@ CONTRACT_ROUTES = [
     ("patch", "/api/v1/users/me/", {"200", "400", "401"}),
     ("delete", "/api/v1/users/me/", {"204", "400", "401", "429"}),
     ("post", "/api/v1/users/me/email/", {"202", "400", "401", "429"}),
+    ("get", "/api/v1/users/me/export/", {"200", "401", "429"}),
+    ("get", "/api/v1/users/me/activity/", {"200", "400", "401"}),
     ("get", "/api/v1/config/", {"200"}),
 ]
 

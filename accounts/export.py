@@ -1,0 +1,285 @@
+"""The data export (``users/me/export/``): every datum held about a user, in one document.
+
+The document is built from a registry, never from a hard-coded list: every app registers
+one exporter per model of its own that holds a user's data::
+
+    register_exporter(
+        section="api_keys",
+        model=ApiKey,
+        export=export_api_keys,  # (user) -> JSON-ready value, usually a list of dicts
+        schema=ExportApiKeySerializer(many=True),  # documents that value in the schema
+    )
+
+from its ``AppConfig.ready()``, so ``accounts`` (the base app) never imports a higher one.
+The document is ``{"exported_at": ..., <section>: <value>, ...}`` in registration order.
+A section exists only once an exporter is registered for it: ``api_keys``, ``files``,
+``notifications`` and ``bans`` appear when their apps have models, ``social_accounts``
+when allauth's socialaccount app is installed (its exporter belongs here, beside the one
+of allauth's ``EmailAddress``). Until then they are absent from the document and from the
+OpenAPI schema, which the API builds from this registry.
+
+Rules for an exporter:
+
+- only the user's own data: rows filtered by the user's id, and nothing that describes
+  another person (see ``accounts.activity.shows_origin``);
+- no secret, ever: no password hash, token, key, refresh ``jti``, recovery code; select
+  only the columns exported (``values()``), so a secret is never even loaded;
+- a bounded number of queries (one, ideally) whatever the number of rows;
+- its ``schema`` names exactly the keys it renders (a test compares the two).
+
+``tests/accounts/test_export.py`` fails for any installed model with a foreign key,
+one-to-one or many-to-many relation to the user model that no exporter covers and that
+its allow-list does not justify.
+
+The accounts app's own exporters are registered at the end of this module (and the
+registry is only read by code that imports it), so they are always in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from allauth.account.models import EmailAddress
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from rest_framework import serializers
+
+from accounts.activity import activity_item
+from accounts.models import AuditEvent, AuthSession, PasswordHistory, User
+from accounts.roles import Role
+from accounts.selectors import iso_timestamp, profile_annotations, user_profile
+
+# Keys of the document that are not sections.
+RESERVED_KEYS = frozenset({"exported_at"})
+
+
+@dataclass(frozen=True, eq=False)
+class Exporter:
+    """How one model's rows about a user become one section of the export."""
+
+    section: str
+    model: type[models.Model]
+    export: Callable[[User], Any]
+    schema: serializers.Field
+
+
+class ExportRegistry:
+    def __init__(self) -> None:
+        self._exporters: dict[str, Exporter] = {}
+
+    def register(
+        self,
+        *,
+        section: str,
+        model: type[models.Model],
+        export: Callable[[User], Any],
+        schema: serializers.Field,
+    ) -> Exporter:
+        """Add the section ``section``: ``export(user)`` returns its JSON-ready value for
+        ``user``, ``schema`` (a DRF serializer or field) documents that value."""
+        if section in RESERVED_KEYS or section in self._exporters:
+            raise ImproperlyConfigured(
+                f"The export section {section!r} is reserved or already registered."
+            )
+        exporter = Exporter(section=section, model=model, export=export, schema=schema)
+        self._exporters[section] = exporter
+        return exporter
+
+    def __iter__(self) -> Iterator[Exporter]:
+        return iter(tuple(self._exporters.values()))
+
+    def __len__(self) -> int:
+        return len(self._exporters)
+
+    def covered_models(self) -> set[type[models.Model]]:
+        return {exporter.model._meta.concrete_model for exporter in self}
+
+    def document(self, user: User, *, now: datetime | None = None) -> dict[str, Any]:
+        document: dict[str, Any] = {"exported_at": iso_timestamp(now or timezone.now())}
+        for exporter in self:
+            document[exporter.section] = exporter.export(user)
+        return document
+
+
+exporters = ExportRegistry()
+register_exporter = exporters.register
+
+
+def user_export(*, user: User, now: datetime | None = None) -> dict[str, Any]:
+    """Every datum held about ``user``, as one JSON-ready document."""
+    return exporters.document(user, now=now)
+
+
+# --- The accounts app's exporters --------------------------------------------------
+
+
+class ExportProfileSerializer(serializers.Serializer):
+    """The user's account: the profile of `users/me/` and the account's state."""
+
+    id = serializers.UUIDField()
+    username = serializers.CharField()
+    email = serializers.EmailField()
+    email_verified = serializers.BooleanField()
+    display_name = serializers.CharField()
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    bio = serializers.CharField()
+    phone = serializers.CharField()
+    timezone = serializers.CharField(help_text="IANA time zone name.")
+    language = serializers.CharField()
+    avatar_url = serializers.URLField(allow_null=True)
+    roles = serializers.ListField(
+        child=serializers.ChoiceField(choices=[role.value for role in Role])
+    )
+    mfa_enabled = serializers.BooleanField()
+    date_joined = serializers.DateTimeField()
+    last_login = serializers.DateTimeField(allow_null=True)
+    is_active = serializers.BooleanField()
+    is_staff = serializers.BooleanField()
+    is_superuser = serializers.BooleanField()
+
+
+def export_profile(user: User) -> dict[str, Any]:
+    # From the database, not the request's cached snapshot: the export is the record.
+    account = User.objects.annotate(**profile_annotations()).get(pk=user.pk)
+    return {
+        **user_profile(account),
+        "is_active": account.is_active,
+        "is_staff": account.is_staff,
+        "is_superuser": account.is_superuser,
+    }
+
+
+class ExportEmailAddressSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    verified = serializers.BooleanField()
+    primary = serializers.BooleanField()
+
+
+def export_email_addresses(user: User) -> list[dict[str, Any]]:
+    return list(
+        EmailAddress.objects.filter(user_id=user.pk)
+        .order_by("-primary", "email")
+        .values("email", "verified", "primary")
+    )
+
+
+class ExportSessionSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    created_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    ip = serializers.IPAddressField(allow_null=True)
+    user_agent = serializers.CharField()
+    revoked_at = serializers.DateTimeField(allow_null=True)
+    revoke_reason = serializers.CharField(
+        help_text="Why the session ended (`logout`, `password_changed`...); empty while "
+        "it has not."
+    )
+
+
+SESSION_FIELDS = (
+    "id",
+    "created_at",
+    "last_used_at",
+    "expires_at",
+    "ip",
+    "user_agent",
+    "revoked_at",
+    "revoke_reason",
+)
+
+
+def export_sessions(user: User) -> list[dict[str, Any]]:
+    """Every session still stored, revoked ones included (``purge_sessions`` deletes them
+    some minutes after they end). ``refresh_jti`` is never selected."""
+    sessions = AuthSession.objects.filter(user_id=user.pk).order_by("-created_at")
+    return [
+        {
+            **session,
+            "id": str(session["id"]),
+            "created_at": iso_timestamp(session["created_at"]),
+            "last_used_at": iso_timestamp(session["last_used_at"]),
+            "expires_at": iso_timestamp(session["expires_at"]),
+            "revoked_at": iso_timestamp(session["revoked_at"]),
+        }
+        for session in sessions.values(*SESSION_FIELDS)
+    ]
+
+
+class ExportSecurityEventSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    kind = serializers.CharField(help_text="The audit event kind, e.g. `login.failed`.")
+    description = serializers.CharField()
+    ip = serializers.IPAddressField(
+        allow_null=True, help_text="Empty when someone else (staff) acted."
+    )
+    user_agent = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    payload = serializers.DictField(help_text="The event's details, as recorded.")
+
+
+def export_security_events(user: User) -> list[dict[str, Any]]:
+    """Audit events about the user (target) or by them (actor), newest first."""
+    events = AuditEvent.objects.filter(
+        Q(target_id=user.pk) | Q(actor_id=user.pk)
+    ).order_by("-created_at", "-id")
+    return [
+        {**activity_item(event, user=user), "payload": event.payload}
+        for event in events
+    ]
+
+
+class ExportPasswordHistorySerializer(serializers.Serializer):
+    count = serializers.IntegerField(
+        help_text="How many previous passwords are remembered (to refuse repeats)."
+    )
+    set_at = serializers.ListField(
+        child=serializers.DateTimeField(),
+        help_text="When each was set, newest first. The hashes are never exported.",
+    )
+
+
+def export_password_history(user: User) -> dict[str, Any]:
+    dates = PasswordHistory.objects.filter(user_id=user.pk).values_list(
+        "created_at", flat=True
+    )
+    set_at = [iso_timestamp(date) for date in dates]
+    return {"count": len(set_at), "set_at": set_at}
+
+
+register_exporter(
+    section="profile",
+    model=User,
+    export=export_profile,
+    schema=ExportProfileSerializer(),
+)
+register_exporter(
+    section="email_addresses",
+    model=EmailAddress,
+    export=export_email_addresses,
+    schema=ExportEmailAddressSerializer(many=True),
+)
+register_exporter(
+    section="sessions",
+    model=AuthSession,
+    export=export_sessions,
+    schema=ExportSessionSerializer(many=True),
+)
+register_exporter(
+    section="security_events",
+    model=AuditEvent,
+    export=export_security_events,
+    schema=ExportSecurityEventSerializer(many=True),
+)
+register_exporter(
+    section="password_history",
+    model=PasswordHistory,
+    export=export_password_history,
+    schema=ExportPasswordHistorySerializer(),
+)
