@@ -51,8 +51,8 @@ from rest_framework import serializers
 
 from accounts.activity import activity_item
 from accounts.models import AuditEvent, AuthSession, PasswordHistory, User
-from accounts.roles import Role
 from accounts.selectors import iso_timestamp, profile_annotations, user_profile
+from accounts.serializers import UserProfileSerializer
 
 # Keys of the document that are not sections.
 RESERVED_KEYS = frozenset({"exported_at"})
@@ -118,27 +118,9 @@ def user_export(*, user: User, now: datetime | None = None) -> dict[str, Any]:
 # --- The accounts app's exporters --------------------------------------------------
 
 
-class ExportProfileSerializer(serializers.Serializer):
+class ExportProfileSerializer(UserProfileSerializer):
     """The user's account: the profile of `users/me/` and the account's state."""
 
-    id = serializers.UUIDField()
-    username = serializers.CharField()
-    email = serializers.EmailField()
-    email_verified = serializers.BooleanField()
-    display_name = serializers.CharField()
-    first_name = serializers.CharField()
-    last_name = serializers.CharField()
-    bio = serializers.CharField()
-    phone = serializers.CharField()
-    timezone = serializers.CharField(help_text="IANA time zone name.")
-    language = serializers.CharField()
-    avatar_url = serializers.URLField(allow_null=True)
-    roles = serializers.ListField(
-        child=serializers.ChoiceField(choices=[role.value for role in Role])
-    )
-    mfa_enabled = serializers.BooleanField()
-    date_joined = serializers.DateTimeField()
-    last_login = serializers.DateTimeField(allow_null=True)
     is_active = serializers.BooleanField()
     is_staff = serializers.BooleanField()
     is_superuser = serializers.BooleanField()

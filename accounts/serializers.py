@@ -1,0 +1,31 @@
+"""The shapes of a user's data, shared by the API and the data export."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from accounts.roles import Role
+
+
+class UserProfileSerializer(serializers.Serializer):
+    """The full own profile (``me/``). Rendered from ``accounts.selectors.user_profile``;
+    this class documents it in the schema, and a test keeps the two equal."""
+
+    id = serializers.UUIDField()
+    username = serializers.CharField()
+    email = serializers.EmailField()
+    email_verified = serializers.BooleanField()
+    display_name = serializers.CharField()
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    bio = serializers.CharField()
+    phone = serializers.CharField()
+    timezone = serializers.CharField(help_text="IANA time zone name.")
+    language = serializers.CharField()
+    avatar_url = serializers.URLField(allow_null=True)
+    roles = serializers.ListField(
+        child=serializers.ChoiceField(choices=[r.value for r in Role])
+    )
+    mfa_enabled = serializers.BooleanField()
+    date_joined = serializers.DateTimeField()
+    last_login = serializers.DateTimeField(allow_null=True)
