@@ -1,0 +1,65 @@
+"""Shared pieces of the ``/api/v1/auth/`` views."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import (
+    OpenApiResponse,
+)
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api.serializers import (
+    DetailSerializer,
+)
+from config.openapi import problem_example
+from config.ratelimits import RateLimitHeadersMixin, enforce_rate_limit
+
+TAGS = ["auth"]
+INVALID_CREDENTIALS = problem_example(
+    401, "Unauthorized", "invalid_credentials", "The login or password is incorrect."
+)
+TOKEN_INVALID = problem_example(
+    401,
+    "Unauthorized",
+    "token_invalid",
+    "The refresh token is invalid, expired or revoked.",
+)
+ACCEPTED = OpenApiResponse(
+    DetailSerializer,
+    description="Accepted. The same answer whether or not the address has an account.",
+)
+
+
+class PublicApi(RateLimitHeadersMixin, APIView):
+    """An endpoint anyone may call; rate limited."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+
+class EmailedLinkApi(PublicApi):
+    """Takes an address and answers 202 whatever it is, so the answer tells nothing about
+    which addresses have accounts; limited per address and per client."""
+
+    link_kind: str
+    answer: str
+
+    class InputSerializer(serializers.Serializer):
+        email = serializers.EmailField(max_length=254)
+
+    def send_link(self, request: Request, email: str) -> None:
+        raise NotImplementedError
+
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        email = data.validated_data["email"].lower()
+        enforce_rate_limit(request, "email_per_ip", key="ip")
+        enforce_rate_limit(
+            request, "email_per_address", key=f"{self.link_kind}:{email}"
+        )
+        self.send_link(request, email)
+        return Response({"detail": self.answer}, status=status.HTTP_202_ACCEPTED)

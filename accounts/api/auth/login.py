@@ -1,0 +1,194 @@
+"""Login, the OAuth2 password grant, token refresh and logout."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from drf_spectacular.utils import (
+    extend_schema,
+)
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api.auth.common import (
+    INVALID_CREDENTIALS,
+    TAGS,
+    TOKEN_INVALID,
+    PublicApi,
+)
+from accounts.api.serializers import (
+    LoginResponseSerializer,
+    TokenPairSerializer,
+)
+from accounts.constants import RevokeReason
+from accounts.selectors import user_profile
+from accounts.services.audit import ClientInfo
+from accounts.services.login import user_login
+from accounts.services.sessions import (
+    session_logout,
+    session_refresh,
+    sessions_revoke_all,
+)
+from config.api import NoStoreMixin
+from config.openapi import problem_example, problem_response
+from config.ratelimits import enforce_rate_limit
+
+
+def _login_response(result) -> dict:
+    return {
+        "access": result.tokens.access,
+        "refresh": result.tokens.refresh,
+        "user": user_profile(result.user),
+    }
+
+
+class LoginApi(NoStoreMixin, PublicApi):
+    class InputSerializer(serializers.Serializer):
+        login = serializers.CharField(max_length=254, help_text="Username or email.")
+        password = serializers.CharField(max_length=4096, trim_whitespace=False)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Sign in with a username or email and a password",
+        request=InputSerializer,
+        responses={
+            200: LoginResponseSerializer,
+            401: problem_response("Wrong login or password.", INVALID_CREDENTIALS),
+            403: problem_response(
+                "Right password, but the account may not sign in.",
+                problem_example(
+                    403, "Forbidden", "account_inactive", "This account is deactivated."
+                ),
+                problem_example(
+                    403,
+                    "Forbidden",
+                    "email_not_verified",
+                    "Verify your email address first: follow the link we sent you.",
+                ),
+            ),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = user_login(request=request, **data.validated_data)
+        return Response(_login_response(result))
+
+
+class OAuth2TokenApi(NoStoreMixin, PublicApi):
+    """The OAuth2 password grant, so Swagger UI's Authorize button can sign in."""
+
+    parser_classes = [FormParser, JSONParser]
+
+    class InputSerializer(serializers.Serializer):
+        grant_type = serializers.ChoiceField(choices=["password"], required=False)
+        username = serializers.CharField(max_length=254, help_text="Username or email.")
+        password = serializers.CharField(max_length=4096, trim_whitespace=False)
+
+    class OutputSerializer(serializers.Serializer):
+        access_token = serializers.CharField()
+        token_type = serializers.CharField(default="bearer")
+        refresh_token = serializers.CharField()
+        expires_in = serializers.IntegerField(
+            help_text="Seconds the access token lives."
+        )
+
+    @extend_schema(
+        tags=TAGS,
+        summary="OAuth2 password grant (for Swagger UI)",
+        request={"application/x-www-form-urlencoded": InputSerializer},
+        responses={
+            200: OutputSerializer,
+            401: problem_response("Wrong login or password.", INVALID_CREDENTIALS),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = user_login(
+            request=request,
+            login=data.validated_data["username"],
+            password=data.validated_data["password"],
+        )
+        lifetime = settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"]
+        return Response(
+            {
+                "access_token": result.tokens.access,
+                "token_type": "bearer",
+                "refresh_token": result.tokens.refresh,
+                "expires_in": int(lifetime.total_seconds()),
+            }
+        )
+
+
+class RefreshInputSerializer(serializers.Serializer):
+    refresh = serializers.CharField(max_length=4096)
+
+
+class TokenRefreshApi(NoStoreMixin, PublicApi):
+    @extend_schema(
+        tags=TAGS,
+        summary="Exchange a refresh token for a new pair",
+        description=(
+            "The refresh token is spent: the answer holds its successor. Presenting a spent "
+            "refresh token again revokes its whole session."
+        ),
+        request=RefreshInputSerializer,
+        responses={
+            200: TokenPairSerializer,
+            401: problem_response("Invalid, expired, spent or revoked.", TOKEN_INVALID),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        enforce_rate_limit(request, "refresh_per_ip", key="ip")
+        data = RefreshInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        tokens = session_refresh(
+            refresh_token=data.validated_data["refresh"],
+            client=ClientInfo.from_request(request),
+        )
+        return Response({"access": tokens.access, "refresh": tokens.refresh})
+
+
+class LogoutApi(APIView):
+    """Reads no access token (it may have expired, or its session already ended): the
+    refresh token is the credential, and whoever holds it controls that session anyway."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Sign out this session",
+        request=RefreshInputSerializer,
+        responses={
+            204: None,
+            401: problem_response("The refresh token is invalid.", TOKEN_INVALID),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = RefreshInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        session_logout(
+            refresh_token=data.validated_data["refresh"],
+            client=ClientInfo.from_request(request),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LogoutAllApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=TAGS, summary="Sign out every session", request=None, responses={204: None}
+    )
+    def post(self, request: Request) -> Response:
+        sessions_revoke_all(
+            user=request.user,
+            reason=RevokeReason.LOGOUT_ALL,
+            client=ClientInfo.from_request(request),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)

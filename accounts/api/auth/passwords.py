@@ -1,0 +1,123 @@
+"""Password change and reset."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import (
+    OpenApiExample,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import serializers, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api.auth.common import (
+    ACCEPTED,
+    TAGS,
+    EmailedLinkApi,
+    PublicApi,
+)
+from accounts.services.password import (
+    password_change,
+    password_reset_confirm,
+    password_reset_request,
+)
+from accounts.tokens import SESSION_CLAIM
+from config.openapi import problem_example, problem_response
+from config.ratelimits import RateLimitHeadersMixin, enforce_rate_limit
+
+
+class PasswordChangeApi(RateLimitHeadersMixin, APIView):
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(serializers.Serializer):
+        current_password = serializers.CharField(max_length=4096, trim_whitespace=False)
+        new_password = serializers.CharField(max_length=4096, trim_whitespace=False)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Change the password",
+        description="Every other session is signed out; a notification email is sent.",
+        request=InputSerializer,
+        responses={204: None},
+        examples=[
+            OpenApiExample(
+                "wrong current password",
+                value={
+                    "type": "about:blank",
+                    "title": "Bad Request",
+                    "status": 400,
+                    "code": "validation_error",
+                    "detail": "The current password is incorrect.",
+                    "errors": {
+                        "current_password": ["The current password is incorrect."]
+                    },
+                },
+                response_only=True,
+                status_codes=["400"],
+            )
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        enforce_rate_limit(
+            request, "password_change_per_user", key=f"user:{request.user.pk}"
+        )
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        password_change(
+            request=request,
+            user_id=request.user.pk,
+            current_session_id=request.auth[SESSION_CLAIM],
+            **data.validated_data,
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(
+    post=extend_schema(
+        tags=TAGS,
+        summary="Email a password reset link",
+        request=EmailedLinkApi.InputSerializer,
+        responses={202: ACCEPTED},
+    )
+)
+class PasswordResetApi(EmailedLinkApi):
+    link_kind = "reset"
+    answer = "If this address has an account, a reset link is on its way."
+
+    def send_link(self, request: Request, email: str) -> None:
+        password_reset_request(request=request, email=email)
+
+
+class PasswordResetConfirmApi(PublicApi):
+    class InputSerializer(serializers.Serializer):
+        token = serializers.CharField(max_length=512)
+        new_password = serializers.CharField(max_length=4096, trim_whitespace=False)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Set a new password from a reset link",
+        description="Every session of the account is signed out.",
+        request=InputSerializer,
+        responses={
+            204: None,
+            400: problem_response(
+                "The token is invalid, expired or used (`invalid_token`), or the new "
+                "password breaks a rule (`validation_error`).",
+                problem_example(
+                    400,
+                    "Bad Request",
+                    "invalid_token",
+                    "This password reset link is invalid, expired or already used.",
+                ),
+            ),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        enforce_rate_limit(request, "email_per_ip", key="ip")
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        password_reset_confirm(request=request, **data.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)

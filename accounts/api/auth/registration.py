@@ -1,0 +1,111 @@
+"""Sign-up and email verification."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import (
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.api.auth.common import (
+    ACCEPTED,
+    TAGS,
+    EmailedLinkApi,
+    PublicApi,
+)
+from accounts.api.serializers import (
+    UserEnvelopeSerializer,
+)
+from accounts.selectors import user_profile
+from accounts.services.registration import (
+    email_verification_resend,
+    email_verify,
+    user_register,
+)
+from config.api import NoStoreMixin
+from config.openapi import problem_example, problem_response
+from config.ratelimits import enforce_rate_limit
+
+
+class RegisterApi(NoStoreMixin, PublicApi):
+    class InputSerializer(serializers.Serializer):
+        username = serializers.CharField(max_length=64)
+        email = serializers.EmailField(max_length=254)
+        password = serializers.CharField(max_length=4096, trim_whitespace=False)
+        display_name = serializers.CharField(
+            max_length=64, required=False, allow_blank=True, default=""
+        )
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Create an account",
+        description=(
+            "Creates the account and emails a verification link. An email address that "
+            "already has an account gets the same answer, but no account is created and "
+            "the address's owner is told by email."
+        ),
+        request=InputSerializer,
+        responses={
+            201: UserEnvelopeSerializer,
+            403: problem_response(
+                "Registration is closed.",
+                problem_example(
+                    403, "Forbidden", "registration_closed", "Registration is closed."
+                ),
+            ),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        enforce_rate_limit(request, "register_per_ip", key="ip")
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = user_register(request=request, **data.validated_data)
+        return Response({"user": user_profile(user)}, status=status.HTTP_201_CREATED)
+
+
+class EmailVerifyApi(NoStoreMixin, PublicApi):
+    class InputSerializer(serializers.Serializer):
+        key = serializers.CharField(max_length=512)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Verify an email address",
+        request=InputSerializer,
+        responses={
+            200: UserEnvelopeSerializer,
+            400: problem_response(
+                "The key is wrong, used or expired (`invalid_key`), or missing.",
+                problem_example(
+                    400,
+                    "Bad Request",
+                    "invalid_key",
+                    "This verification link is invalid, expired or already used.",
+                ),
+            ),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        enforce_rate_limit(request, "email_per_ip", key="ip")
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = email_verify(request=request, key=data.validated_data["key"])
+        return Response({"user": user_profile(user)})
+
+
+@extend_schema_view(
+    post=extend_schema(
+        tags=TAGS,
+        summary="Send the verification email again",
+        request=EmailedLinkApi.InputSerializer,
+        responses={202: ACCEPTED},
+    )
+)
+class EmailResendApi(EmailedLinkApi):
+    link_kind = "verify"
+    answer = "If this address awaits verification, a new link is on its way."
+
+    def send_link(self, request: Request, email: str) -> None:
+        email_verification_resend(request=request, email=email)

@@ -1,0 +1,86 @@
+"""The caller's sessions."""
+
+from __future__ import annotations
+
+import uuid
+
+from drf_spectacular.utils import (
+    extend_schema,
+)
+from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api.auth.common import (
+    TAGS,
+)
+from accounts.constants import RevokeReason
+from accounts.selectors import iso_timestamp, sessions_live
+from accounts.services.audit import ClientInfo
+from accounts.services.sessions import (
+    session_revoke,
+)
+from accounts.tokens import SESSION_CLAIM
+from config.api import NoStoreMixin
+
+
+class SessionOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    created_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(
+        help_text="Updated when the session's tokens are refreshed."
+    )
+    ip = serializers.IPAddressField(allow_null=True)
+    user_agent = serializers.CharField()
+    current = serializers.BooleanField(
+        help_text="This is the session making the request."
+    )
+
+
+class SessionListApi(NoStoreMixin, GenericAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = SessionOutputSerializer
+
+    @extend_schema(
+        tags=TAGS,
+        summary="The caller's live sessions",
+        responses=SessionOutputSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(sessions_live(user=request.user))
+        current = str(request.auth[SESSION_CLAIM])
+        return self.get_paginated_response(
+            [
+                {
+                    "id": str(session.pk),
+                    "created_at": iso_timestamp(session.created_at),
+                    "last_used_at": iso_timestamp(session.last_used_at),
+                    "ip": session.ip,
+                    "user_agent": session.user_agent,
+                    "current": str(session.pk) == current,
+                }
+                for session in page
+            ]
+        )
+
+
+class SessionDetailApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Revoke one of the caller's sessions",
+        description="Its access and refresh tokens stop working at once.",
+        responses={204: None},
+    )
+    def delete(self, request: Request, session_id: uuid.UUID) -> Response:
+        session_revoke(
+            user=request.user,
+            session_id=session_id,
+            reason=RevokeReason.REVOKED,
+            client=ClientInfo.from_request(request),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
