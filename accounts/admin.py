@@ -9,8 +9,10 @@ from django.template.response import TemplateResponse
 
 from accounts.constants import RevokeReason
 from accounts.models import AuditEvent, AuthSession, User
+from accounts.selectors import profile_annotations
 from accounts.services.audit import ClientInfo
 from accounts.services.deletion import user_delete
+from accounts.services.mfa import mfa_reset_by_staff
 from accounts.services.sessions import session_revoke
 
 
@@ -34,6 +36,7 @@ class UserAdmin(DjangoUserAdmin):
         "username",
         "email",
         "display_name",
+        "mfa",
         "is_active",
         "is_staff",
         "date_joined",
@@ -72,7 +75,28 @@ class UserAdmin(DjangoUserAdmin):
         ),
         ("Dates", {"fields": ("date_joined", "last_login")}),
     )
-    actions = ["erase_personal_data"]
+    actions = ["erase_personal_data", "reset_mfa"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        return super().get_queryset(request).annotate(**profile_annotations())
+
+    @admin.display(boolean=True, description="MFA", ordering="profile_mfa_enabled")
+    def mfa(self, user: User) -> bool:
+        return user.profile_mfa_enabled
+
+    @admin.action(
+        description="Reset two-factor authentication (for a locked-out user)",
+        permissions=["change"],
+    )
+    def reset_mfa(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        client = ClientInfo.from_request(request)
+        for user in queryset:
+            mfa_reset_by_staff(user=user, actor=request.user, client=client)
+        self.message_user(
+            request,
+            f"Two-factor authentication reset for {queryset.count()} account(s).",
+            messages.SUCCESS,
+        )
 
     @admin.action(
         description="Delete the selected accounts' personal data (data-subject request)",

@@ -26,6 +26,16 @@ class AuditKind(models.TextChoices):
     EMAIL_CHANGE_REQUESTED = "email.change_requested", "Email address change requested"
     EMAIL_CHANGED = "email.changed", "Email address changed"
     USER_DELETED = "user.deleted", "Account deleted"
+    MFA_ENABLED = "mfa.enabled", "Two-factor method turned on"
+    MFA_DISABLED = "mfa.disabled", "Two-factor method turned off"
+    MFA_RECOVERY_CODES_REGENERATED = "mfa.recovery_codes", "New recovery codes created"
+    MFA_FAILED = "login.mfa_failed", "Wrong two-factor code at sign-in"
+
+
+class MfaMethod(models.TextChoices):
+    TOTP = "totp", "Authenticator app"
+    EMAIL = "email", "Code by email"
+    RECOVERY_CODE = "recovery_code", "Recovery code"
 
 
 class RevokeReason(models.TextChoices):
@@ -37,3 +47,4 @@ class RevokeReason(models.TextChoices):
     PASSWORD_RESET = "password_reset", "Password reset"
     ACCOUNT_DEACTIVATED = "account_deactivated", "Account deactivated"
     ACCOUNT_DELETED = "account_deleted", "Account deleted"
+    MFA_DISABLED = "mfa_disabled", "Two-factor authentication turned off"

@@ -47,10 +47,19 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django_otp.plugins.otp_email.models import EmailDevice
 from rest_framework import serializers
 
 from accounts.activity import activity_item
-from accounts.models import AuditEvent, AuthSession, PasswordHistory, User
+from accounts.models import (
+    AuditEvent,
+    AuthSession,
+    PasswordHistory,
+    RecoveryCode,
+    RecoveryCodeSet,
+    TOTPAuthenticator,
+    User,
+)
 from accounts.selectors import iso_timestamp, profile_annotations, user_profile
 from accounts.serializers import UserProfileSerializer
 
@@ -264,4 +273,61 @@ register_exporter(
     model=PasswordHistory,
     export=export_password_history,
     schema=ExportPasswordHistorySerializer(),
+)
+
+
+# --- Two-factor devices (django-otp): never a secret, only that they exist ------------------
+
+
+class ExportMfaDeviceSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    confirmed = serializers.BooleanField()
+    created_at = serializers.DateTimeField(allow_null=True)
+    last_used_at = serializers.DateTimeField(allow_null=True)
+
+
+def _export_devices(
+    model: type[models.Model],
+) -> Callable[[User], list[dict[str, Any]]]:
+    def export(user: User) -> list[dict[str, Any]]:
+        rows = model.objects.filter(user=user).values(
+            "name", "confirmed", "created_at", "last_used_at"
+        )
+        return [
+            {
+                **row,
+                "created_at": iso_timestamp(row["created_at"]),
+                "last_used_at": iso_timestamp(row["last_used_at"]),
+            }
+            for row in rows
+        ]
+
+    return export
+
+
+class ExportRecoveryCodesSerializer(serializers.Serializer):
+    remaining = serializers.IntegerField()
+
+
+def export_recovery_codes(user: User) -> dict[str, int]:
+    return {"remaining": RecoveryCode.objects.filter(device__user=user).count()}
+
+
+register_exporter(
+    section="authenticator_apps",
+    model=TOTPAuthenticator,
+    export=_export_devices(TOTPAuthenticator),
+    schema=ExportMfaDeviceSerializer(many=True),
+)
+register_exporter(
+    section="email_code_devices",
+    model=EmailDevice,
+    export=_export_devices(EmailDevice),
+    schema=ExportMfaDeviceSerializer(many=True),
+)
+register_exporter(
+    section="recovery_codes",
+    model=RecoveryCodeSet,
+    export=export_recovery_codes,
+    schema=ExportRecoveryCodesSerializer(),
 )

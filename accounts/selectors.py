@@ -7,14 +7,18 @@ from functools import cache
 from typing import Any
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import connection
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
+from django_otp.plugins.otp_email.models import EmailDevice
 
 from accounts.models import (
     AuthSession,
+    RecoveryCode,
     SessionUser,
+    TOTPAuthenticator,
     User,
     normalize_email,
     normalize_username,
@@ -45,9 +49,12 @@ def profile_annotations(*, through: str | None = None) -> dict[str, Any]:
         .annotate(names=GroupConcat("name"))
         .values("names")
     )
+    second_factor = Q(user=user_id, confirmed=True)
     return {
         "profile_email_verified": Exists(verified),
         "profile_group_names": Subquery(group_names),
+        "profile_mfa_enabled": Exists(TOTPAuthenticator.objects.filter(second_factor))
+        | Exists(EmailDevice.objects.filter(second_factor)),
     }
 
 
@@ -101,12 +108,15 @@ def user_profile(user: User) -> dict[str, Any]:
         snapshot = user.snapshot
         email_verified = snapshot["email_verified"]
         roles = user.roles
+        mfa_enabled = snapshot["mfa_enabled"]
         date_joined, last_login = snapshot["date_joined"], snapshot["last_login"]
     else:
         if hasattr(user, "profile_email_verified"):  # loaded with profile_annotations()
             email_verified = user.profile_email_verified
             group_names = group_names_of(user.profile_group_names)
+            mfa_enabled = user.profile_mfa_enabled
         else:
+            mfa_enabled = bool(mfa_methods(user)) if user.pk else False
             email_verified = EmailAddress.objects.filter(
                 user=user, email__iexact=user.email, verified=True
             ).exists()
@@ -128,7 +138,32 @@ def user_profile(user: User) -> dict[str, Any]:
         "language": user.language,
         "avatar_url": None,
         "roles": roles,
-        "mfa_enabled": False,
+        "mfa_enabled": mfa_enabled,
         "date_joined": date_joined,
         "last_login": last_login,
+    }
+
+
+def mfa_methods(user: User) -> list[str]:
+    """The second factors ``user`` can sign in with, in the contract's order."""
+    methods = []
+    if TOTPAuthenticator.objects.filter(user=user, confirmed=True).exists():
+        methods.append("totp")
+    if (
+        settings.MFA_EMAIL_ENABLED
+        and EmailDevice.objects.filter(user=user, confirmed=True).exists()
+    ):
+        methods.append("email")
+    if methods and RecoveryCode.objects.filter(device__user=user).exists():
+        methods.append("recovery_code")
+    return methods
+
+
+def mfa_status(user: User) -> dict[str, object]:
+    return {
+        "totp": TOTPAuthenticator.objects.filter(user=user, confirmed=True).exists(),
+        "email": EmailDevice.objects.filter(user=user, confirmed=True).exists(),
+        "recovery_codes_remaining": RecoveryCode.objects.filter(
+            device__user=user
+        ).count(),
     }

@@ -53,7 +53,7 @@ def _state_timeout() -> int:
 
 
 def user_snapshot(
-    user: User, *, email_verified: bool, group_names: Iterable[str]
+    user: User, *, email_verified: bool, group_names: Iterable[str], mfa_enabled: bool
 ) -> dict:
     snapshot = {field: getattr(user, field) for field in SNAPSHOT_FIELDS}
     snapshot.update(
@@ -61,6 +61,7 @@ def user_snapshot(
         date_joined=iso_timestamp(user.date_joined),
         last_login=iso_timestamp(user.last_login),
         email_verified=email_verified,
+        mfa_enabled=mfa_enabled,
         groups=sorted(name for name in group_names if name),
     )
     return snapshot
@@ -97,6 +98,7 @@ def _load_from_database(session_id: uuid.UUID, user_id: uuid.UUID) -> dict | Non
         session.user,
         email_verified=session.profile_email_verified,
         group_names=group_names_of(session.profile_group_names),
+        mfa_enabled=session.profile_mfa_enabled,
     )
 
 

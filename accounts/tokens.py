@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
-from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, Token
 
-from accounts.models import AuthSession
+from accounts.models import AuthSession, User
 from config.errors import ApplicationError
 
 SESSION_CLAIM = "sid"
@@ -62,4 +64,40 @@ def read_refresh_token(raw: str) -> RefreshClaims:
     except (TokenError, KeyError, ValueError):
         raise ApplicationError(
             "token_invalid", "The refresh token is invalid or expired.", status=401
+        ) from None
+
+
+class MfaToken(Token):
+    """Proof that the password was right, good only for ``login/mfa/``: its own
+    ``token_type``, so it is refused as an access or refresh token."""
+
+    token_type = "mfa"  # noqa: S105 (a claim value, not a secret)
+
+    @property
+    def lifetime(self) -> timedelta:  # type: ignore[override]
+        return timedelta(seconds=settings.MFA_TOKEN_LIFETIME)
+
+
+@dataclass(frozen=True)
+class MfaClaims:
+    user_id: uuid.UUID
+    jti: str
+
+
+def issue_mfa_token(user: User) -> str:
+    token = MfaToken()
+    token[api_settings.USER_ID_CLAIM] = str(user.pk)
+    return str(token)
+
+
+def read_mfa_token(raw: str) -> MfaClaims:
+    try:
+        token = MfaToken(raw)
+        return MfaClaims(
+            user_id=uuid.UUID(str(token[api_settings.USER_ID_CLAIM])),
+            jti=str(token[api_settings.JTI_CLAIM]),
+        )
+    except (TokenError, KeyError, ValueError):
+        raise ApplicationError(
+            "token_invalid", "This sign-in attempt expired. Sign in again.", status=401
         ) from None

@@ -62,8 +62,9 @@ def frontend_config() -> dict:
                 jwt["REFRESH_TOKEN_LIFETIME"].total_seconds()
             ),
         },
-        # Filled in as the two-factor and social-login features land.
-        "mfa_methods": [],
+        "mfa_methods": ["totp", "recovery_code"]
+        + (["email"] if settings.MFA_EMAIL_ENABLED else []),
+        # Filled in when social login lands.
         "social_providers": [],
         "languages": [
             {"code": code, "name": name} for code, name in settings.LANGUAGES

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from accounts.api import auth, data, users
+from accounts.api.auth import mfa
 
 auth_urlpatterns = [
     path("register/", auth.RegisterApi.as_view(), name="register"),
@@ -23,6 +24,16 @@ auth_urlpatterns = [
     path("sessions/", auth.SessionListApi.as_view(), name="sessions"),
     path(
         "sessions/<uuid:session_id>/", auth.SessionDetailApi.as_view(), name="session"
+    ),
+    path("login/mfa/", mfa.LoginMfaApi.as_view(), name="login-mfa"),
+    path("login/mfa/email/", mfa.LoginMfaEmailApi.as_view(), name="login-mfa-email"),
+    path("mfa/", mfa.MfaStatusApi.as_view(), name="mfa"),
+    path("mfa/totp/setup/", mfa.TotpSetupApi.as_view(), name="mfa-totp-setup"),
+    path("mfa/totp/confirm/", mfa.TotpConfirmApi.as_view(), name="mfa-totp-confirm"),
+    path("mfa/totp/", mfa.TotpApi.as_view(), name="mfa-totp"),
+    path("mfa/email/", mfa.EmailCodesApi.as_view(), name="mfa-email"),
+    path(
+        "mfa/recovery-codes/", mfa.RecoveryCodesApi.as_view(), name="mfa-recovery-codes"
     ),
 ]
 

@@ -9,12 +9,20 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
+from django_otp.plugins.otp_email.models import EmailDevice
 from rest_framework.request import Request
 
 from accounts.constants import AuditKind, RevokeReason
 from accounts.emails import send_account_email
 from accounts.erasure import registered_erasers
-from accounts.models import AuditEvent, AuthSession, PasswordHistory, User
+from accounts.models import (
+    AuditEvent,
+    AuthSession,
+    PasswordHistory,
+    RecoveryCodeSet,
+    TOTPAuthenticator,
+    User,
+)
 from accounts.services.audit import ClientInfo, audit_record
 from accounts.services.sessions import sessions_revoke_all
 from config.errors import ApplicationError
@@ -48,6 +56,9 @@ def user_delete(*, user_id: uuid.UUID, actor: User, client: ClientInfo) -> None:
         eraser(user)
     EmailAddress.objects.filter(user=user).delete()
     PasswordHistory.objects.filter(user=user).delete()
+    TOTPAuthenticator.objects.filter(user=user).delete()
+    EmailDevice.objects.filter(user=user).delete()
+    RecoveryCodeSet.objects.filter(user=user).delete()
     # The timeline keeps its events, but not where they came from or what they named.
     AuditEvent.objects.filter(Q(target=user) | Q(actor=user)).update(
         ip=None, user_agent="", payload={}

@@ -16,11 +16,11 @@ from rest_framework.request import Request
 from accounts.constants import AuditKind
 from accounts.emails import send_account_email
 from accounts.models import AuthSession, User, normalize_email, normalize_username
-from accounts.selectors import user_by_login
+from accounts.selectors import mfa_methods, user_by_login
 from accounts.services.audit import ClientInfo, audit_record
 from accounts.services.sessions import session_create
 from accounts.session_state import forget_user
-from accounts.tokens import TokenPair
+from accounts.tokens import TokenPair, issue_mfa_token
 from config.errors import ApplicationError
 from config.ratelimits import raise_rate_limited, rate_limit_usage
 
@@ -123,6 +123,9 @@ def user_login(
             "Verify your email address first: follow the link we sent you.",
             status=403,
         )
+    challenge = mfa_challenge(user)
+    if challenge is not None:
+        return challenge  # no session and no tokens until the second factor
     return login_complete(user=user, client=client)
 
 
@@ -141,3 +144,19 @@ def login_complete(*, user: User, client: ClientInfo) -> LoginResult:
         payload={"session": str(session.pk)},
     )
     return LoginResult(user=user, session=session, tokens=tokens)
+
+
+@dataclass(frozen=True)
+class MfaChallenge:
+    mfa_token: str
+    methods: list[str]
+
+
+def mfa_challenge(user: User) -> MfaChallenge | None:
+    """For a user with a second factor, the token that ``login/mfa/`` takes; else None."""
+    if not getattr(user, "profile_mfa_enabled", True):  # annotated by user_by_login
+        return None
+    methods = mfa_methods(user)
+    if not methods:
+        return None
+    return MfaChallenge(mfa_token=issue_mfa_token(user), methods=methods)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from drf_spectacular.utils import (
-    extend_schema,
-)
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -23,26 +21,44 @@ from accounts.api.serializers import (
     LoginResponseSerializer,
     TokenPairSerializer,
 )
-from accounts.constants import RevokeReason
+from accounts.constants import MfaMethod, RevokeReason
 from accounts.selectors import user_profile
 from accounts.services.audit import ClientInfo
-from accounts.services.login import user_login
+from accounts.services.login import LoginResult, MfaChallenge, user_login
 from accounts.services.sessions import (
     session_logout,
     session_refresh,
     sessions_revoke_all,
 )
 from config.api import NoStoreMixin
+from config.errors import ApplicationError
 from config.openapi import problem_example, problem_response
 from config.ratelimits import enforce_rate_limit
 
 
-def _login_response(result) -> dict:
+def login_response(result: LoginResult | MfaChallenge) -> dict:
+    """The tokens and profile, or, for an account with a second factor, the challenge."""
+    if isinstance(result, MfaChallenge):
+        return {
+            "mfa_required": True,
+            "mfa_token": result.mfa_token,
+            "methods": result.methods,
+        }
     return {
         "access": result.tokens.access,
         "refresh": result.tokens.refresh,
         "user": user_profile(result.user),
     }
+
+
+class MfaRequiredSerializer(serializers.Serializer):
+    mfa_required = serializers.BooleanField(default=True)
+    mfa_token = serializers.CharField(
+        help_text="Good only for `login/mfa/`, for 5 minutes and 5 wrong codes."
+    )
+    methods = serializers.ListField(
+        child=serializers.ChoiceField(choices=MfaMethod.choices)
+    )
 
 
 class LoginApi(NoStoreMixin, PublicApi):
@@ -55,7 +71,11 @@ class LoginApi(NoStoreMixin, PublicApi):
         summary="Sign in with a username or email and a password",
         request=InputSerializer,
         responses={
-            200: LoginResponseSerializer,
+            200: PolymorphicProxySerializer(
+                component_name="LoginOutcome",
+                serializers=[LoginResponseSerializer, MfaRequiredSerializer],
+                resource_type_field_name=None,
+            ),
             401: problem_response("Wrong login or password.", INVALID_CREDENTIALS),
             403: problem_response(
                 "Right password, but the account may not sign in.",
@@ -75,7 +95,7 @@ class LoginApi(NoStoreMixin, PublicApi):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         result = user_login(request=request, **data.validated_data)
-        return Response(_login_response(result))
+        return Response(login_response(result))
 
 
 class OAuth2TokenApi(NoStoreMixin, PublicApi):
@@ -113,6 +133,12 @@ class OAuth2TokenApi(NoStoreMixin, PublicApi):
             login=data.validated_data["username"],
             password=data.validated_data["password"],
         )
+        if isinstance(result, MfaChallenge):
+            raise ApplicationError(
+                "mfa_required",
+                "This account has two-factor authentication: sign in with auth/login/.",
+                status=403,
+            )
         lifetime = settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"]
         return Response(
             {

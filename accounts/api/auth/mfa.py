@@ -1,0 +1,287 @@
+"""Two-factor authentication: enrolment (``mfa/…``) and the second step of login."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api.auth.common import TAGS, TOKEN_INVALID, PublicApi
+from accounts.api.auth.login import login_response
+from accounts.api.serializers import (
+    LoginResponseSerializer,
+    PasswordConfirmationSerializer,
+)
+from accounts.constants import MfaMethod
+from accounts.selectors import mfa_status
+from accounts.services.audit import ClientInfo
+from accounts.services.mfa import (
+    email_codes_disable,
+    email_codes_enable,
+    mfa_login,
+    mfa_login_email_code,
+    recovery_codes_regenerate,
+    totp_confirm,
+    totp_disable,
+    totp_setup,
+)
+from accounts.tokens import SESSION_CLAIM
+from config.api import NoStoreMixin
+from config.openapi import problem_example, problem_response
+from config.ratelimits import RateLimitHeadersMixin, enforce_rate_limit
+
+WRONG_PASSWORD = problem_example(
+    400,
+    "Bad Request",
+    "validation_error",
+    "The password is incorrect.",
+    errors={"password": ["The password is incorrect."]},
+)
+
+
+class RecoveryCodesSerializer(serializers.Serializer):
+    recovery_codes = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Shown this once; each works once. Stored only as digests.",
+    )
+
+
+RECOVERY_CODES_EXAMPLE = OpenApiExample(
+    "codes",
+    value={"recovery_codes": ["k7d3m-q9xw2", "…"]},
+    response_only=True,
+)
+
+
+class MfaApi(NoStoreMixin, RateLimitHeadersMixin, APIView):
+    permission_classes = [IsAuthenticated]
+
+
+class MfaStatusApi(MfaApi):
+    class OutputSerializer(serializers.Serializer):
+        totp = serializers.BooleanField()
+        email = serializers.BooleanField()
+        recovery_codes_remaining = serializers.IntegerField()
+
+    @extend_schema(
+        tags=TAGS, summary="Which second factors are on", responses=OutputSerializer
+    )
+    def get(self, request: Request) -> Response:
+        return Response(mfa_status(request.user))
+
+
+class TotpSetupApi(MfaApi):
+    class OutputSerializer(serializers.Serializer):
+        secret = serializers.CharField(help_text="Base32, for typing into an app.")
+        otpauth_uri = serializers.CharField()
+        qr_code = serializers.CharField(help_text="The URI as an SVG data URI.")
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Start setting up an authenticator app",
+        description="Nothing is required at login until `mfa/totp/confirm/` gets a code.",
+        request=None,
+        responses={
+            200: OutputSerializer,
+            409: problem_response(
+                "An app is already set up.",
+                problem_example(
+                    409,
+                    "Conflict",
+                    "conflict",
+                    "An authenticator app is already set up.",
+                ),
+            ),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        return Response(totp_setup(user_id=request.user.pk))
+
+
+class TotpConfirmApi(MfaApi):
+    class InputSerializer(serializers.Serializer):
+        code = serializers.CharField(max_length=16)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Turn the authenticator app on with a code it shows",
+        request=InputSerializer,
+        responses={200: RecoveryCodesSerializer},
+        examples=[RECOVERY_CODES_EXAMPLE],
+    )
+    def post(self, request: Request) -> Response:
+        enforce_rate_limit(
+            request, "mfa_change_per_user", key=f"user:{request.user.pk}"
+        )
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        codes = totp_confirm(
+            user_id=request.user.pk,
+            code=data.validated_data["code"],
+            client=ClientInfo.from_request(request),
+        )
+        return Response({"recovery_codes": codes})
+
+
+class TotpApi(MfaApi):
+    delete_takes_body = True
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Turn the authenticator app off",
+        description="Needs the password. With no factor left, the other sessions end.",
+        request=PasswordConfirmationSerializer,
+        responses={204: None},
+        examples=[WRONG_PASSWORD],
+    )
+    def delete(self, request: Request) -> Response:
+        enforce_rate_limit(
+            request, "mfa_change_per_user", key=f"user:{request.user.pk}"
+        )
+        data = PasswordConfirmationSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        totp_disable(
+            user_id=request.user.pk,
+            password=data.validated_data["password"],
+            client=ClientInfo.from_request(request),
+            current_session_id=request.auth[SESSION_CLAIM],
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class EmailCodesApi(MfaApi):
+    delete_takes_body = True
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Turn emailed sign-in codes on",
+        description=(
+            "The weaker factor (email is not an authenticator at NIST 800-63B's and OWASP "
+            "ASVS's higher levels); the server may switch it off (`MFA_EMAIL_ENABLED`)."
+        ),
+        request=PasswordConfirmationSerializer,
+        responses={204: None},
+        examples=[WRONG_PASSWORD],
+    )
+    def post(self, request: Request) -> Response:
+        enforce_rate_limit(
+            request, "mfa_change_per_user", key=f"user:{request.user.pk}"
+        )
+        data = PasswordConfirmationSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        email_codes_enable(
+            user_id=request.user.pk,
+            password=data.validated_data["password"],
+            client=ClientInfo.from_request(request),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Turn emailed sign-in codes off",
+        request=PasswordConfirmationSerializer,
+        responses={204: None},
+        examples=[WRONG_PASSWORD],
+    )
+    def delete(self, request: Request) -> Response:
+        enforce_rate_limit(
+            request, "mfa_change_per_user", key=f"user:{request.user.pk}"
+        )
+        data = PasswordConfirmationSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        email_codes_disable(
+            user_id=request.user.pk,
+            password=data.validated_data["password"],
+            client=ClientInfo.from_request(request),
+            current_session_id=request.auth[SESSION_CLAIM],
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RecoveryCodesApi(MfaApi):
+    @extend_schema(
+        tags=TAGS,
+        summary="New recovery codes (the old ones stop working)",
+        request=PasswordConfirmationSerializer,
+        responses={200: RecoveryCodesSerializer},
+        examples=[RECOVERY_CODES_EXAMPLE, WRONG_PASSWORD],
+    )
+    def post(self, request: Request) -> Response:
+        enforce_rate_limit(
+            request, "mfa_change_per_user", key=f"user:{request.user.pk}"
+        )
+        data = PasswordConfirmationSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        codes = recovery_codes_regenerate(
+            user_id=request.user.pk,
+            password=data.validated_data["password"],
+            client=ClientInfo.from_request(request),
+        )
+        return Response({"recovery_codes": codes})
+
+
+MFA_INVALID = problem_example(
+    400, "Bad Request", "mfa_invalid", "This code is wrong or expired."
+)
+
+
+class LoginMfaApi(NoStoreMixin, PublicApi):
+    class InputSerializer(serializers.Serializer):
+        mfa_token = serializers.CharField(max_length=2048)
+        code = serializers.CharField(max_length=32)
+        method = serializers.ChoiceField(choices=MfaMethod.choices, required=False)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Finish signing in with a second factor",
+        description=(
+            "A code from the authenticator app, an emailed code or a recovery code (each "
+            "recovery code works once; an app's code is never accepted twice)."
+        ),
+        request=InputSerializer,
+        responses={
+            200: LoginResponseSerializer,
+            400: problem_response(
+                "A wrong or expired code (`mfa_invalid`).", MFA_INVALID
+            ),
+            401: problem_response(
+                "The `mfa_token` expired, was used, or met 5 wrong codes.",
+                TOKEN_INVALID,
+            ),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        enforce_rate_limit(request, "login_failures_per_ip", key="ip")
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = mfa_login(
+            request=request,
+            mfa_token=data.validated_data["mfa_token"],
+            code=data.validated_data["code"],
+            method=data.validated_data.get("method"),
+        )
+        return Response(login_response(result))
+
+
+class LoginMfaEmailApi(PublicApi):
+    class InputSerializer(serializers.Serializer):
+        mfa_token = serializers.CharField(max_length=2048)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Email a sign-in code (during a two-step login)",
+        request=InputSerializer,
+        responses={
+            202: None,
+            401: problem_response("The `mfa_token` is no longer good.", TOKEN_INVALID),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        enforce_rate_limit(request, "email_per_ip", key="ip")
+        mfa_login_email_code(mfa_token=data.validated_data["mfa_token"])
+        return Response(status=status.HTTP_202_ACCEPTED)

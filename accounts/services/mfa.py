@@ -1,0 +1,341 @@
+"""Two-factor authentication on django-otp devices: enrolment, recovery codes, and the
+second step of login."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from base64 import b32encode
+from urllib.parse import quote, urlencode
+
+import segno
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django_otp.plugins.otp_email.models import EmailDevice
+from rest_framework.request import Request
+
+from accounts.constants import AuditKind, RevokeReason
+from accounts.crypto import encrypt_secret, recovery_code_digest
+from accounts.emails import send_account_email
+from accounts.models import (
+    EmailCodeDevice,
+    RecoveryCode,
+    RecoveryCodeSet,
+    TOTPAuthenticator,
+    User,
+)
+from accounts.selectors import mfa_methods
+from accounts.services.audit import ClientInfo, audit_record
+from accounts.services.login import LoginResult, login_complete
+from accounts.services.sessions import sessions_revoke_all
+from accounts.tokens import MfaClaims, read_mfa_token
+from config.errors import ApplicationError
+
+MFA_CHANGED_EMAIL = "account/email/mfa_changed"
+RECOVERY_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i
+
+
+# --- enrolment -------------------------------------------------------------------------
+
+
+def _check_password(user: User, password: str) -> None:
+    if not user.check_password(password):
+        raise ValidationError({"password": ["The password is incorrect."]})
+
+
+def _notify(user: User, change: str) -> None:
+    send_account_email(
+        template_prefix=MFA_CHANGED_EMAIL, user=user, context={"change": change}
+    )
+
+
+def totp_provisioning_uri(*, secret: bytes, email: str) -> str:
+    """``otpauth://`` for authenticator apps: issuer = ``SITE_NAME``, account = the email."""
+    issuer = settings.SITE_NAME.replace(":", "")
+    label = quote(f"{issuer}:{email}")
+    query = urlencode(
+        {
+            "secret": b32encode(secret).decode().rstrip("="),
+            "issuer": issuer,
+            "algorithm": "SHA1",
+            "digits": 6,
+            "period": settings.MFA_TOTP_STEP,
+        }
+    )
+    return f"otpauth://totp/{label}?{query}"
+
+
+@transaction.atomic
+def totp_setup(*, user_id: uuid.UUID) -> dict[str, str]:
+    """A fresh secret for an authenticator app. Nothing is required at login until
+    ``totp_confirm`` sees a valid code; a new setup replaces an unconfirmed one."""
+    user = User.objects.select_for_update().get(pk=user_id)
+    if TOTPAuthenticator.objects.filter(user=user, confirmed=True).exists():
+        raise ApplicationError(
+            "conflict",
+            "An authenticator app is already set up; turn it off first.",
+            status=409,
+        )
+    TOTPAuthenticator.objects.filter(user=user, confirmed=False).delete()
+    secret = secrets.token_bytes(20)
+    TOTPAuthenticator.objects.create(
+        user=user,
+        name="Authenticator app",
+        confirmed=False,
+        encrypted_key=encrypt_secret(secret),
+        step=settings.MFA_TOTP_STEP,
+    )
+    uri = totp_provisioning_uri(secret=secret, email=user.email)
+    return {
+        "secret": b32encode(secret).decode().rstrip("="),
+        "otpauth_uri": uri,
+        "qr_code": segno.make(uri, error="m").svg_data_uri(scale=4),
+    }
+
+
+def _new_recovery_codes(user: User) -> list[str]:
+    device, _ = RecoveryCodeSet.objects.get_or_create(
+        user=user, defaults={"name": "Recovery codes", "confirmed": True}
+    )
+    device.codes.all().delete()
+    codes = [
+        "-".join(
+            "".join(secrets.choice(RECOVERY_CODE_ALPHABET) for _ in range(5))
+            for _ in range(2)
+        )
+        for _ in range(settings.MFA_RECOVERY_CODES)
+    ]
+    RecoveryCode.objects.bulk_create(
+        [
+            RecoveryCode(device=device, digest=recovery_code_digest(code))
+            for code in codes
+        ]
+    )
+    return codes
+
+
+@transaction.atomic
+def totp_confirm(*, user_id: uuid.UUID, code: str, client: ClientInfo) -> list[str]:
+    """Turn the app on with a code it shows; returns new recovery codes (shown once)."""
+    user = User.objects.select_for_update().get(pk=user_id)
+    device = TOTPAuthenticator.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        raise ApplicationError(
+            "mfa_not_set_up", "Start with mfa/totp/setup/ to get a secret.", status=400
+        )
+    if not device.verify_token(code):
+        raise ValidationError({"code": ["This code is wrong or expired."]})
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    codes = _new_recovery_codes(user)
+    audit_record(
+        kind=AuditKind.MFA_ENABLED,
+        client=client,
+        actor=user,
+        target=user,
+        payload={"method": "totp"},
+    )
+    _notify(user, "An authenticator app now protects your account.")
+    return codes
+
+
+@transaction.atomic
+def email_codes_enable(
+    *, user_id: uuid.UUID, password: str, client: ClientInfo
+) -> None:
+    if not settings.MFA_EMAIL_ENABLED:
+        raise ApplicationError(
+            "mfa_method_disabled",
+            "Emailed codes are switched off on this server.",
+            status=403,
+        )
+    user = User.objects.select_for_update().get(pk=user_id)
+    _check_password(user, password)
+    if EmailDevice.objects.filter(user=user, confirmed=True).exists():
+        return
+    EmailCodeDevice.objects.create(user=user, name="Email codes", confirmed=True)
+    audit_record(
+        kind=AuditKind.MFA_ENABLED,
+        client=client,
+        actor=user,
+        target=user,
+        payload={"method": "email"},
+    )
+    _notify(user, "Sign-in codes sent by email now protect your account.")
+
+
+def _factor_off(
+    *, user: User, method: str, client: ClientInfo, current_session_id: uuid.UUID | None
+) -> None:
+    audit_record(
+        kind=AuditKind.MFA_DISABLED,
+        client=client,
+        actor=user,
+        target=user,
+        payload={"method": method},
+    )
+    if not mfa_methods(user):
+        # No second factor left: the recovery codes go, and so do the other sessions,
+        # in case turning it off was done by someone who should not have been able to.
+        RecoveryCodeSet.objects.filter(user=user).delete()
+        sessions_revoke_all(
+            user=user,
+            reason=RevokeReason.MFA_DISABLED,
+            client=client,
+            keep_session_id=current_session_id,
+            audit=False,
+        )
+    _notify(user, f"A two-factor method was turned off ({method}).")
+
+
+@transaction.atomic
+def totp_disable(
+    *,
+    user_id: uuid.UUID,
+    password: str,
+    client: ClientInfo,
+    current_session_id: uuid.UUID,
+) -> None:
+    user = User.objects.select_for_update().get(pk=user_id)
+    _check_password(user, password)
+    if not TOTPAuthenticator.objects.filter(user=user).delete()[0]:
+        raise ApplicationError(
+            "not_found", "No authenticator app is set up.", status=404
+        )
+    _factor_off(
+        user=user, method="totp", client=client, current_session_id=current_session_id
+    )
+
+
+@transaction.atomic
+def email_codes_disable(
+    *,
+    user_id: uuid.UUID,
+    password: str,
+    client: ClientInfo,
+    current_session_id: uuid.UUID,
+) -> None:
+    user = User.objects.select_for_update().get(pk=user_id)
+    _check_password(user, password)
+    if not EmailDevice.objects.filter(user=user).delete()[0]:
+        raise ApplicationError(
+            "not_found", "Emailed codes are not turned on.", status=404
+        )
+    _factor_off(
+        user=user, method="email", client=client, current_session_id=current_session_id
+    )
+
+
+@transaction.atomic
+def recovery_codes_regenerate(
+    *, user_id: uuid.UUID, password: str, client: ClientInfo
+) -> list[str]:
+    user = User.objects.select_for_update().get(pk=user_id)
+    _check_password(user, password)
+    if not mfa_methods(user):
+        raise ApplicationError(
+            "mfa_not_set_up", "Turn on a two-factor method first.", status=400
+        )
+    codes = _new_recovery_codes(user)
+    audit_record(
+        kind=AuditKind.MFA_RECOVERY_CODES_REGENERATED,
+        client=client,
+        actor=user,
+        target=user,
+    )
+    _notify(user, "New recovery codes were created; the old ones no longer work.")
+    return codes
+
+
+def mfa_reset_by_staff(*, user: User, actor: User, client: ClientInfo) -> None:
+    """Remove every factor of a locked-out user (staff, audited)."""
+    with transaction.atomic():
+        TOTPAuthenticator.objects.filter(user=user).delete()
+        EmailDevice.objects.filter(user=user).delete()
+        RecoveryCodeSet.objects.filter(user=user).delete()
+        audit_record(
+            kind=AuditKind.MFA_DISABLED,
+            client=client,
+            actor=actor,
+            target=user,
+            payload={"method": "all", "by_staff": True},
+        )
+        _notify(user, "Our team turned off two-factor authentication on your account.")
+
+
+# --- the second step of login ----------------------------------------------------------
+
+
+def _attempts_key(claims: MfaClaims) -> str:
+    return f"mfa:attempts:{claims.jti}"
+
+
+def _live_claims(mfa_token: str) -> MfaClaims:
+    claims = read_mfa_token(mfa_token)
+    attempts = cache.get(_attempts_key(claims), 0)
+    if attempts >= settings.MFA_TOKEN_MAX_ATTEMPTS or cache.get(
+        f"mfa:used:{claims.jti}"
+    ):
+        raise ApplicationError(
+            "token_invalid",
+            "This sign-in attempt has ended. Sign in again.",
+            status=401,
+        )
+    return claims
+
+
+def _device_verifies(user: User, method: str, code: str) -> bool:
+    if method == "totp":
+        devices = TOTPAuthenticator.objects.filter(user=user, confirmed=True)
+    elif method == "email":
+        devices = EmailDevice.objects.filter(user=user, confirmed=True)
+    else:
+        devices = RecoveryCodeSet.objects.filter(user=user)
+    return any(device.verify_token(code) for device in devices)
+
+
+def mfa_login(
+    *, request: HttpRequest | Request, mfa_token: str, code: str, method: str | None
+) -> LoginResult:
+    """Finish a login with a second factor: the session is created exactly as a
+    password-only login creates it. The token dies after its last allowed wrong code and
+    after its one success."""
+    claims = _live_claims(mfa_token)
+    client = ClientInfo.from_request(request)
+    user = User.objects.filter(pk=claims.user_id, is_active=True).first()
+    if user is None:
+        raise ApplicationError(
+            "token_invalid", "This sign-in attempt has ended.", status=401
+        )
+    methods = mfa_methods(user)
+    tried = [method] if method in methods else methods if method is None else []
+    code = code.strip()
+    if any(_device_verifies(user, candidate, code) for candidate in tried):
+        if not cache.add(f"mfa:used:{claims.jti}", 1, settings.MFA_TOKEN_LIFETIME):
+            raise ApplicationError(
+                "token_invalid", "This sign-in attempt has ended.", status=401
+            )
+        return login_complete(user=user, client=client)
+    key = _attempts_key(claims)
+    cache.add(key, 0, settings.MFA_TOKEN_LIFETIME)
+    cache.incr(key)
+    with transaction.atomic():
+        audit_record(kind=AuditKind.MFA_FAILED, client=client, target=user)
+    raise ApplicationError("mfa_invalid", "This code is wrong or expired.")
+
+
+def mfa_login_email_code(*, mfa_token: str) -> None:
+    """Email a one-time code to a user in the middle of a login, if that method is on."""
+    claims = _live_claims(mfa_token)
+    device = EmailCodeDevice.objects.filter(
+        user_id=claims.user_id, confirmed=True, user__is_active=True
+    ).first()
+    if device is None or not settings.MFA_EMAIL_ENABLED:
+        raise ApplicationError(
+            "mfa_method_disabled", "Emailed codes are not turned on for this account."
+        )
+    with transaction.atomic():
+        device.generate_challenge()
