@@ -14,8 +14,9 @@ from allauth.account.models import EmailAddress
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
+from django_otp.plugins.otp_email.models import EmailDevice
 
-from accounts.models import User
+from accounts.models import EmailCodeDevice, TOTPAuthenticator, User
 from accounts.session_state import forget_user
 
 
@@ -35,6 +36,17 @@ def forget_changed_user(sender: type, instance: User, **kwargs: Any) -> None:
 def forget_user_of_changed_address(
     sender: type, instance: EmailAddress, **kwargs: Any
 ) -> None:
+    _forget_after_commit(instance.user_id)
+
+
+@receiver(post_save, sender=TOTPAuthenticator)
+@receiver(post_delete, sender=TOTPAuthenticator)
+@receiver(post_save, sender=EmailDevice)
+@receiver(post_delete, sender=EmailDevice)
+@receiver(post_save, sender=EmailCodeDevice)
+@receiver(post_delete, sender=EmailCodeDevice)
+def forget_user_of_changed_factor(sender: type, instance: Any, **kwargs: Any) -> None:
+    # The snapshot carries mfa_enabled (me/, staff endpoints' MFA requirement).
     _forget_after_commit(instance.user_id)
 
 

@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from cryptography.fernet import Fernet
 from django.conf.locale import LANG_INFO
 
 from config.env import ConfigurationError, Settings
@@ -37,7 +38,7 @@ FRONTEND_ORIGIN = f"{_frontend.scheme}://{_frontend.netloc}"
 # --- Applications -------------------------------------------------------------
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.admin_apps.GatehouseAdminConfig",  # django.contrib.admin, with MFA
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -68,6 +69,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -308,6 +310,15 @@ if ACCOUNT_EMAIL_VERIFICATION not in {"mandatory", "optional", "none"}:
 # Fernet keys (newest first) that encrypt TOTP secrets; empty derives one from SECRET_KEY.
 # Rotate: put a new key first, run `manage.py rotate_mfa_keys`, then drop the old key.
 MFA_ENCRYPTION_KEYS = env.list("MFA_ENCRYPTION_KEYS", [])
+for _key in MFA_ENCRYPTION_KEYS:
+    try:
+        Fernet(_key.encode())
+    except ValueError:
+        raise ConfigurationError(
+            'Environment variable "MFA_ENCRYPTION_KEYS" invalid: each key must be a Fernet '
+            "key (`python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())'`)."
+        ) from None
 # Emailed codes are the weaker factor (NIST 800-63B and OWASP ASVS do not count email as an
 # authenticator at their higher levels): offered because users ask for it.
 MFA_EMAIL_ENABLED = env.bool("MFA_EMAIL_ENABLED", True)

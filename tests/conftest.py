@@ -5,9 +5,12 @@ from collections.abc import Callable, Iterator
 import pytest
 from allauth.account.models import EmailAddress
 from django.core.cache import cache
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
 from rest_framework.test import APIClient
 
-from accounts.models import User
+from accounts.crypto import encrypt_secret
+from accounts.models import TOTPAuthenticator, User
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 
@@ -77,3 +80,20 @@ def user_client(tokens: dict) -> APIClient:
 @pytest.fixture
 def login() -> Callable[..., dict]:
     return log_in
+
+
+def otp_verified_staff_client(username: str = "root") -> tuple[Client, User]:
+    """A superuser with an authenticator app, signed in to the admin with its second
+    factor (the session django-otp's middleware reads), as staff must be."""
+    staff = User.objects.create_superuser(
+        username, f"{username}@example.com", "admin password 123"
+    )
+    device = TOTPAuthenticator.objects.create(
+        user=staff, name="app", confirmed=True, encrypted_key=encrypt_secret(b"0" * 20)
+    )
+    client = Client()
+    client.force_login(staff)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client, staff

@@ -37,7 +37,7 @@ def _dummy_password_hash() -> str:
     return make_password(secrets.token_urlsafe(32))
 
 
-def _lockout_key(login: str, user: User | None) -> str:
+def lockout_key(login: str, user: User | None) -> str:
     """One counter per account whatever name it is reached by (username, email, any case);
     for names that match no account, one per normalised name, so they lock out alike."""
     if user is not None:
@@ -98,7 +98,7 @@ def user_login(
     """
     client = ClientInfo.from_request(request)
     user = user_by_login(login)
-    key = _lockout_key(login, user)
+    key = lockout_key(login, user)
     _check_not_locked(request, key)
 
     if user is None:

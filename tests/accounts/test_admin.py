@@ -6,18 +6,15 @@ import pytest
 from django.test import Client
 
 from accounts.models import User
+from tests.conftest import otp_verified_staff_client
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def admin_client_logged_in(client: Client) -> Client:
-    superuser = User.objects.create_superuser(
-        "root", "root@example.com", "admin password 123"
-    )
-    client.force_login(superuser)
-    return client
+def admin_client_logged_in(db: None) -> Client:
+    return otp_verified_staff_client()[0]
 
 
 def test_user_list_shows_readable_columns_and_searches(

@@ -9,11 +9,11 @@ from urllib.parse import unquote
 import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
-from django.test import Client, override_settings
+from django.test import override_settings
 from rest_framework.test import APIClient
 
 from accounts.models import AuditEvent, AuthSession, PasswordHistory, User
-from tests.conftest import bearer
+from tests.conftest import bearer, otp_verified_staff_client
 from tests.factories import DEFAULT_PASSWORD
 
 # Transactional: revocations and emails happen on commit, as in production.
@@ -274,11 +274,7 @@ def test_deletion_without_a_body_is_a_validation_error(user_client: APIClient) -
 
 def test_staff_erase_an_account_from_the_admin(user: User, login: Callable) -> None:
     session = login(user)
-    staff = User.objects.create_superuser(
-        "root", "root@example.com", "admin password 123"
-    )
-    admin = Client()
-    admin.force_login(staff)
+    admin, staff = otp_verified_staff_client()
 
     confirm = admin.post(
         "/admin/accounts/user/",

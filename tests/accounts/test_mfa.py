@@ -20,7 +20,7 @@ from accounts.models import (
     TOTPAuthenticator,
     User,
 )
-from tests.conftest import bearer
+from tests.conftest import bearer, otp_verified_staff_client
 from tests.factories import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -316,14 +316,9 @@ def test_config_lists_the_methods() -> None:
 def test_staff_see_and_reset_mfa_in_the_admin(
     user: User, user_client: APIClient
 ) -> None:
-    from django.test import Client
 
     enroll_totp(user_client)
-    staff = User.objects.create_superuser(
-        "root", "root@example.com", "admin password 123"
-    )
-    admin = Client()
-    admin.force_login(staff)
+    admin, staff = otp_verified_staff_client()
     listing = admin.get("/admin/accounts/user/", {"q": user.username})
     assert 'alt="True"' in listing.content.decode()  # the MFA column
 
@@ -350,3 +345,51 @@ def test_deleting_the_account_removes_its_factors(
 
     assert not TOTPAuthenticator.objects.filter(user=user).exists()
     assert not RecoveryCode.objects.filter(device__user=user).exists()
+
+
+@pytest.mark.urls("tests.config.urls")
+def test_staff_without_mfa_must_set_it_up_for_staff_endpoints(login: Callable) -> None:
+    from tests.factories import UserFactory
+
+    staff = UserFactory(is_staff=True)
+    client = bearer(login(staff)["access"])
+
+    refused = client.get("/test/staff-only/")
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "mfa_setup_required"
+
+    _, codes = enroll_totp(client)
+    session = second_step(password_login(staff)["mfa_token"], codes[0]).json()
+    assert bearer(session["access"]).get("/test/staff-only/").status_code == 200
+
+
+@pytest.mark.urls("tests.config.urls")
+def test_staff_only_endpoints_refuse_other_users(user_client: APIClient) -> None:
+    assert user_client.get("/test/staff-only/").status_code == 403
+
+
+def test_me_shows_mfa_at_once_in_the_same_session(user_client: APIClient) -> None:
+    assert user_client.get("/api/v1/users/me/").json()["mfa_enabled"] is False
+
+    enroll_totp(user_client)
+
+    assert user_client.get("/api/v1/users/me/").json()["mfa_enabled"] is True
+
+
+def test_key_rotation_keeps_codes_working(user: User, user_client: APIClient) -> None:
+    from cryptography.fernet import Fernet
+    from django.core.management import call_command
+
+    old_key, new_key = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    with override_settings(MFA_ENCRYPTION_KEYS=[old_key]):
+        secret, _ = enroll_totp(user_client)
+    before = TOTPAuthenticator.objects.get(user=user).encrypted_key
+
+    with override_settings(MFA_ENCRYPTION_KEYS=[new_key, old_key]):
+        call_command("rotate_mfa_keys", verbosity=0)
+    after = TOTPAuthenticator.objects.get(user=user).encrypted_key
+
+    assert after != before
+    with override_settings(MFA_ENCRYPTION_KEYS=[new_key]):  # the old key is gone
+        response = second_step(password_login(user)["mfa_token"], totp_code(secret))
+    assert response.status_code == 200

@@ -82,6 +82,10 @@ def test_deploy_checklist_passes_once_the_two_opt_ins_are_set(tmp_path: Path) ->
         ),
         ({"SECRET_KEY": STRONG_SECRET_KEY, "LANGUAGES": "en,xx"}, "LANGUAGES"),
         (
+            {"SECRET_KEY": STRONG_SECRET_KEY, "MFA_ENCRYPTION_KEYS": "not-a-key"},
+            "MFA_ENCRYPTION_KEYS",
+        ),
+        (
             {
                 "SECRET_KEY": STRONG_SECRET_KEY,
                 "ACCOUNT_EMAIL_VERIFICATION": "sometimes",

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.permissions import IsStaffWithMfa
 from config.errors import ApplicationError
 from config.pagination import PageNumberPagination
 
@@ -30,6 +31,13 @@ class ValidatingApi(APIView):
 
 class ProtectedApi(APIView):
     permission_classes = [IsAuthenticated]
+
+    def get(self, request: Request) -> Response:
+        return Response({"ok": True})
+
+
+class StaffOnlyApi(APIView):
+    permission_classes = [IsStaffWithMfa]
 
     def get(self, request: Request) -> Response:
         return Response({"ok": True})
@@ -86,6 +94,7 @@ def exploding_django_view(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("test/validating/", ValidatingApi.as_view()),
     path("test/protected/", ProtectedApi.as_view()),
+    path("test/staff-only/", StaffOnlyApi.as_view()),
     path("test/banned/", BannedApi.as_view()),
     path("test/exploding/", ExplodingApi.as_view()),
     path("test/numbers/", NumbersApi.as_view()),

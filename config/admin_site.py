@@ -1,0 +1,84 @@
+"""The Django admin as an attack surface of its own: a second factor, and the login limits
+of the API (API.md: staff log in with MFA; login is rate limited)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.admin.sites import AdminSite
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django_otp import devices_for_user
+from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
+
+from accounts.selectors import user_by_login
+from accounts.services.login import lockout_key
+from config.errors import PROBLEM_CONTENT_TYPE, problem_body
+from config.ratelimits import rate_limit_usage
+
+
+def has_second_factor(user: Any) -> bool:
+    return user.is_authenticated and any(devices_for_user(user, confirmed=True))
+
+
+class AdminLoginForm(OTPAdminAuthenticationForm):
+    """django-otp's admin login form: password, then a code from one of the user's
+    devices. A staff member with no device may enter without one only while
+    ``MFA_REQUIRED_FOR_STAFF`` is off."""
+
+    def clean(self) -> dict:
+        self.cleaned_data = super(OTPAdminAuthenticationForm, self).clean()
+        user = self.get_user()
+        if settings.MFA_REQUIRED_FOR_STAFF or has_second_factor(user):
+            self.clean_otp(user)
+        return self.cleaned_data
+
+
+class GatehouseAdminSite(OTPAdminSite):
+    login_form = AdminLoginForm
+    site_header = site_title = f"{settings.SITE_NAME} administration"
+
+    def __init__(self, name: str = "admin") -> None:
+        super().__init__(name)
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        if not AdminSite.has_permission(self, request):
+            return False
+        if request.user.is_verified():
+            return True
+        return not settings.MFA_REQUIRED_FOR_STAFF and not has_second_factor(
+            request.user
+        )
+
+    def login(
+        self, request: HttpRequest, extra_context: dict | None = None
+    ) -> HttpResponse:
+        """Counted against the same limits as ``auth/login/``: the account's lockout and
+        the client's failures."""
+        if request.method != "POST":
+            return super().login(request, extra_context)
+        username = request.POST.get("username", "")
+        key = lockout_key(username, user_by_login(username))
+        for name, limit_key in (
+            ("login_failures_per_account", key),
+            ("login_failures_per_ip", "ip"),
+        ):
+            usage = rate_limit_usage(request, name, key=limit_key, increment=False)
+            if usage is not None and usage.is_reached:
+                detail = (
+                    f"Too many failed sign-ins. Try again in {usage.reset_seconds} s."
+                )
+                response = JsonResponse(
+                    problem_body(429, "rate_limited", detail),
+                    status=429,
+                    content_type=PROBLEM_CONTENT_TYPE,
+                )
+                response["Retry-After"] = str(usage.reset_seconds)
+                return response
+        response = super().login(request, extra_context)
+        if response.status_code == 200:  # the form came back: the sign-in failed
+            rate_limit_usage(
+                request, "login_failures_per_account", key=key, increment=True
+            )
+            rate_limit_usage(request, "login_failures_per_ip", key="ip", increment=True)
+        return response
