@@ -109,3 +109,10 @@ def test_failed_admin_logins_lock_out_like_the_api(
     assert response.status_code == 429
     assert int(response["Retry-After"]) > 0
     assert response.json()["code"] == "rate_limited"
+
+
+def test_the_admin_login_page_asks_for_a_code(db: None) -> None:
+    page = Client().get("/admin/login/")
+
+    assert page.status_code == 200
+    assert 'name="otp_token"' in page.content.decode()
