@@ -8,4 +8,14 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
         from accounts import signals  # noqa: F401  (connects the receivers)
+
+        post_migrate.connect(_sync_roles, sender=self)
+
+
+def _sync_roles(**kwargs: object) -> None:
+    from accounts.services.moderation import roles_sync
+
+    roles_sync()

@@ -30,6 +30,9 @@ class AuditKind(models.TextChoices):
     MFA_DISABLED = "mfa.disabled", "Two-factor method turned off"
     MFA_RECOVERY_CODES_REGENERATED = "mfa.recovery_codes", "New recovery codes created"
     MFA_FAILED = "login.mfa_failed", "Wrong two-factor code at sign-in"
+    USER_BANNED = "user.banned", "Banned"
+    USER_UNBANNED = "user.unbanned", "Ban lifted"
+    ROLES_CHANGED = "user.roles_changed", "Roles changed"
 
 
 class MfaMethod(models.TextChoices):
@@ -48,3 +51,4 @@ class RevokeReason(models.TextChoices):
     ACCOUNT_DEACTIVATED = "account_deactivated", "Account deactivated"
     ACCOUNT_DELETED = "account_deleted", "Account deleted"
     MFA_DISABLED = "mfa_disabled", "Two-factor authentication turned off"
+    BANNED = "banned", "Account banned"

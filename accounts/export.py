@@ -54,6 +54,7 @@ from accounts.activity import activity_item
 from accounts.models import (
     AuditEvent,
     AuthSession,
+    Ban,
     PasswordHistory,
     RecoveryCode,
     RecoveryCodeSet,
@@ -330,4 +331,34 @@ register_exporter(
     model=RecoveryCodeSet,
     export=export_recovery_codes,
     schema=ExportRecoveryCodesSerializer(),
+)
+
+
+class ExportBanSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    reason = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    until = serializers.DateTimeField(allow_null=True)
+    lifted_at = serializers.DateTimeField(allow_null=True)
+
+
+def export_bans(user: User) -> list[dict[str, Any]]:
+    # Who banned is a staff member's data, not the user's: left out.
+    rows = Ban.objects.filter(user=user).values(
+        "id", "reason", "created_at", "until", "lifted_at"
+    )
+    return [
+        {
+            "id": str(row["id"]),
+            "reason": row["reason"],
+            "created_at": iso_timestamp(row["created_at"]),
+            "until": iso_timestamp(row["until"]),
+            "lifted_at": iso_timestamp(row["lifted_at"]),
+        }
+        for row in rows
+    ]
+
+
+register_exporter(
+    section="bans", model=Ban, export=export_bans, schema=ExportBanSerializer(many=True)
 )

@@ -7,8 +7,16 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from accounts.roles import RANK, Role, rank_of
 from accounts.selectors import user_profile
 from config.errors import ApplicationError
+
+
+def is_staff_member(user: object) -> bool:
+    """Staff: the ``is_staff`` flag or a role from moderator up."""
+    return (
+        bool(getattr(user, "is_staff", False)) or rank_of(user) >= RANK[Role.MODERATOR]
+    )
 
 
 class IsStaffWithMfa(BasePermission):
@@ -17,7 +25,7 @@ class IsStaffWithMfa(BasePermission):
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
-        if not (user and user.is_authenticated and user.is_staff):
+        if not (user and user.is_authenticated and is_staff_member(user)):
             return False
         if settings.MFA_REQUIRED_FOR_STAFF and not user_profile(user)["mfa_enabled"]:
             raise ApplicationError(

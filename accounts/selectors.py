@@ -16,6 +16,7 @@ from django_otp.plugins.otp_email.models import EmailDevice
 
 from accounts.models import (
     AuthSession,
+    Ban,
     RecoveryCode,
     SessionUser,
     TOTPAuthenticator,
@@ -53,6 +54,11 @@ def profile_annotations(*, through: str | None = None) -> dict[str, Any]:
     return {
         "profile_email_verified": Exists(verified),
         "profile_group_names": Subquery(group_names),
+        # Not time-dependent (login's lookup SQL is compiled once): a ban not lifted may
+        # still have ended; ban_in_force() decides, only for users that have one.
+        "profile_has_unlifted_ban": Exists(
+            Ban.objects.filter(user=user_id, lifted_at__isnull=True)
+        ),
         "profile_mfa_enabled": Exists(TOTPAuthenticator.objects.filter(second_factor))
         | Exists(EmailDevice.objects.filter(second_factor)),
     }
@@ -167,3 +173,7 @@ def mfa_status(user: User) -> dict[str, object]:
             device__user=user
         ).count(),
     }
+
+
+def ban_in_force(user: User) -> Ban | None:
+    return Ban.objects.filter(user=user).in_force().order_by("-created_at").first()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from accounts.api import auth, data, users
+from accounts.api import auth, data, staff, users
 from accounts.api.auth import mfa
 
 auth_urlpatterns = [
@@ -38,6 +38,8 @@ auth_urlpatterns = [
 ]
 
 users_urlpatterns = [
+    path("<uuid:user_id>/ban/", staff.UserBanApi.as_view(), name="user-ban"),
+    path("<uuid:user_id>/roles/", staff.UserRolesApi.as_view(), name="user-roles"),
     path("me/", users.MeApi.as_view(), name="me"),
     path("me/email/", users.MeEmailChangeApi.as_view(), name="me-email"),
     path("me/export/", data.MeExportApi.as_view(), name="me-export"),

@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from accounts.constants import AuditKind
 from accounts.emails import send_account_email
 from accounts.models import AuthSession, User, normalize_email, normalize_username
-from accounts.selectors import mfa_methods, user_by_login
+from accounts.selectors import ban_in_force, iso_timestamp, mfa_methods, user_by_login
 from accounts.services.audit import ClientInfo, audit_record
 from accounts.services.sessions import session_create
 from accounts.session_state import forget_user
@@ -114,6 +114,7 @@ def user_login(
         raise ApplicationError(
             "account_inactive", "This account is deactivated.", status=403
         )
+    raise_if_banned(user)
     if (
         settings.ACCOUNT_EMAIL_VERIFICATION == "mandatory"
         and not user.profile_email_verified  # annotated by user_by_login
@@ -160,3 +161,19 @@ def mfa_challenge(user: User) -> MfaChallenge | None:
     if not methods:
         return None
     return MfaChallenge(mfa_token=issue_mfa_token(user), methods=methods)
+
+
+def raise_if_banned(user: User) -> None:
+    """``403 account_banned`` with ``banned_until`` (``None`` for a permanent ban)."""
+    if not getattr(user, "profile_has_unlifted_ban", True):  # annotated: no query
+        return
+    ban = ban_in_force(user)
+    if ban is None:
+        return
+    ends = f" It ends {ban.until:%Y-%m-%d %H:%M} UTC." if ban.until else ""
+    raise ApplicationError(
+        "account_banned",
+        f"This account is banned.{ends}",
+        status=403,
+        extra={"banned_until": iso_timestamp(ban.until)},
+    )

@@ -29,7 +29,7 @@ from accounts.models import (
 )
 from accounts.selectors import mfa_methods
 from accounts.services.audit import ClientInfo, audit_record
-from accounts.services.login import LoginResult, login_complete
+from accounts.services.login import LoginResult, login_complete, raise_if_banned
 from accounts.services.sessions import sessions_revoke_all
 from accounts.tokens import MfaClaims, read_mfa_token
 from config.errors import ApplicationError
@@ -313,6 +313,7 @@ def mfa_login(
     methods = mfa_methods(user)
     tried = [method] if method in methods else methods if method is None else []
     code = code.strip()
+    raise_if_banned(user)
     if any(_device_verifies(user, candidate, code) for candidate in tried):
         if not cache.add(f"mfa:used:{claims.jti}", 1, settings.MFA_TOKEN_LIFETIME):
             raise ApplicationError(

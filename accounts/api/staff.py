@@ -1,0 +1,158 @@
+"""Staff actions on an account: ban, unban, roles (``/api/v1/users/{id}/…``)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Ban, User
+from accounts.permissions import IsStaffWithMfa
+from accounts.roles import Role
+from accounts.selectors import iso_timestamp, user_profile
+from accounts.serializers import UserProfileSerializer
+from accounts.services.audit import ClientInfo
+from accounts.services.moderation import roles_set, user_ban, user_unban
+from config.errors import ApplicationError
+from config.openapi import problem_example, problem_response
+
+TAGS = ["staff"]
+MAX_BAN_SECONDS = 100 * 365 * 24 * 3600
+
+
+class BanOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    user = serializers.UUIDField()
+    reason = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    until = serializers.DateTimeField(allow_null=True, help_text="null: permanent.")
+
+
+def ban_data(ban: Ban) -> dict:
+    return {
+        "id": str(ban.pk),
+        "user": str(ban.user_id),
+        "reason": ban.reason,
+        "created_at": iso_timestamp(ban.created_at),
+        "until": iso_timestamp(ban.until),
+    }
+
+
+class StaffApi(APIView):
+    permission_classes = [IsStaffWithMfa]
+
+
+class UserBanApi(StaffApi):
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=500)
+        until = serializers.DateTimeField(required=False)
+        duration = serializers.IntegerField(
+            required=False, min_value=1, max_value=MAX_BAN_SECONDS, help_text="Seconds."
+        )
+
+        def validate(self, attrs: dict) -> dict:
+            if "until" in attrs and "duration" in attrs:
+                raise serializers.ValidationError(
+                    {"duration": ["Give `until` or `duration`, not both."]}
+                )
+            if "duration" in attrs:
+                attrs["until"] = timezone.now() + timedelta(
+                    seconds=attrs.pop("duration")
+                )
+            return attrs
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Ban a user",
+        description=(
+            "Until `until`, for `duration` seconds, or for good (neither). Moderators ban "
+            "users and testers; admins anyone below superadmin; nobody bans themselves. "
+            "The user's tokens stop working at once; they are emailed."
+        ),
+        request=InputSerializer,
+        responses={200: BanOutputSerializer},
+    )
+    def post(self, request: Request, user_id: uuid.UUID) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        ban = user_ban(
+            user_id=_existing(user_id),
+            actor=_actor(request),
+            reason=data.validated_data["reason"],
+            until=data.validated_data.get("until"),
+            client=ClientInfo.from_request(request),
+        )
+        return Response(ban_data(ban))
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Lift a user's ban",
+        responses={
+            204: None,
+            404: problem_response(
+                "No such user, or not banned.",
+                problem_example(
+                    404, "Not Found", "not_found", "This account is not banned."
+                ),
+            ),
+        },
+    )
+    def delete(self, request: Request, user_id: uuid.UUID) -> Response:
+        user_unban(
+            user_id=_existing(user_id),
+            actor=_actor(request),
+            client=ClientInfo.from_request(request),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class UserRolesApi(StaffApi):
+    class InputSerializer(serializers.Serializer):
+        roles = serializers.ListField(
+            child=serializers.ChoiceField(choices=[role.value for role in Role]),
+            allow_empty=True,
+        )
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Set a user's roles (superadmin)",
+        description="Nobody grants a role above their own; the last superadmin stays one.",
+        request=InputSerializer,
+        responses={
+            200: UserProfileSerializer,
+            409: problem_response(
+                "The last superadmin.",
+                problem_example(
+                    409, "Conflict", "conflict", "This is the last superadmin."
+                ),
+            ),
+        },
+    )
+    def put(self, request: Request, user_id: uuid.UUID) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = roles_set(
+            user_id=_existing(user_id),
+            actor=_actor(request),
+            roles=data.validated_data["roles"],
+            client=ClientInfo.from_request(request),
+        )
+        return Response(user_profile(user))
+
+
+def _existing(user_id: uuid.UUID) -> uuid.UUID:
+    if not User.objects.filter(pk=user_id).exists():
+        raise ApplicationError("not_found", "No such user.", status=404)
+    return user_id
+
+
+def _actor(request: Request) -> User:
+    """The acting staff member, loaded from the database (the request's user is the
+    read-only cached snapshot)."""
+    return User.objects.get(pk=request.user.pk)
