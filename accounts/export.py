@@ -55,6 +55,7 @@ from accounts.models import (
     AuditEvent,
     AuthSession,
     Ban,
+    Block,
     PasswordHistory,
     RecoveryCode,
     RecoveryCodeSet,
@@ -361,4 +362,28 @@ def export_bans(user: User) -> list[dict[str, Any]]:
 
 register_exporter(
     section="bans", model=Ban, export=export_bans, schema=ExportBanSerializer(many=True)
+)
+
+
+class ExportBlockSerializer(serializers.Serializer):
+    blocked_user = serializers.UUIDField()
+    created_at = serializers.DateTimeField()
+
+
+def export_blocks(user: User) -> list[dict[str, Any]]:
+    # Only the blocks the user made: who blocked them is the other person's choice.
+    return [
+        {
+            "blocked_user": str(row["blocked_id"]),
+            "created_at": iso_timestamp(row["created_at"]),
+        }
+        for row in Block.objects.filter(blocker=user).values("blocked_id", "created_at")
+    ]
+
+
+register_exporter(
+    section="blocks",
+    model=Block,
+    export=export_blocks,
+    schema=ExportBlockSerializer(many=True),
 )

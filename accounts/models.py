@@ -437,3 +437,29 @@ class Ban(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} until {self.until or 'forever'}"
+
+
+class Block(models.Model):
+    """``blocker`` hides their profile from ``blocked`` (staff still see it)."""
+
+    blocker = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="blocks_made"
+    )
+    blocked = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="blocked_by"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["blocker", "blocked"], name="accounts_block_once"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(blocker=models.F("blocked")),
+                name="accounts_block_not_self",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.blocker_id} blocks {self.blocked_id}"

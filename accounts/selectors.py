@@ -17,6 +17,7 @@ from django_otp.plugins.otp_email.models import EmailDevice
 from accounts.models import (
     AuthSession,
     Ban,
+    Block,
     RecoveryCode,
     SessionUser,
     TOTPAuthenticator,
@@ -177,3 +178,66 @@ def mfa_status(user: User) -> dict[str, object]:
 
 def ban_in_force(user: User) -> Ban | None:
     return Ban.objects.filter(user=user).in_force().order_by("-created_at").first()
+
+
+PUBLIC_PROFILE_FIELDS = ("id", "username", "display_name", "avatar_url", "bio")
+STAFF_ORDERINGS = ("username", "email", "date_joined", "last_login")
+
+
+def user_for_viewer(*, viewer: User, user_id: Any) -> User:
+    """The user ``viewer`` asked for; "not found" when it does not exist, is deactivated or
+    has blocked the viewer (staff see everyone)."""
+    from accounts.permissions import is_staff_member
+    from config.errors import ApplicationError
+
+    users = User.objects.annotate(**profile_annotations())
+    user = users.filter(pk=user_id).first()
+    visible = user is not None and (
+        is_staff_member(viewer)
+        or user.pk == viewer.pk
+        or (
+            user.is_active
+            and not Block.objects.filter(blocker=user, blocked=viewer).exists()
+        )
+    )
+    if not visible:
+        raise ApplicationError("not_found", "No such user.", status=404)
+    return user
+
+
+def public_profile(user: User) -> dict[str, Any]:
+    profile = user_profile(user)
+    return {field: profile[field] for field in PUBLIC_PROFILE_FIELDS}
+
+
+def users_for_staff(
+    *,
+    search: str = "",
+    role: str | None = None,
+    is_active: bool | None = None,
+    is_banned: bool | None = None,
+    ordering: str = "username",
+) -> QuerySet[User]:
+    """Every account, for staff: searched by username, email or display name (prefix on
+    the first two, which their unique indexes serve), filtered and ordered."""
+    users = User.objects.annotate(
+        **profile_annotations(),
+        banned=Exists(Ban.objects.filter(user=OuterRef("pk")).in_force()),
+    )
+    if search:
+        term = search.strip().lower()
+        users = users.filter(
+            Q(username__startswith=term)
+            | Q(email__startswith=term)
+            | Q(display_name__icontains=search.strip())
+        )
+    if role:
+        has_role = Q(groups__name=role)
+        if role == "superadmin":
+            has_role |= Q(is_superuser=True)
+        users = users.filter(has_role).distinct()
+    if is_active is not None:
+        users = users.filter(is_active=is_active)
+    if is_banned is not None:
+        users = users.filter(banned=is_banned)
+    return users.order_by(ordering, "pk")

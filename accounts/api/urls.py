@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from accounts.api import auth, data, staff, users
+from accounts.api import auth, data, directory, staff, users
 from accounts.api.auth import mfa
 
 auth_urlpatterns = [
@@ -38,6 +38,9 @@ auth_urlpatterns = [
 ]
 
 users_urlpatterns = [
+    path("", directory.UserListApi.as_view(), name="user-list"),
+    path("<uuid:user_id>/", directory.UserDetailApi.as_view(), name="user-detail"),
+    path("<uuid:user_id>/block/", directory.UserBlockApi.as_view(), name="user-block"),
     path("<uuid:user_id>/ban/", staff.UserBanApi.as_view(), name="user-ban"),
     path("<uuid:user_id>/roles/", staff.UserRolesApi.as_view(), name="user-roles"),
     path("me/", users.MeApi.as_view(), name="me"),

@@ -1,0 +1,147 @@
+"""Other people's accounts: the staff list, a user's profile, blocking."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import IntegrityError, transaction
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Block
+from accounts.permissions import IsStaffWithMfa, is_staff_member
+from accounts.roles import Role
+from accounts.selectors import (
+    STAFF_ORDERINGS,
+    public_profile,
+    user_for_viewer,
+    user_profile,
+    users_for_staff,
+)
+from accounts.serializers import UserProfileSerializer
+from config.errors import ApplicationError
+from config.openapi import problem_example, problem_response
+
+
+class StaffUserSerializer(UserProfileSerializer):
+    is_active = serializers.BooleanField()
+    is_banned = serializers.BooleanField()
+
+
+class UserListApi(GenericAPIView):
+    permission_classes = [IsStaffWithMfa]
+    serializer_class = StaffUserSerializer
+
+    class FilterSerializer(serializers.Serializer):
+        search = serializers.CharField(required=False, allow_blank=True, max_length=254)
+        role = serializers.ChoiceField(
+            choices=[role.value for role in Role], required=False
+        )
+        is_active = serializers.BooleanField(
+            required=False, allow_null=True, default=None
+        )
+        is_banned = serializers.BooleanField(
+            required=False, allow_null=True, default=None
+        )
+        ordering = serializers.ChoiceField(
+            choices=[*STAFF_ORDERINGS, *(f"-{name}" for name in STAFF_ORDERINGS)],
+            required=False,
+            default="username",
+        )
+
+    @extend_schema(
+        tags=["staff"],
+        summary="Every account (staff)",
+        description=(
+            "`search` matches the start of the username or email, or any part of the display "
+            "name; `role`, `is_active`, `is_banned` filter; `ordering` is one of "
+            + ", ".join(f"`{name}`" for name in STAFF_ORDERINGS)
+            + " (prefix `-` for descending)."
+        ),
+        parameters=[FilterSerializer],
+        responses={
+            200: StaffUserSerializer(many=True),
+            400: problem_response("A bad filter."),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        page = self.paginate_queryset(users_for_staff(**filters.validated_data))
+        return self.get_paginated_response(
+            [
+                {
+                    **user_profile(user),
+                    "is_active": user.is_active,
+                    "is_banned": user.banned,
+                }
+                for user in page
+            ]
+        )
+
+
+class PublicProfileSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    username = serializers.CharField()
+    display_name = serializers.CharField()
+    avatar_url = serializers.URLField(allow_null=True)
+    bio = serializers.CharField()
+
+
+NOT_FOUND = problem_response(
+    "No such user, or they blocked you.",
+    problem_example(404, "Not Found", "not_found", "No such user."),
+)
+
+
+class UserDetailApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["users"],
+        summary="A user's profile",
+        description=(
+            "Yourself or staff: the full profile. Anyone else: the public profile (`id`, "
+            "`username`, `display_name`, `avatar_url`, `bio`); 404 when they blocked you."
+        ),
+        responses={200: PublicProfileSerializer, 404: NOT_FOUND},
+    )
+    def get(self, request: Request, user_id: uuid.UUID) -> Response:
+        user = user_for_viewer(viewer=request.user, user_id=user_id)
+        if user.pk == request.user.pk or is_staff_member(request.user):
+            return Response(user_profile(user))
+        return Response(public_profile(user))
+
+
+class UserBlockApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["users"],
+        summary="Block a user",
+        description="They can no longer see your profile (404). Staff are never blocked.",
+        request=None,
+        responses={204: None, 404: NOT_FOUND},
+    )
+    def post(self, request: Request, user_id: uuid.UUID) -> Response:
+        target = user_for_viewer(viewer=request.user, user_id=user_id)
+        if target.pk == request.user.pk:
+            raise ApplicationError("validation_error", "You cannot block yourself.")
+        try:
+            with transaction.atomic():
+                Block.objects.get_or_create(blocker_id=request.user.pk, blocked=target)
+        except IntegrityError:
+            pass  # blocked twice at once: blocked
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        tags=["users"], summary="Unblock a user", responses={204: None, 404: NOT_FOUND}
+    )
+    def delete(self, request: Request, user_id: uuid.UUID) -> Response:
+        Block.objects.filter(blocker_id=request.user.pk, blocked_id=user_id).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,126 @@
+"""Profiles of other users, blocking, and the staff list."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import Block
+from accounts.services.audit import SYSTEM
+from accounts.services.moderation import user_ban
+from tests.accounts.test_bans_and_roles import account, client_for
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_another_users_profile_is_public_fields_only() -> None:
+    viewer, other = account(), account(bio="Hello")
+
+    body = client_for(viewer).get(f"/api/v1/users/{other.pk}/").json()
+
+    assert body == {
+        "id": str(other.pk),
+        "username": other.username,
+        "display_name": other.display_name,
+        "avatar_url": None,
+        "bio": "Hello",
+    }
+
+
+def test_yourself_and_staff_see_the_full_profile() -> None:
+    user, moderator = account(), account("moderator")
+
+    assert "email" in client_for(user).get(f"/api/v1/users/{user.pk}/").json()
+    assert "email" in client_for(moderator).get(f"/api/v1/users/{user.pk}/").json()
+
+
+def test_blocking_hides_the_profile_but_not_from_staff() -> None:
+    blocker, blocked, moderator = account(), account(), account("moderator")
+
+    assert (
+        client_for(blocker).post(f"/api/v1/users/{blocked.pk}/block/").status_code
+        == 204
+    )
+
+    hidden = client_for(blocked).get(f"/api/v1/users/{blocker.pk}/")
+    assert hidden.status_code == 404
+    assert hidden.json()["code"] == "not_found"
+    assert client_for(moderator).get(f"/api/v1/users/{blocker.pk}/").status_code == 200
+    # the blocker still sees the blocked user
+    assert client_for(blocker).get(f"/api/v1/users/{blocked.pk}/").status_code == 200
+
+    assert (
+        client_for(blocker).delete(f"/api/v1/users/{blocked.pk}/block/").status_code
+        == 204
+    )
+    assert client_for(blocked).get(f"/api/v1/users/{blocker.pk}/").status_code == 200
+
+
+def test_blocking_twice_and_blocking_yourself() -> None:
+    user, other = account(), account()
+    client = client_for(user)
+
+    assert client.post(f"/api/v1/users/{other.pk}/block/").status_code == 204
+    assert client.post(f"/api/v1/users/{other.pk}/block/").status_code == 204
+    assert Block.objects.count() == 1
+    assert client.post(f"/api/v1/users/{user.pk}/block/").status_code == 400
+
+
+def test_profiles_need_authentication_and_unknown_ids_are_404() -> None:
+    import uuid
+
+    other = account()
+    assert APIClient().get(f"/api/v1/users/{other.pk}/").status_code == 401
+    assert (
+        client_for(account()).get(f"/api/v1/users/{uuid.uuid4()}/").status_code == 404
+    )
+
+
+@pytest.mark.parametrize(
+    ("role", "status"), [(None, 403), ("tester", 403), ("moderator", 200)]
+)
+def test_the_staff_list_is_for_staff(role: str | None, status: int) -> None:
+    assert client_for(account(role)).get("/api/v1/users/").status_code == status
+
+
+def test_staff_list_searches_filters_orders_and_pages(
+    django_assert_max_num_queries,
+) -> None:
+    moderator = account("moderator")
+    ada = UserFactory(
+        username="ada", email="ada@example.com", display_name="Ada Lovelace"
+    )
+    UserFactory(username="alan", email="turing@example.com", display_name="Alan")
+    UserFactory(username="grace", is_active=False)
+    user_ban(user_id=ada.pk, actor=None, reason="x", until=None, client=SYSTEM)
+    client = client_for(moderator)
+
+    def names(**params: str) -> list[str]:
+        response = client.get("/api/v1/users/", params)
+        assert response.status_code == 200, response.content
+        return [row["username"] for row in response.json()["results"]]
+
+    assert names(search="ada") == ["ada"]
+    assert names(search="al") == ["alan"]
+    assert names(search="turing") == ["alan"]
+    assert names(search="lovelace") == ["ada"]
+    assert names(is_banned="true") == ["ada"]
+    assert "grace" in names(is_active="false")
+    assert names(role="moderator") == [moderator.username]
+    assert names(ordering="-username") == sorted(names(), reverse=True)
+    page = client.get("/api/v1/users/", {"page_size": 2}).json()
+    assert page["count"] == 4
+    assert len(page["results"]) == 2
+    assert page["results"][0]["is_banned"] in {True, False}
+    with django_assert_max_num_queries(3):
+        client.get("/api/v1/users/", {"page_size": 100})
+
+
+def test_a_bad_filter_is_a_validation_error() -> None:
+    response = client_for(account("moderator")).get(
+        "/api/v1/users/", {"ordering": "password"}
+    )
+
+    assert response.status_code == 400
+    assert "ordering" in response.json()["errors"]
