@@ -33,6 +33,8 @@ class AuditKind(models.TextChoices):
     USER_BANNED = "user.banned", "Banned"
     USER_UNBANNED = "user.unbanned", "Ban lifted"
     ROLES_CHANGED = "user.roles_changed", "Roles changed"
+    USER_DEACTIVATED = "user.deactivated", "Account deactivated"
+    USER_REACTIVATED = "user.reactivated", "Account reactivated"
 
 
 class MfaMethod(models.TextChoices):

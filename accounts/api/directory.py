@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Block
+from accounts.models import Block, User
 from accounts.permissions import IsStaffWithMfa, is_staff_member
 from accounts.roles import Role
 from accounts.selectors import (
@@ -24,6 +24,10 @@ from accounts.selectors import (
     users_for_staff,
 )
 from accounts.serializers import UserProfileSerializer
+from accounts.services.audit import ClientInfo
+from accounts.services.deletion import user_delete
+from accounts.services.moderation import check_may_moderate, user_set_active
+from accounts.services.profile import PROFILE_FIELDS, user_profile_update
 from config.errors import ApplicationError
 from config.openapi import problem_example, problem_response
 
@@ -99,8 +103,34 @@ NOT_FOUND = problem_response(
 )
 
 
+class StaffUserUpdateSerializer(serializers.Serializer):
+    """Profile fields and ``is_active``; any other field is refused."""
+
+    display_name = serializers.CharField(max_length=64, required=False)
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    bio = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    timezone = serializers.CharField(max_length=64, required=False)
+    language = serializers.CharField(max_length=16, required=False)
+    is_active = serializers.BooleanField(required=False)
+
+    def validate(self, attrs: dict) -> dict:
+        refused = sorted(set(self.initial_data) - {*PROFILE_FIELDS, "is_active"})
+        if refused:
+            raise serializers.ValidationError(
+                {field: ["This field cannot be changed here."] for field in refused}
+            )
+        return attrs
+
+
 class UserDetailApi(APIView):
     permission_classes = [IsAuthenticated]
+
+    def get_permissions(self) -> list:
+        if self.request.method in {"PATCH", "DELETE"}:
+            return [IsStaffWithMfa()]
+        return super().get_permissions()
 
     @extend_schema(
         tags=["users"],
@@ -116,6 +146,45 @@ class UserDetailApi(APIView):
         if user.pk == request.user.pk or is_staff_member(request.user):
             return Response(user_profile(user))
         return Response(public_profile(user))
+
+    @extend_schema(
+        tags=["staff"],
+        summary="Change an account's profile or active state (staff)",
+        description="Deactivating ends every session at once. Staff outranking the account only.",
+        request=StaffUserUpdateSerializer,
+        responses={200: UserProfileSerializer, 404: NOT_FOUND},
+    )
+    def patch(self, request: Request, user_id: uuid.UUID) -> Response:
+        user_for_viewer(viewer=request.user, user_id=user_id)
+        data = StaffUserUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        changes = dict(data.validated_data)
+        actor = User.objects.get(pk=request.user.pk)
+        check_may_moderate(actor=actor, user_id=user_id)
+        client = ClientInfo.from_request(request)
+        if "is_active" in changes:
+            user_set_active(
+                user_id=user_id,
+                actor=actor,
+                is_active=changes.pop("is_active"),
+                client=client,
+            )
+        user = user_profile_update(user_id=user_id, changes=changes, client=client)
+        return Response(user_profile(user))
+
+    @extend_schema(
+        tags=["staff"],
+        summary="Delete an account's personal data (staff: admin and up)",
+        responses={204: None, 404: NOT_FOUND},
+    )
+    def delete(self, request: Request, user_id: uuid.UUID) -> Response:
+        user_for_viewer(viewer=request.user, user_id=user_id)
+        actor = User.objects.get(pk=request.user.pk)
+        check_may_moderate(actor=actor, user_id=user_id, minimum=Role.ADMIN)
+        user_delete(
+            user_id=user_id, actor=actor, client=ClientInfo.from_request(request)
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class UserBlockApi(APIView):

@@ -154,3 +154,40 @@ def roles_sync() -> None:
                 in wanted
             ]
         )
+
+
+@transaction.atomic
+def user_set_active(
+    *, user_id: uuid.UUID, actor: User, is_active: bool, client: ClientInfo
+) -> None:
+    """Deactivate (every session ends at once) or reactivate an account."""
+    user = User.objects.select_for_update().get(pk=user_id)
+    if not may_ban(actor, user):
+        raise _refuse()
+    if user.is_active == is_active:
+        return
+    user.is_active = is_active
+    user.save(update_fields=["is_active"])
+    if not is_active:
+        sessions_revoke_all(
+            user=user,
+            reason=RevokeReason.ACCOUNT_DEACTIVATED,
+            client=client,
+            audit=False,
+        )
+    audit_record(
+        kind=AuditKind.USER_DEACTIVATED
+        if not is_active
+        else AuditKind.USER_REACTIVATED,
+        client=client,
+        actor=actor,
+        target=user,
+    )
+
+
+def check_may_moderate(
+    *, actor: User, user_id: uuid.UUID, minimum: Role = Role.MODERATOR
+) -> None:
+    user = User.objects.get(pk=user_id)
+    if rank_of(actor) < RANK[minimum] or not may_ban(actor, user):
+        raise _refuse()

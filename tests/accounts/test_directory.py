@@ -124,3 +124,54 @@ def test_a_bad_filter_is_a_validation_error() -> None:
 
     assert response.status_code == 400
     assert "ordering" in response.json()["errors"]
+
+
+@pytest.mark.parametrize(
+    ("actor_role", "target_role", "status"),
+    [
+        (None, None, 403),
+        ("moderator", None, 200),
+        ("moderator", "admin", 403),
+        ("admin", "moderator", 200),
+    ],
+)
+def test_staff_deactivate_accounts_they_outrank(
+    actor_role: str | None, target_role: str | None, status: int
+) -> None:
+    actor, target = account(actor_role), account(target_role)
+    targets_session = client_for(target)
+    assert targets_session.get("/api/v1/users/me/").status_code == 200
+
+    response = client_for(actor).patch(
+        f"/api/v1/users/{target.pk}/", {"is_active": False, "bio": "x"}, format="json"
+    )
+
+    assert response.status_code == status, response.content
+    target.refresh_from_db()
+    assert target.is_active is (status != 200)
+    assert (target.bio == "x") is (status == 200)
+    revoked = targets_session.get("/api/v1/users/me/").status_code == 401
+    assert revoked is (status == 200)
+
+
+def test_staff_patch_refuses_other_fields() -> None:
+    target = account()
+
+    response = client_for(account("admin")).patch(
+        f"/api/v1/users/{target.pk}/", {"is_superuser": True}, format="json"
+    )
+
+    assert response.status_code == 400
+    target.refresh_from_db()
+    assert target.is_superuser is False
+
+
+@pytest.mark.parametrize(("actor_role", "status"), [("moderator", 403), ("admin", 204)])
+def test_staff_delete_accounts(actor_role: str, status: int) -> None:
+    target = account()
+
+    response = client_for(account(actor_role)).delete(f"/api/v1/users/{target.pk}/")
+
+    assert response.status_code == status
+    target.refresh_from_db()
+    assert target.username.startswith("deleted_") is (status == 204)

@@ -102,6 +102,8 @@ CONTRACT_ROUTES = [
     ),
     ("get", "/api/v1/users/", {"200", "400", "401", "403"}),
     ("get", "/api/v1/users/{user_id}/", {"200", "401", "404"}),
+    ("patch", "/api/v1/users/{user_id}/", {"200", "400", "401", "403", "404"}),
+    ("delete", "/api/v1/users/{user_id}/", {"204", "401", "403", "404"}),
     ("post", "/api/v1/users/{user_id}/block/", {"204", "401", "404"}),
     ("delete", "/api/v1/users/{user_id}/block/", {"204", "401", "404"}),
     ("get", "/api/v1/users/me/export/", {"200", "401", "429"}),
