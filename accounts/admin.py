@@ -1,19 +1,25 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.utils import timezone
 
 from accounts.constants import RevokeReason
-from accounts.models import AuditEvent, AuthSession, User
-from accounts.selectors import profile_annotations
-from accounts.services.audit import ClientInfo
+from accounts.models import AuditEvent, AuthSession, Ban, User
+from accounts.roles import roles_of
+from accounts.selectors import group_names_of, profile_annotations
+from accounts.services.audit import ClientInfo, allauth_context
 from accounts.services.deletion import user_delete
 from accounts.services.mfa import mfa_reset_by_staff
-from accounts.services.sessions import session_revoke
+from accounts.services.moderation import user_ban, user_unban
+from accounts.services.sessions import session_revoke, sessions_revoke_all
+from config.errors import ApplicationError
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -28,6 +34,93 @@ class UserEditForm(UserChangeForm):
         fields = "__all__"
 
 
+class BooleanAnnotationFilter(admin.SimpleListFilter):
+    annotation: str
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[User]
+    ) -> QuerySet[User]:
+        if self.value() in {"yes", "no"}:
+            return queryset.filter(**{self.annotation: self.value() == "yes"})
+        return queryset
+
+
+class VerifiedFilter(BooleanAnnotationFilter):
+    title = parameter_name = "verified"
+    annotation = "profile_email_verified"
+
+
+class BannedFilter(BooleanAnnotationFilter):
+    title = parameter_name = "banned"
+    annotation = "is_banned"
+
+
+class MfaFilter(BooleanAnnotationFilter):
+    title = "MFA"
+    parameter_name = "mfa"
+    annotation = "profile_mfa_enabled"
+
+
+class BanInline(admin.TabularInline):
+    """The account's ban history, newest first."""
+
+    model = Ban
+    fk_name = "user"
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "reason", "until", "created_by", "lifted_at", "lifted_by")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class SessionInline(admin.TabularInline):
+    model = AuthSession
+    extra = 0
+    can_delete = False
+    fields = (
+        "created_at",
+        "last_used_at",
+        "ip",
+        "user_agent",
+        "revoked_at",
+        "revoke_reason",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AuthSession]:
+        return super().get_queryset(request).order_by("-created_at")
+
+
+class AuditEventInline(admin.TabularInline):
+    model = AuditEvent
+    fk_name = "target"
+    extra = 0
+    can_delete = False
+    max_num = 0
+    verbose_name_plural = "security events"
+    fields = ("created_at", "kind", "actor", "ip")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AuditEvent]:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("actor")
+            .order_by("-created_at")
+        )
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     form = UserEditForm
@@ -36,14 +129,24 @@ class UserAdmin(DjangoUserAdmin):
         "username",
         "email",
         "display_name",
+        "role_list",
+        "verified",
         "mfa",
         "is_active",
-        "is_staff",
+        "banned",
         "date_joined",
         "last_login",
     )
+    inlines = [BanInline, SessionInline, AuditEventInline]
+
+    def get_inlines(self, request: HttpRequest, obj: User | None) -> list:
+        return self.inlines if obj is not None else []  # nothing to show on "add"
+
     list_filter = (
         "is_active",
+        BannedFilter,
+        VerifiedFilter,
+        MfaFilter,
         "is_staff",
         "is_superuser",
         "groups",
@@ -75,14 +178,169 @@ class UserAdmin(DjangoUserAdmin):
         ),
         ("Dates", {"fields": ("date_joined", "last_login")}),
     )
-    actions = ["erase_personal_data", "reset_mfa"]
+    actions = [
+        "ban_for_a_day",
+        "ban_for_a_week",
+        "ban_permanently",
+        "unban",
+        "revoke_all_sessions",
+        "reset_mfa",
+        "resend_verification",
+        "erase_personal_data",
+    ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
-        return super().get_queryset(request).annotate(**profile_annotations())
+        bans = (
+            Ban.objects.filter(user=OuterRef("pk")).in_force().order_by("-created_at")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                **profile_annotations(),
+                is_banned=Exists(bans),
+                banned_until=Subquery(bans.values("until")[:1]),
+            )
+        )
 
     @admin.display(boolean=True, description="MFA", ordering="profile_mfa_enabled")
     def mfa(self, user: User) -> bool:
         return user.profile_mfa_enabled
+
+    @admin.display(
+        boolean=True, description="verified", ordering="profile_email_verified"
+    )
+    def verified(self, user: User) -> bool:
+        return user.profile_email_verified
+
+    @admin.display(description="roles")
+    def role_list(self, user: User) -> str:
+        return ", ".join(
+            roles_of(
+                group_names_of(user.profile_group_names), is_superuser=user.is_superuser
+            )
+        )
+
+    @admin.display(description="banned", ordering="is_banned")
+    def banned(self, user: User) -> str:
+        if not user.is_banned:
+            return "—"
+        return (
+            f"until {user.banned_until:%Y-%m-%d %H:%M}"
+            if user.banned_until
+            else "permanently"
+        )
+
+    def has_ban_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("accounts.ban_user")
+
+    def _ban(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[User],
+        duration: timedelta | None,
+        label: str,
+    ) -> TemplateResponse | None:
+        reason = request.POST.get("reason", "").strip()
+        if not reason:
+            return TemplateResponse(
+                request,
+                "admin/accounts/user/ban_reason.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": f"Ban {label}",
+                    "users": queryset,
+                    "action": request.POST.get("action"),
+                    "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                    "opts": self.model._meta,
+                },
+            )
+        actor = User.objects.get(pk=request.user.pk)
+        client = ClientInfo.from_request(request)
+        until = timezone.now() + duration if duration else None
+        banned, refused = [], []
+        for user in queryset:
+            try:
+                user_ban(
+                    user_id=user.pk,
+                    actor=actor,
+                    reason=reason,
+                    until=until,
+                    client=client,
+                )
+                banned.append(user.username)
+            except ApplicationError:
+                refused.append(user.username)
+        if banned:
+            self.message_user(
+                request, f"Banned {label}: {', '.join(banned)}.", messages.SUCCESS
+            )
+        if refused:
+            self.message_user(
+                request, f"Not allowed to ban: {', '.join(refused)}.", messages.ERROR
+            )
+        return None
+
+    @admin.action(description="Ban for 1 day", permissions=["ban"])
+    def ban_for_a_day(
+        self, request: HttpRequest, queryset: QuerySet[User]
+    ) -> TemplateResponse | None:
+        return self._ban(request, queryset, timedelta(days=1), "for 1 day")
+
+    @admin.action(description="Ban for 7 days", permissions=["ban"])
+    def ban_for_a_week(
+        self, request: HttpRequest, queryset: QuerySet[User]
+    ) -> TemplateResponse | None:
+        return self._ban(request, queryset, timedelta(days=7), "for 7 days")
+
+    @admin.action(description="Ban permanently", permissions=["ban"])
+    def ban_permanently(
+        self, request: HttpRequest, queryset: QuerySet[User]
+    ) -> TemplateResponse | None:
+        return self._ban(request, queryset, None, "permanently")
+
+    @admin.action(description="Lift the ban", permissions=["ban"])
+    def unban(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        actor = User.objects.get(pk=request.user.pk)
+        client = ClientInfo.from_request(request)
+        for user in queryset:
+            try:
+                user_unban(user_id=user.pk, actor=actor, client=client)
+            except ApplicationError as error:
+                self.message_user(
+                    request, f"{user.username}: {error.detail}", messages.WARNING
+                )
+
+    @admin.action(
+        description="Sign out everywhere (revoke all sessions)", permissions=["change"]
+    )
+    def revoke_all_sessions(
+        self, request: HttpRequest, queryset: QuerySet[User]
+    ) -> None:
+        client = ClientInfo.from_request(request)
+        actor = User.objects.get(pk=request.user.pk)
+        for user in queryset:
+            sessions_revoke_all(
+                user=user, reason=RevokeReason.REVOKED, client=client, actor=actor
+            )
+        self.message_user(request, "Their sessions were revoked.", messages.SUCCESS)
+
+    @admin.action(description="Resend the verification email", permissions=["change"])
+    def resend_verification(
+        self, request: HttpRequest, queryset: QuerySet[User]
+    ) -> None:
+        sent = 0
+        for user in queryset:
+            address = user.emailaddress_set.filter(
+                verified=False, email__iexact=user.email
+            ).first()
+            if address is not None:
+                with allauth_context(request):
+                    address.send_confirmation(request, signup=False)
+                sent += 1
+        self.message_user(
+            request, f"Sent {sent} verification email(s).", messages.SUCCESS
+        )
 
     @admin.action(
         description="Reset two-factor authentication (for a locked-out user)",

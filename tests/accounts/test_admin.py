@@ -146,3 +146,90 @@ def test_audit_events_are_listed_and_read_only(
     )
     assert deleted.status_code == 403
     assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ban_for_a_day_from_the_list_asks_a_reason_and_kills_tokens(
+    user: User, login
+) -> None:
+    from django.core import mail
+
+    from accounts.models import Ban
+    from tests.conftest import bearer
+
+    client = otp_verified_staff_client()[0]
+    session = login(user)
+
+    form = client.post(
+        "/admin/accounts/user/",
+        {"action": "ban_for_a_day", "_selected_action": [str(user.pk)]},
+    )
+    assert form.status_code == 200
+    assert 'name="reason"' in form.content.decode()
+    assert not Ban.objects.exists()
+
+    done = client.post(
+        "/admin/accounts/user/",
+        {
+            "action": "ban_for_a_day",
+            "_selected_action": [str(user.pk)],
+            "reason": "spam",
+        },
+    )
+
+    assert done.status_code == 302
+    ban = Ban.objects.get(user=user)
+    assert ban.reason == "spam"
+    assert ban.until is not None
+    assert bearer(session["access"]).get("/api/v1/users/me/").status_code == 401
+    assert mail.outbox[-1].to == [user.email]
+    listing = client.get("/admin/accounts/user/", {"banned": "yes"}).content.decode()
+    assert user.username in listing
+    assert "until" in listing
+    page = client.get(f"/admin/accounts/user/{user.pk}/change/").content.decode()
+    assert "spam" in page  # the ban history inline
+
+    client.post(
+        "/admin/accounts/user/", {"action": "unban", "_selected_action": [str(user.pk)]}
+    )
+    assert Ban.objects.in_force().count() == 0
+
+
+@pytest.mark.parametrize(
+    "query", ["verified=yes", "mfa=no", "banned=no", "groups__id__exact=1"]
+)
+def test_the_new_filters(admin_client_logged_in: Client, query: str) -> None:
+    UserFactory()
+
+    assert (
+        admin_client_logged_in.get(f"/admin/accounts/user/?{query}").status_code == 200
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_revoke_all_sessions_and_resend_verification_actions(login) -> None:
+    from allauth.account.models import EmailAddress
+    from django.core import mail
+
+    from tests.conftest import bearer
+
+    client = otp_verified_staff_client()[0]
+    account = UserFactory()
+    EmailAddress.objects.create(
+        user=account, email=account.email, primary=True, verified=False
+    )
+    session = login(account)
+
+    client.post(
+        "/admin/accounts/user/",
+        {"action": "revoke_all_sessions", "_selected_action": [str(account.pk)]},
+    )
+    assert bearer(session["access"]).get("/api/v1/users/me/").status_code == 401
+
+    mail.outbox.clear()
+    client.post(
+        "/admin/accounts/user/",
+        {"action": "resend_verification", "_selected_action": [str(account.pk)]},
+    )
+    [message] = mail.outbox
+    assert "verify-email" in message.body
