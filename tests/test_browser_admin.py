@@ -1,0 +1,116 @@
+"""A staff member bans a user from the admin in a real browser (Debian's Chromium)."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator
+
+import pytest
+from django_otp.oath import TOTP
+from rest_framework.test import APIClient
+
+from accounts.crypto import encrypt_secret
+from accounts.models import Ban, TOTPAuthenticator, User
+from accounts.services.audit import SYSTEM
+from accounts.services.sessions import session_create
+from tests.factories import UserFactory
+
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not (CHROMIUM and CHROMEDRIVER),
+        reason="needs Debian's chromium and chromium-driver (.ci/run installs them)",
+    ),
+]
+SECRET = b"browser-test-secret!"
+PASSWORD = "staff passphrase for the browser"
+
+
+@pytest.fixture
+def browser() -> Iterator:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-dev-shm-usage",
+    ):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.implicitly_wait(5)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def code_now() -> str:
+    totp = TOTP(SECRET)
+    totp.time = time.time()
+    return f"{totp.token():06d}"
+
+
+def test_staff_ban_a_user_for_a_day_from_the_admin(browser, live_server) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    staff = User.objects.create_superuser("chief", "chief@example.com", PASSWORD)
+    TOTPAuthenticator.objects.create(
+        user=staff, name="phone", confirmed=True, encrypted_key=encrypt_secret(SECRET)
+    )
+    target = UserFactory(username="troll")
+    access = session_create(user=target, client=SYSTEM)[1].access
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    assert api.get("/api/v1/users/me/").status_code == 200
+
+    # Sign in to the admin: password and a code from the authenticator app.
+    browser.get(f"{live_server.url}/admin/login/?next=/admin/accounts/user/")
+    browser.find_element(By.NAME, "username").send_keys("chief")
+    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    # django-otp's form: the password first, then it lists the staff member's devices.
+    Select(browser.find_element(By.NAME, "otp_device")).select_by_visible_text("phone")
+    for name, value in (("username", "chief"), ("password", PASSWORD)):
+        field = browser.find_element(By.NAME, name)
+        field.clear()
+        field.send_keys(value)
+    browser.find_element(By.NAME, "otp_token").send_keys(code_now())
+    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    errors = [
+        e.text for e in browser.find_elements(By.CSS_SELECTOR, ".errornote, .errorlist")
+    ]
+    assert "/admin/login/" not in browser.current_url, (
+        errors,
+        browser.page_source[-3000:],
+    )
+
+    # Tick the user, choose "Ban for 1 day", give a reason.
+    browser.get(f"{live_server.url}/admin/accounts/user/?q=troll")
+    browser.find_element(
+        By.CSS_SELECTOR, f"input[name=_selected_action][value='{target.pk}']"
+    ).click()
+    Select(browser.find_element(By.NAME, "action")).select_by_value("ban_for_a_day")
+    browser.find_element(By.NAME, "index").click()
+    browser.find_element(By.ID, "id_reason").send_keys("Harassment in the forums")
+    browser.find_element(By.ID, "confirm-ban").click()
+    assert "Banned for 1 day: troll" in browser.page_source
+
+    ban = Ban.objects.get(user=target)
+    assert ban.reason == "Harassment in the forums"
+    assert ban.until is not None
+    # The banned user's token is refused through the API at once.
+    response = api.get("/api/v1/users/me/")
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_invalid"
