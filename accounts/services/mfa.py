@@ -191,41 +191,29 @@ def _factor_off(
     _notify(user, f"A two-factor method was turned off ({method}).")
 
 
+FACTOR_DEVICES = {"totp": TOTPAuthenticator, "email": EmailDevice}
+NOT_ON = {
+    "totp": "No authenticator app is set up.",
+    "email": "Emailed codes are not turned on.",
+}
+
+
 @transaction.atomic
-def totp_disable(
+def factor_disable(
     *,
     user_id: uuid.UUID,
+    method: str,
     password: str,
     client: ClientInfo,
     current_session_id: uuid.UUID,
 ) -> None:
+    """Turn one second factor off (``totp`` or ``email``), confirmed with the password."""
     user = User.objects.select_for_update().get(pk=user_id)
     _check_password(user, password)
-    if not TOTPAuthenticator.objects.filter(user=user).delete()[0]:
-        raise ApplicationError(
-            "not_found", "No authenticator app is set up.", status=404
-        )
+    if not FACTOR_DEVICES[method].objects.filter(user=user).delete()[0]:
+        raise ApplicationError("not_found", NOT_ON[method], status=404)
     _factor_off(
-        user=user, method="totp", client=client, current_session_id=current_session_id
-    )
-
-
-@transaction.atomic
-def email_codes_disable(
-    *,
-    user_id: uuid.UUID,
-    password: str,
-    client: ClientInfo,
-    current_session_id: uuid.UUID,
-) -> None:
-    user = User.objects.select_for_update().get(pk=user_id)
-    _check_password(user, password)
-    if not EmailDevice.objects.filter(user=user).delete()[0]:
-        raise ApplicationError(
-            "not_found", "Emailed codes are not turned on.", status=404
-        )
-    _factor_off(
-        user=user, method="email", client=client, current_session_id=current_session_id
+        user=user, method=method, client=client, current_session_id=current_session_id
     )
 
 

@@ -19,13 +19,12 @@ from accounts.constants import MfaMethod
 from accounts.selectors import mfa_status
 from accounts.services.audit import ClientInfo
 from accounts.services.mfa import (
-    email_codes_disable,
     email_codes_enable,
+    factor_disable,
     mfa_login,
     mfa_login_email_code,
     recovery_codes_regenerate,
     totp_confirm,
-    totp_disable,
     totp_setup,
 )
 from accounts.tokens import SESSION_CLAIM
@@ -58,6 +57,25 @@ RECOVERY_CODES_EXAMPLE = OpenApiExample(
 
 class MfaApi(NoStoreMixin, RateLimitHeadersMixin, APIView):
     permission_classes = [IsAuthenticated]
+
+    def confirmed_password(self, request: Request) -> str:
+        """The password a change is confirmed with (validated), counting the change."""
+        enforce_rate_limit(
+            request, "mfa_change_per_user", key=f"user:{request.user.pk}"
+        )
+        data = PasswordConfirmationSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return data.validated_data["password"]
+
+    def disable(self, request: Request, method: str) -> Response:
+        factor_disable(
+            user_id=request.user.pk,
+            method=method,
+            password=self.confirmed_password(request),
+            client=ClientInfo.from_request(request),
+            current_session_id=request.auth[SESSION_CLAIM],
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MfaStatusApi(MfaApi):
@@ -138,18 +156,7 @@ class TotpApi(MfaApi):
         examples=[WRONG_PASSWORD],
     )
     def delete(self, request: Request) -> Response:
-        enforce_rate_limit(
-            request, "mfa_change_per_user", key=f"user:{request.user.pk}"
-        )
-        data = PasswordConfirmationSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        totp_disable(
-            user_id=request.user.pk,
-            password=data.validated_data["password"],
-            client=ClientInfo.from_request(request),
-            current_session_id=request.auth[SESSION_CLAIM],
-        )
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return self.disable(request, "totp")
 
 
 class EmailCodesApi(MfaApi):
@@ -167,14 +174,9 @@ class EmailCodesApi(MfaApi):
         examples=[WRONG_PASSWORD],
     )
     def post(self, request: Request) -> Response:
-        enforce_rate_limit(
-            request, "mfa_change_per_user", key=f"user:{request.user.pk}"
-        )
-        data = PasswordConfirmationSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
         email_codes_enable(
             user_id=request.user.pk,
-            password=data.validated_data["password"],
+            password=self.confirmed_password(request),
             client=ClientInfo.from_request(request),
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -187,18 +189,7 @@ class EmailCodesApi(MfaApi):
         examples=[WRONG_PASSWORD],
     )
     def delete(self, request: Request) -> Response:
-        enforce_rate_limit(
-            request, "mfa_change_per_user", key=f"user:{request.user.pk}"
-        )
-        data = PasswordConfirmationSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        email_codes_disable(
-            user_id=request.user.pk,
-            password=data.validated_data["password"],
-            client=ClientInfo.from_request(request),
-            current_session_id=request.auth[SESSION_CLAIM],
-        )
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return self.disable(request, "email")
 
 
 class RecoveryCodesApi(MfaApi):
@@ -210,14 +201,9 @@ class RecoveryCodesApi(MfaApi):
         examples=[RECOVERY_CODES_EXAMPLE, WRONG_PASSWORD],
     )
     def post(self, request: Request) -> Response:
-        enforce_rate_limit(
-            request, "mfa_change_per_user", key=f"user:{request.user.pk}"
-        )
-        data = PasswordConfirmationSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
         codes = recovery_codes_regenerate(
             user_id=request.user.pk,
-            password=data.validated_data["password"],
+            password=self.confirmed_password(request),
             client=ClientInfo.from_request(request),
         )
         return Response({"recovery_codes": codes})
