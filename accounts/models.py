@@ -134,6 +134,18 @@ class User(AbstractUser):
                 condition=~models.Q(email=""), name="accounts_user_email_present"
             ),
         ]
+        indexes = [
+            # The staff search matches username and email prefixes (LIKE 'term%'): on
+            # PostgreSQL only a pattern-ops index serves that (a plain index elsewhere).
+            # Django adds one for the unique username itself; the email needs its own.
+            models.Index(
+                fields=["email"],
+                name="accounts_user_email_like",
+                opclasses=["varchar_pattern_ops"],
+            ),
+            models.Index(fields=["date_joined"], name="accounts_user_joined"),
+            models.Index(fields=["last_login"], name="accounts_user_last_login"),
+        ]
 
     def __str__(self) -> str:
         return self.username
