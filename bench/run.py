@@ -233,6 +233,46 @@ def setup_refresh(context: Context) -> Prepared:
     )
 
 
+STAFF_SEARCH_USERS = 1_000_000
+SEED_USERS_SQL = """
+INSERT INTO accounts_user (id, password, is_superuser, username, first_name, last_name,
+    email, is_staff, is_active, date_joined, display_name, bio, phone, timezone, language)
+SELECT gen_random_uuid(), '!', false, 'member_' || g, '', '', 'member_' || g || '@example.com',
+    false, true, now() - (g || ' seconds')::interval, 'Member ' || g || ' ' || md5(g::text),
+    '', '', 'UTC', 'en'
+FROM generate_series(1, %s) g
+"""
+
+
+def setup_staff_search(context: Context) -> Prepared:
+    """1,000,000 accounts, and a superadmin with a second factor (staff endpoints need
+    one) whose access token searches them."""
+    with psycopg.connect(
+        f"host={HOST} port=5432 user=postgres dbname={DATABASE_NAME}", autocommit=True
+    ) as connection:
+        seeded = connection.execute(
+            "SELECT count(*) FROM accounts_user WHERE username LIKE 'member\\_%%'"
+        ).fetchone()[0]
+        if seeded < STAFF_SEARCH_USERS:
+            print(f"  seeding {STAFF_SEARCH_USERS:,} users (about a minute)")
+            connection.execute(SEED_USERS_SQL, (STAFF_SEARCH_USERS,))
+            connection.execute("ANALYZE accounts_user")
+    output = context.shell(
+        "from accounts.crypto import encrypt_secret\n"
+        "from accounts.models import TOTPAuthenticator, User\n"
+        "from accounts.services.audit import SYSTEM\n"
+        "from accounts.services.sessions import session_create\n"
+        "staff, made = User.objects.get_or_create(username='bench_staff', "
+        "defaults={'email': 'bench_staff@example.com', 'is_staff': True, 'is_superuser': True})\n"
+        "TOTPAuthenticator.objects.get_or_create(user=staff, defaults={'name': 'app', "
+        "'confirmed': True, 'encrypted_key': encrypt_secret(b'0' * 20)})\n"
+        "print(session_create(user=staff, client=SYSTEM)[1].access)\n"
+    )
+    return Prepared(
+        headers={"Authorization": f"Bearer {output.strip().splitlines()[-1]}"}
+    )
+
+
 def revocation_delay_ms(context: Context) -> float:
     """How long after ``logout/all/`` answers until its access token is refused, with both
     server processes' caches warm. Zero means the very next request was refused."""
@@ -266,6 +306,12 @@ SCENARIOS: list[Scenario] = [
         setup=setup_refresh,
         lua="refresh.lua",
         fresh_each_run=True,
+    ),
+    Scenario(
+        "staff_search",
+        "GET",
+        "/api/v1/users/?search=member_12345",
+        setup=setup_staff_search,
     ),
 ]
 
