@@ -7,16 +7,9 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from accounts.roles import RANK, Role, rank_of
+from accounts.roles import is_staff_member
 from accounts.selectors import user_profile
 from config.errors import ApplicationError
-
-
-def is_staff_member(user: object) -> bool:
-    """Staff: the ``is_staff`` flag or a role from moderator up."""
-    return (
-        bool(getattr(user, "is_staff", False)) or rank_of(user) >= RANK[Role.MODERATOR]
-    )
 
 
 class IsStaffWithMfa(BasePermission):

@@ -83,3 +83,10 @@ def may_ban(actor: Any, target: Any) -> bool:
     if actor_rank == RANK[Role.MODERATOR]:
         return target_rank <= RANK[Role.TESTER]
     return target_rank < RANK[Role.SUPERADMIN]
+
+
+def is_staff_member(user: Any) -> bool:
+    """Staff: the ``is_staff`` flag or a role from moderator up."""
+    return (
+        bool(getattr(user, "is_staff", False)) or rank_of(user) >= RANK[Role.MODERATOR]
+    )

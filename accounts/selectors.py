@@ -25,8 +25,9 @@ from accounts.models import (
     normalize_email,
     normalize_username,
 )
-from accounts.roles import roles_of
+from accounts.roles import is_staff_member, roles_of
 from config.aggregates import GroupConcat
+from config.errors import ApplicationError
 
 
 def iso_timestamp(value: datetime | None) -> str | None:
@@ -187,9 +188,6 @@ STAFF_ORDERINGS = ("username", "email", "date_joined", "last_login")
 def user_for_viewer(*, viewer: User, user_id: Any) -> User:
     """The user ``viewer`` asked for; "not found" when it does not exist, is deactivated or
     has blocked the viewer (staff see everyone)."""
-    from accounts.permissions import is_staff_member
-    from config.errors import ApplicationError
-
     users = User.objects.annotate(**profile_annotations())
     user = users.filter(pk=user_id).first()
     visible = user is not None and (

@@ -12,9 +12,9 @@ from django_otp import devices_for_user
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
 
 from accounts.selectors import user_by_login
-from accounts.services.login import lockout_key
-from config.errors import PROBLEM_CONTENT_TYPE, problem_body
-from config.ratelimits import rate_limit_usage
+from accounts.services.audit import ClientInfo
+from accounts.services.login import check_not_locked, lockout_key, record_login_failure
+from config.errors import PROBLEM_CONTENT_TYPE, ApplicationError, problem_body
 
 
 def has_second_factor(user: Any) -> bool:
@@ -58,27 +58,23 @@ class GatehouseAdminSite(OTPAdminSite):
         if request.method != "POST":
             return super().login(request, extra_context)
         username = request.POST.get("username", "")
-        key = lockout_key(username, user_by_login(username))
-        for name, limit_key in (
-            ("login_failures_per_account", key),
-            ("login_failures_per_ip", "ip"),
-        ):
-            usage = rate_limit_usage(request, name, key=limit_key, increment=False)
-            if usage is not None and usage.is_reached:
-                detail = (
-                    f"Too many failed sign-ins. Try again in {usage.reset_seconds} s."
-                )
-                response = JsonResponse(
-                    problem_body(429, "rate_limited", detail),
-                    status=429,
-                    content_type=PROBLEM_CONTENT_TYPE,
-                )
-                response["Retry-After"] = str(usage.reset_seconds)
-                return response
-        response = super().login(request, extra_context)
-        if response.status_code == 200:  # the form came back: the sign-in failed
-            rate_limit_usage(
-                request, "login_failures_per_account", key=key, increment=True
+        user = user_by_login(username)
+        key = lockout_key(username, user)
+        try:
+            check_not_locked(request, key)
+        except ApplicationError as error:
+            return JsonResponse(
+                problem_body(error.status, error.code, error.detail, extra=error.extra),
+                status=error.status,
+                content_type=PROBLEM_CONTENT_TYPE,
+                headers=error.headers,
             )
-            rate_limit_usage(request, "login_failures_per_ip", key="ip", increment=True)
+        response = super().login(request, extra_context)
+        form = getattr(response, "context_data", {}).get("form")
+        if response.status_code == 200 and form is not None and form.get_user() is None:
+            # A wrong password (not the first step of django-otp's form, which comes back
+            # asking for a code): counted, audited and told as in auth/login/.
+            record_login_failure(
+                request, key=key, user=user, client=ClientInfo.from_request(request)
+            )
         return response

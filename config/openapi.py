@@ -75,6 +75,13 @@ PERMISSION_DENIED = problem_example(
     "You do not have permission to perform this action.",
 )
 NOT_FOUND = problem_example(404, "Not Found", "not_found", "Not found.")
+WRONG_PASSWORD = problem_example(
+    400,
+    "Bad Request",
+    "validation_error",
+    "The password is incorrect.",
+    errors={"password": ["The password is incorrect."]},
+)
 RATE_LIMITED = problem_example(
     429, "Too Many Requests", "rate_limited", "Too many requests. Try again later."
 )

@@ -63,7 +63,7 @@ def code_now() -> str:
 
 def test_staff_ban_a_user_for_a_day_from_the_admin(browser, live_server) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select
+    from selenium.webdriver.support.ui import Select, WebDriverWait
 
     staff = User.objects.create_superuser("chief", "chief@example.com", PASSWORD)
     TOTPAuthenticator.objects.create(
@@ -88,6 +88,12 @@ def test_staff_ban_a_user_for_a_day_from_the_admin(browser, live_server) -> None
         field.send_keys(value)
     browser.find_element(By.NAME, "otp_token").send_keys(code_now())
     browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    WebDriverWait(browser, 10).until(
+        lambda page: (
+            "/admin/login/" not in page.current_url
+            or page.find_elements(By.CSS_SELECTOR, ".errornote, .errorlist")
+        )
+    )
     errors = [
         e.text for e in browser.find_elements(By.CSS_SELECTOR, ".errornote, .errorlist")
     ]
@@ -105,7 +111,9 @@ def test_staff_ban_a_user_for_a_day_from_the_admin(browser, live_server) -> None
     browser.find_element(By.NAME, "index").click()
     browser.find_element(By.ID, "id_reason").send_keys("Harassment in the forums")
     browser.find_element(By.ID, "confirm-ban").click()
-    assert "Banned for 1 day: troll" in browser.page_source
+    WebDriverWait(browser, 10).until(
+        lambda page: "Banned for 1 day: troll" in page.page_source
+    )
 
     ban = Ban.objects.get(user=target)
     assert ban.reason == "Harassment in the forums"

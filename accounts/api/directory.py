@@ -14,8 +14,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Block, User
-from accounts.permissions import IsStaffWithMfa, is_staff_member
-from accounts.roles import Role
+from accounts.permissions import IsStaffWithMfa
+from accounts.roles import Role, is_staff_member
 from accounts.selectors import (
     STAFF_ORDERINGS,
     public_profile,

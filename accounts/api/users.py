@@ -23,16 +23,8 @@ from accounts.services.profile import (
     user_profile_update,
 )
 from config.api import NoStoreMixin
-from config.openapi import problem_example
+from config.openapi import WRONG_PASSWORD
 from config.ratelimits import RateLimitHeadersMixin, enforce_rate_limit
-
-WRONG_PASSWORD = problem_example(
-    400,
-    "Bad Request",
-    "validation_error",
-    "The password is incorrect.",
-    errors={"password": ["The password is incorrect."]},
-)
 
 
 class MeApi(NoStoreMixin, RateLimitHeadersMixin, APIView):

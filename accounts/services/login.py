@@ -54,7 +54,7 @@ def _invalid_credentials() -> ApplicationError:
     )
 
 
-def _record_failure(
+def record_login_failure(
     request: HttpRequest | Request, *, key: str, user: User | None, client: ClientInfo
 ) -> None:
     account = rate_limit_usage(
@@ -78,7 +78,7 @@ def _record_failure(
                 )
 
 
-def _check_not_locked(request: HttpRequest | Request, key: str) -> None:
+def check_not_locked(request: HttpRequest | Request, key: str) -> None:
     for name, limit_key in (
         ("login_failures_per_account", key),
         ("login_failures_per_ip", "ip"),
@@ -99,14 +99,14 @@ def user_login(
     client = ClientInfo.from_request(request)
     user = user_by_login(login)
     key = lockout_key(login, user)
-    _check_not_locked(request, key)
+    check_not_locked(request, key)
 
     if user is None:
         check_password(password, _dummy_password_hash())
-        _record_failure(request, key=key, user=None, client=client)
+        record_login_failure(request, key=key, user=None, client=client)
         raise _invalid_credentials()
     if not user.check_password(password):  # re-hashes an outdated hash on success
-        _record_failure(request, key=key, user=user, client=client)
+        record_login_failure(request, key=key, user=user, client=client)
         raise _invalid_credentials()
 
     # Only now, with the right password, may the answer say anything about the account.

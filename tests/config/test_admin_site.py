@@ -9,7 +9,7 @@ from django.test import Client, override_settings
 from django_otp.oath import TOTP
 
 from accounts.crypto import encrypt_secret
-from accounts.models import TOTPAuthenticator, User
+from accounts.models import AuditEvent, TOTPAuthenticator, User
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +51,8 @@ def test_the_password_alone_does_not_open_the_admin(
 
     assert response.status_code == 200  # the form again, asking for the code
     assert client.get("/admin/").status_code == 302
+    # django-otp's first step (right password, code still to come) is not a failure
+    assert not AuditEvent.objects.filter(kind="login.failed").exists()
 
 
 def test_password_and_a_code_open_the_admin(staff_device: TOTPAuthenticator) -> None:
@@ -90,6 +92,7 @@ def test_with_the_requirement_off_a_staff_member_with_a_factor_still_needs_it(
     assert client.get("/admin/").status_code == 302
 
 
+@pytest.mark.django_db(transaction=True)  # the lockout email leaves on commit
 def test_failed_admin_logins_lock_out_like_the_api(
     staff_device: TOTPAuthenticator,
 ) -> None:
@@ -109,6 +112,18 @@ def test_failed_admin_logins_lock_out_like_the_api(
     assert response.status_code == 429
     assert int(response["Retry-After"]) > 0
     assert response.json()["code"] == "rate_limited"
+    # counted, audited and told as auth/login/ does
+    from django.core import mail
+
+    assert (
+        AuditEvent.objects.filter(kind="login.failed", target=staff_device.user).count()
+        == 10
+    )
+    assert (
+        AuditEvent.objects.filter(kind="login.locked", target=staff_device.user).count()
+        == 1
+    )
+    assert [message.to for message in mail.outbox] == [["boss@example.com"]]
 
 
 def test_the_admin_login_page_asks_for_a_code(db: None) -> None:

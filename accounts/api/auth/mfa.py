@@ -29,16 +29,8 @@ from accounts.services.mfa import (
 )
 from accounts.tokens import SESSION_CLAIM
 from config.api import NoStoreMixin
-from config.openapi import problem_example, problem_response
+from config.openapi import WRONG_PASSWORD, problem_example, problem_response
 from config.ratelimits import RateLimitHeadersMixin, enforce_rate_limit
-
-WRONG_PASSWORD = problem_example(
-    400,
-    "Bad Request",
-    "validation_error",
-    "The password is incorrect.",
-    errors={"password": ["The password is incorrect."]},
-)
 
 
 class RecoveryCodesSerializer(serializers.Serializer):
