@@ -48,6 +48,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django_otp.plugins.otp_email.models import EmailDevice
+from guardian.models import UserObjectPermission
 from rest_framework import serializers
 
 from accounts.activity import activity_item
@@ -55,8 +56,8 @@ from accounts.models import (
     AuditEvent,
     AuthSession,
     Ban,
-    Block,
     PasswordHistory,
+    ProfilePermission,
     RecoveryCode,
     RecoveryCodeSet,
     TOTPAuthenticator,
@@ -374,16 +375,54 @@ def export_blocks(user: User) -> list[dict[str, Any]]:
     # Only the blocks the user made: who blocked them is the other person's choice.
     return [
         {
-            "blocked_user": str(row["blocked_id"]),
+            "blocked_user": str(row["user_id"]),
             "created_at": iso_timestamp(row["created_at"]),
         }
-        for row in Block.objects.filter(blocker=user).values("blocked_id", "created_at")
+        for row in ProfilePermission.objects.filter(
+            content_object=user, permission__codename="blocked_from_profile"
+        ).values("user_id", "created_at")
     ]
 
 
 register_exporter(
     section="blocks",
-    model=Block,
+    model=ProfilePermission,
     export=export_blocks,
     schema=ExportBlockSerializer(many=True),
+)
+
+
+class ExportObjectPermissionSerializer(serializers.Serializer):
+    permission = serializers.CharField(help_text="`app_label.codename`.")
+    object_type = serializers.CharField(help_text="`app_label.model`.")
+    object_id = serializers.CharField()
+
+
+def export_object_permissions(user: User) -> list[dict[str, Any]]:
+    # django-guardian's generic table: object permissions held on any other kind of object
+    # (apps with a direct table of their own export it in their own section).
+    return [
+        {
+            "permission": f"{row['permission__content_type__app_label']}."
+            f"{row['permission__codename']}",
+            "object_type": f"{row['content_type__app_label']}.{row['content_type__model']}",
+            "object_id": row["object_pk"],
+        }
+        for row in UserObjectPermission.objects.filter(user=user)
+        .order_by("pk")
+        .values(
+            "permission__content_type__app_label",
+            "permission__codename",
+            "content_type__app_label",
+            "content_type__model",
+            "object_pk",
+        )
+    ]
+
+
+register_exporter(
+    section="object_permissions",
+    model=UserObjectPermission,
+    export=export_object_permissions,
+    schema=ExportObjectPermissionSerializer(many=True),
 )

@@ -1,15 +1,27 @@
-"""DRF permission classes of the accounts app."""
+"""DRF permission classes of the accounts app: who may call an endpoint (role checks) and
+what they may do to one account (object rules).
+
+Role rules come from ``accounts/roles.py`` (one table); the rule about one profile -- a block
+-- is a django-guardian object permission (``accounts.models.ProfilePermission``). The
+services check the same rules again, so the admin and ``manage.py`` cannot bypass them.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
+from guardian.shortcuts import get_user_perms
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from accounts.roles import is_staff_member
+from accounts.models import User
+from accounts.roles import RANK, Role, is_staff_member, may_ban, rank_of
 from accounts.selectors import user_profile
 from config.errors import ApplicationError
+
+BLOCKED_FROM_PROFILE = "blocked_from_profile"
 
 
 class IsStaffWithMfa(BasePermission):
@@ -27,3 +39,49 @@ class IsStaffWithMfa(BasePermission):
                 status=403,
             )
         return True
+
+
+class HasRole(BasePermission):
+    """The caller holds ``minimum`` or a higher role: ``HasRole(Role.SUPERADMIN)``."""
+
+    def __init__(self, minimum: Role) -> None:
+        self.minimum = minimum
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return bool(request.user and request.user.is_authenticated) and (
+            rank_of(request.user) >= RANK[self.minimum]
+        )
+
+
+class MayModerate(BasePermission):
+    """Object rule for staff actions on an account: the caller holds ``minimum`` and
+    outranks the account as the ban rules say (moderators act on users and testers, admins
+    on anyone below superadmin, nobody on themselves)."""
+
+    def __init__(self, minimum: Role = Role.MODERATOR) -> None:
+        self.minimum = minimum
+
+    def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
+        actor = request.user
+        return rank_of(actor) >= RANK[self.minimum] and may_ban(actor, obj)
+
+
+class CanSeeProfile(BasePermission):
+    """Object rule for reading a profile: yourself and staff see every profile; anyone
+    else sees an active account's profile unless its owner blocked them (they hold
+    guardian's ``accounts.blocked_from_profile`` on it). A refusal is the same 404 as an
+    unknown id, so a block is never revealed."""
+
+    def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
+        viewer = request.user
+        if obj.pk == viewer.pk or is_staff_member(viewer):
+            return True
+        if obj.is_active and not is_blocked_by(viewer, obj):
+            return True
+        raise ApplicationError("not_found", "No such user.", status=404)
+
+
+def is_blocked_by(viewer: User, profile: User) -> bool:
+    """One query on guardian's direct table (the viewer's own object permissions on the
+    profile; group permissions do not apply to blocks)."""
+    return BLOCKED_FROM_PROFILE in get_user_perms(viewer, profile)

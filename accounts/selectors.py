@@ -17,7 +17,6 @@ from django_otp.plugins.otp_email.models import EmailDevice
 from accounts.models import (
     AuthSession,
     Ban,
-    Block,
     RecoveryCode,
     SessionUser,
     TOTPAuthenticator,
@@ -25,7 +24,7 @@ from accounts.models import (
     normalize_email,
     normalize_username,
 )
-from accounts.roles import is_staff_member, roles_of
+from accounts.roles import roles_of
 from config.aggregates import GroupConcat
 from config.errors import ApplicationError
 
@@ -185,20 +184,11 @@ PUBLIC_PROFILE_FIELDS = ("id", "username", "display_name", "avatar_url", "bio")
 STAFF_ORDERINGS = ("username", "email", "date_joined", "last_login")
 
 
-def user_for_viewer(*, viewer: User, user_id: Any) -> User:
-    """The user ``viewer`` asked for; "not found" when it does not exist, is deactivated or
-    has blocked the viewer (staff see everyone)."""
-    users = User.objects.annotate(**profile_annotations())
-    user = users.filter(pk=user_id).first()
-    visible = user is not None and (
-        is_staff_member(viewer)
-        or user.pk == viewer.pk
-        or (
-            user.is_active
-            and not Block.objects.filter(blocker=user, blocked=viewer).exists()
-        )
-    )
-    if not visible:
+def user_with_profile(user_id: Any) -> User:
+    """The account ``user_id`` with its profile annotations; ``404 not_found`` when there is
+    none. Who may see it is the view's object permission (``accounts.permissions``)."""
+    user = User.objects.annotate(**profile_annotations()).filter(pk=user_id).first()
+    if user is None:
         raise ApplicationError("not_found", "No such user.", status=404)
     return user
 

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django_ratelimit",
     "django_otp",
     "django_otp.plugins.otp_email",
+    "guardian",
     "accounts",
     "apikeys",
     "flags",
@@ -197,7 +198,13 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
+    # Object permissions (a rule about one object: a profile hidden by a block, later a
+    # shared file). Role rights stay plain model permissions on the role groups.
+    "guardian.backends.ObjectPermissionBackend",
 ]
+# guardian's anonymous-user row is for anonymous object permissions, which we do not grant;
+# its default name would not even pass our username rule.
+ANONYMOUS_USER_NAME = None
 
 # Argon2id at OWASP's parameters first; PBKDF2 and bcrypt verify imported hashes, which are
 # re-hashed with Argon2id on the next successful login.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-from django.db import IntegrityError, transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
@@ -13,22 +12,22 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Block, User
-from accounts.permissions import IsStaffWithMfa
+from accounts.models import User
+from accounts.permissions import CanSeeProfile, IsStaffWithMfa, MayModerate
 from accounts.roles import Role, is_staff_member
 from accounts.selectors import (
     STAFF_ORDERINGS,
     public_profile,
-    user_for_viewer,
     user_profile,
+    user_with_profile,
     users_for_staff,
 )
 from accounts.serializers import UserProfileSerializer
 from accounts.services.audit import ClientInfo
+from accounts.services.blocking import user_block, user_unblock
 from accounts.services.deletion import user_delete
-from accounts.services.moderation import check_may_moderate, user_set_active
+from accounts.services.moderation import user_set_active
 from accounts.services.profile import PROFILE_FIELDS, user_profile_update
-from config.errors import ApplicationError
 from config.openapi import problem_example, problem_response
 
 
@@ -125,12 +124,17 @@ class StaffUserUpdateSerializer(serializers.Serializer):
 
 
 class UserDetailApi(APIView):
-    permission_classes = [IsAuthenticated]
-
     def get_permissions(self) -> list:
-        if self.request.method in {"PATCH", "DELETE"}:
-            return [IsStaffWithMfa()]
-        return super().get_permissions()
+        if self.request.method == "PATCH":
+            return [IsStaffWithMfa(), MayModerate()]
+        if self.request.method == "DELETE":
+            return [IsStaffWithMfa(), MayModerate(minimum=Role.ADMIN)]
+        return [IsAuthenticated(), CanSeeProfile()]
+
+    def get_object(self, user_id: uuid.UUID) -> User:
+        user = user_with_profile(user_id)
+        self.check_object_permissions(self.request, user)
+        return user
 
     @extend_schema(
         tags=["users"],
@@ -142,7 +146,7 @@ class UserDetailApi(APIView):
         responses={200: PublicProfileSerializer, 404: NOT_FOUND},
     )
     def get(self, request: Request, user_id: uuid.UUID) -> Response:
-        user = user_for_viewer(viewer=request.user, user_id=user_id)
+        user = self.get_object(user_id)
         if user.pk == request.user.pk or is_staff_member(request.user):
             return Response(user_profile(user))
         return Response(public_profile(user))
@@ -155,12 +159,11 @@ class UserDetailApi(APIView):
         responses={200: UserProfileSerializer, 404: NOT_FOUND},
     )
     def patch(self, request: Request, user_id: uuid.UUID) -> Response:
-        user_for_viewer(viewer=request.user, user_id=user_id)
+        self.get_object(user_id)
         data = StaffUserUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         changes = dict(data.validated_data)
         actor = User.objects.get(pk=request.user.pk)
-        check_may_moderate(actor=actor, user_id=user_id)
         client = ClientInfo.from_request(request)
         if "is_active" in changes:
             user_set_active(
@@ -178,9 +181,8 @@ class UserDetailApi(APIView):
         responses={204: None, 404: NOT_FOUND},
     )
     def delete(self, request: Request, user_id: uuid.UUID) -> Response:
-        user_for_viewer(viewer=request.user, user_id=user_id)
+        self.get_object(user_id)
         actor = User.objects.get(pk=request.user.pk)
-        check_may_moderate(actor=actor, user_id=user_id, minimum=Role.ADMIN)
         user_delete(
             user_id=user_id, actor=actor, client=ClientInfo.from_request(request)
         )
@@ -193,24 +195,21 @@ class UserBlockApi(APIView):
     @extend_schema(
         tags=["users"],
         summary="Block a user",
-        description="They can no longer see your profile (404). Staff are never blocked.",
+        description=(
+            "They can no longer see your profile or your avatar's metadata (404). Staff "
+            "are never blocked. Blocking twice is fine; blocking yourself is a 400."
+        ),
         request=None,
         responses={204: None, 404: NOT_FOUND},
     )
     def post(self, request: Request, user_id: uuid.UUID) -> Response:
-        target = user_for_viewer(viewer=request.user, user_id=user_id)
-        if target.pk == request.user.pk:
-            raise ApplicationError("validation_error", "You cannot block yourself.")
-        try:
-            with transaction.atomic():
-                Block.objects.get_or_create(blocker_id=request.user.pk, blocked=target)
-        except IntegrityError:
-            pass  # blocked twice at once: blocked
+        # Only existence is checked: someone who blocked you can still be blocked back.
+        user_block(blocker=request.user, blocked=user_with_profile(user_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
         tags=["users"], summary="Unblock a user", responses={204: None, 404: NOT_FOUND}
     )
     def delete(self, request: Request, user_id: uuid.UUID) -> Response:
-        Block.objects.filter(blocker_id=request.user.pk, blocked_id=user_id).delete()
+        user_unblock(blocker=request.user, blocked_id=user_id)
         return Response(status=status.HTTP_204_NO_CONTENT)

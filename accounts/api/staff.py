@@ -13,13 +13,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Ban, User
-from accounts.permissions import IsStaffWithMfa
+from accounts.permissions import HasRole, IsStaffWithMfa, MayModerate
 from accounts.roles import Role
-from accounts.selectors import iso_timestamp, user_profile
+from accounts.selectors import iso_timestamp, user_profile, user_with_profile
 from accounts.serializers import UserProfileSerializer
 from accounts.services.audit import ClientInfo
 from accounts.services.moderation import roles_set, user_ban, user_unban
-from config.errors import ApplicationError
 from config.openapi import problem_example, problem_response
 
 TAGS = ["staff"]
@@ -45,7 +44,15 @@ def ban_data(ban: Ban) -> dict:
 
 
 class StaffApi(APIView):
-    permission_classes = [IsStaffWithMfa]
+    """A staff action on the account ``user_id``: 404 when there is none, 403 unless the
+    caller's role may act on it (``get_permissions``)."""
+
+    def get_permissions(self) -> list:
+        return [IsStaffWithMfa(), MayModerate()]
+
+    def get_object(self, user_id: uuid.UUID) -> uuid.UUID:
+        self.check_object_permissions(self.request, user_with_profile(user_id))
+        return user_id
 
 
 class UserBanApi(StaffApi):
@@ -82,7 +89,7 @@ class UserBanApi(StaffApi):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         ban = user_ban(
-            user_id=_existing(user_id),
+            user_id=self.get_object(user_id),
             actor=_actor(request),
             reason=data.validated_data["reason"],
             until=data.validated_data.get("until"),
@@ -105,7 +112,7 @@ class UserBanApi(StaffApi):
     )
     def delete(self, request: Request, user_id: uuid.UUID) -> Response:
         user_unban(
-            user_id=_existing(user_id),
+            user_id=self.get_object(user_id),
             actor=_actor(request),
             client=ClientInfo.from_request(request),
         )
@@ -113,6 +120,15 @@ class UserBanApi(StaffApi):
 
 
 class UserRolesApi(StaffApi):
+    def get_permissions(self) -> list:
+        # Roles are about the caller's rank, not the target's: a superadmin may demote
+        # another superadmin (the last one is protected by the service).
+        return [IsStaffWithMfa(), HasRole(Role.SUPERADMIN)]
+
+    def get_object(self, user_id: uuid.UUID) -> uuid.UUID:
+        user_with_profile(user_id)
+        return user_id
+
     class InputSerializer(serializers.Serializer):
         roles = serializers.ListField(
             child=serializers.ChoiceField(choices=[role.value for role in Role]),
@@ -138,18 +154,12 @@ class UserRolesApi(StaffApi):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = roles_set(
-            user_id=_existing(user_id),
+            user_id=self.get_object(user_id),
             actor=_actor(request),
             roles=data.validated_data["roles"],
             client=ClientInfo.from_request(request),
         )
         return Response(user_profile(user))
-
-
-def _existing(user_id: uuid.UUID) -> uuid.UUID:
-    if not User.objects.filter(pk=user_id).exists():
-        raise ApplicationError("not_found", "No such user.", status=404)
-    return user_id
 
 
 def _actor(request: Request) -> User:

@@ -183,11 +183,3 @@ def user_set_active(
         actor=actor,
         target=user,
     )
-
-
-def check_may_moderate(
-    *, actor: User, user_id: uuid.UUID, minimum: Role = Role.MODERATOR
-) -> None:
-    user = User.objects.get(pk=user_id)
-    if rank_of(actor) < RANK[minimum] or not may_ban(actor, user):
-        raise _refuse()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from accounts.models import Block
+from accounts.models import ProfilePermission
 from accounts.services.audit import SYSTEM
 from accounts.services.moderation import user_ban
 from tests.accounts.test_bans_and_roles import account, client_for
@@ -63,8 +63,62 @@ def test_blocking_twice_and_blocking_yourself() -> None:
 
     assert client.post(f"/api/v1/users/{other.pk}/block/").status_code == 204
     assert client.post(f"/api/v1/users/{other.pk}/block/").status_code == 204
-    assert Block.objects.count() == 1
+    assert ProfilePermission.objects.count() == 1
     assert client.post(f"/api/v1/users/{user.pk}/block/").status_code == 400
+
+
+def test_a_block_is_a_guardian_object_permission_on_the_blockers_profile() -> None:
+    blocker, blocked, bystander = account(), account(), account()
+
+    client_for(blocker).post(f"/api/v1/users/{blocked.pk}/block/")
+
+    # Through Django's permission API (guardian's backend), as any app would check it.
+    assert blocked.has_perm("accounts.blocked_from_profile", blocker)
+    assert not bystander.has_perm("accounts.blocked_from_profile", blocker)
+    assert not blocker.has_perm("accounts.blocked_from_profile", blocked)
+    assert client_for(bystander).get(f"/api/v1/users/{blocker.pk}/").status_code == 200
+
+    client_for(blocker).delete(f"/api/v1/users/{blocked.pk}/block/")
+
+    assert not ProfilePermission.objects.exists()
+
+
+def test_someone_who_blocked_you_can_be_blocked_back() -> None:
+    first, second = account(), account()
+
+    assert (
+        client_for(first).post(f"/api/v1/users/{second.pk}/block/").status_code == 204
+    )
+    assert (
+        client_for(second).post(f"/api/v1/users/{first.pk}/block/").status_code == 204
+    )
+
+    assert client_for(first).get(f"/api/v1/users/{second.pk}/").status_code == 404
+    assert client_for(second).get(f"/api/v1/users/{first.pk}/").status_code == 404
+
+
+def test_blocking_an_unknown_account_is_404_and_unblocking_is_idempotent() -> None:
+    import uuid
+
+    client = client_for(account())
+
+    response = client.post(f"/api/v1/users/{uuid.uuid4()}/block/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    assert client.delete(f"/api/v1/users/{uuid.uuid4()}/block/").status_code == 204
+    assert client.delete(f"/api/v1/users/{account().pk}/block/").status_code == 204
+
+
+def test_a_deactivated_account_is_hidden_from_users_but_not_from_staff() -> None:
+    gone = account()
+    gone.is_active = False
+    gone.save(update_fields=["is_active"])
+
+    assert client_for(account()).get(f"/api/v1/users/{gone.pk}/").status_code == 404
+    assert (
+        client_for(account("moderator")).get(f"/api/v1/users/{gone.pk}/").status_code
+        == 200
+    )
 
 
 def test_profiles_need_authentication_and_unknown_ids_are_404() -> None:

@@ -303,6 +303,34 @@ def test_export_holds_the_callers_data(user: User, login: Callable) -> None:
     assert document["password_history"]["set_at"][0].endswith("Z")
 
 
+def test_export_holds_the_blocks_made_and_object_permissions_held(
+    user: User, login: Callable
+) -> None:
+    from django.contrib.auth.models import Group
+    from guardian.shortcuts import assign_perm
+
+    from accounts.services.blocking import user_block
+    from tests.factories import UserFactory
+
+    blocked, blocked_by = UserFactory(), UserFactory()
+    user_block(blocker=user, blocked=blocked)
+    user_block(blocker=blocked_by, blocked=user)
+    group = Group.objects.create(name="reviewers")
+    assign_perm("auth.view_group", user, group)  # guardian's generic table
+
+    document = bearer(login(user)["access"]).get(EXPORT_URL).json()
+
+    # who blocked the user is the other person's choice, not the user's data
+    assert [row["blocked_user"] for row in document["blocks"]] == [str(blocked.pk)]
+    assert document["object_permissions"] == [
+        {
+            "permission": "auth.view_group",
+            "object_type": "auth.group",
+            "object_id": str(group.pk),
+        }
+    ]
+
+
 def test_export_is_an_uncached_json_attachment(
     user: User, login: Callable, time_machine
 ) -> None:

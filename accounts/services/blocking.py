@@ -1,0 +1,35 @@
+"""Blocking: a user hides their profile (and their avatar's metadata) from another.
+
+A block is django-guardian's object permission ``accounts.blocked_from_profile``, which the
+blocked user holds on the blocker's profile (``accounts.models.ProfilePermission``). The
+read side is therefore an object rule like any other -- ``accounts.permissions.CanSeeProfile``
+-- checked by DRF's object-permission machinery, the same way shared files are checked.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import IntegrityError, transaction
+from guardian.shortcuts import assign_perm, remove_perm
+
+from accounts.models import User
+from config.errors import ApplicationError
+
+BLOCKED_FROM_PROFILE = "accounts.blocked_from_profile"
+
+
+def user_block(*, blocker: User, blocked: User) -> None:
+    """Idempotent: blocking twice (even two requests at once) leaves one block."""
+    if blocker.pk == blocked.pk:
+        raise ApplicationError("validation_error", "You cannot block yourself.")
+    try:
+        with transaction.atomic():
+            assign_perm(BLOCKED_FROM_PROFILE, blocked, blocker)
+    except IntegrityError:
+        pass  # the other request's row won: blocked either way
+
+
+def user_unblock(*, blocker: User, blocked_id: uuid.UUID) -> None:
+    """Idempotent: unblocking someone not blocked (or unknown) changes nothing."""
+    remove_perm(BLOCKED_FROM_PROFILE, User(pk=blocked_id), blocker)
