@@ -10,7 +10,8 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OrderBy, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_otp.plugins.otp_email.models import EmailDevice
 
@@ -198,6 +199,53 @@ def public_profile(user: User) -> dict[str, Any]:
     return {field: profile[field] for field in PUBLIC_PROFILE_FIELDS}
 
 
+# Up to this many matches, a searched page is sorted from the matches themselves; past it,
+# the database walks the ordering's index. See StaffUserList.
+SORT_MATCHES_UP_TO = 200_000
+
+
+class StaffUserList:
+    """The staff list, for Django's paginator (``count()`` and slicing): ``COUNT`` first,
+    then the page, planned with what the count tells.
+
+    Why: for a page of a search, PostgreSQL picks between walking the ordering's index until
+    a page of matches turns up (best when matches are many and spread out) and collecting
+    every match through the search indexes and sorting them (best when they are few). It
+    cannot know that prefix matches lie together in username order: at 1,000,000 accounts
+    it walked 988,889 rows (0.65 s) for ``member_99``, whose 11,111 matches sort last; their
+    sort takes 48 ms. Knowing the count, up to ``SORT_MATCHES_UP_TO`` matches are sorted
+    (an ordering key no index serves), and broader searches are left to the index walk
+    (3 ms for a term matching nearly everyone, against 0.4-0.7 s to sort it).
+    """
+
+    def __init__(self, users: QuerySet[User], *, ordering: str, searched: bool) -> None:
+        self.users = users.order_by(ordering, "pk")
+        self.ordering = ordering
+        self.searched = searched
+        self.matches: int | None = None
+
+    def count(self) -> int:
+        self.matches = self.users.count()
+        return self.matches
+
+    def __len__(self) -> int:
+        return self.count() if self.matches is None else self.matches
+
+    def __getitem__(self, page: slice) -> list[User]:
+        users = self.users
+        if self.searched and (self.matches or 0) <= SORT_MATCHES_UP_TO:
+            users = users.order_by(_sort_key(self.ordering), "pk")
+        return list(users[page])
+
+
+def _sort_key(ordering: str) -> OrderBy:
+    """``ordering`` as a key the planner cannot read from an index, so it sorts the
+    matches: COALESCE(x, x) is x, and NULLs sort where they would for ``ordering``."""
+    field = ordering.removeprefix("-")
+    key = Coalesce(F(field), F(field))
+    return key.desc() if ordering.startswith("-") else key.asc()
+
+
 def users_for_staff(
     *,
     search: str = "",
@@ -205,9 +253,10 @@ def users_for_staff(
     is_active: bool | None = None,
     is_banned: bool | None = None,
     ordering: str = "username",
-) -> QuerySet[User]:
+) -> StaffUserList:
     """Every account, for staff: searched by username, email or display name (prefix on
-    the first two, which their unique indexes serve), filtered and ordered."""
+    the first two, which their pattern indexes serve; any part of the display name, which
+    its trigram index serves on PostgreSQL), filtered and ordered."""
     users = User.objects.annotate(
         **profile_annotations(),
         banned=Exists(Ban.objects.filter(user=OuterRef("pk")).in_force()),
@@ -220,12 +269,15 @@ def users_for_staff(
             | Q(display_name__icontains=search.strip())
         )
     if role:
-        has_role = Q(groups__name=role)
+        # Exists, not a join + DISTINCT: DISTINCT over the annotated rows is costly.
+        has_role = Exists(
+            User.groups.through.objects.filter(user=OuterRef("pk"), group__name=role)
+        )
         if role == "superadmin":
             has_role |= Q(is_superuser=True)
-        users = users.filter(has_role).distinct()
+        users = users.filter(has_role)
     if is_active is not None:
         users = users.filter(is_active=is_active)
     if is_banned is not None:
         users = users.filter(banned=is_banned)
-    return users.order_by(ordering, "pk")
+    return StaffUserList(users, ordering=ordering, searched=bool(search.strip()))
