@@ -313,6 +313,14 @@ SCENARIOS: list[Scenario] = [
         "/api/v1/users/?search=member_12345",
         setup=setup_staff_search,
     ),
+    # 11,111 matches that sort last in username order: the case the count-aware plan
+    # (accounts.selectors.StaffUserList) exists for.
+    Scenario(
+        "staff_search_broad",
+        "GET",
+        "/api/v1/users/?search=member_99",
+        setup=setup_staff_search,
+    ),
 ]
 
 
