@@ -197,18 +197,33 @@ class UserBlockApi(APIView):
         summary="Block a user",
         description=(
             "They can no longer see your profile or your avatar's metadata (404). Staff "
-            "are never blocked. Blocking twice is fine; blocking yourself is a 400."
+            "are never blocked. Blocking twice is fine, and so is blocking someone who "
+            "blocked you; blocking yourself is a 400."
         ),
         request=None,
-        responses={204: None, 404: NOT_FOUND},
+        responses={
+            204: None,
+            400: problem_response(
+                "Yourself.",
+                problem_example(
+                    400, "Bad Request", "validation_error", "You cannot block yourself."
+                ),
+            ),
+            404: problem_response(
+                "No such user, or a deactivated one.",
+                problem_example(404, "Not Found", "not_found", "No such user."),
+            ),
+        },
     )
     def post(self, request: Request, user_id: uuid.UUID) -> Response:
-        # Only existence is checked: someone who blocked you can still be blocked back.
         user_block(blocker=request.user, blocked=user_with_profile(user_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
-        tags=["users"], summary="Unblock a user", responses={204: None, 404: NOT_FOUND}
+        tags=["users"],
+        summary="Unblock a user",
+        description="Idempotent: 204 whether or not they were blocked.",
+        responses={204: None},
     )
     def delete(self, request: Request, user_id: uuid.UUID) -> Response:
         user_unblock(blocker=request.user, blocked_id=user_id)

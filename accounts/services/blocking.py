@@ -20,9 +20,15 @@ BLOCKED_FROM_PROFILE = "accounts.blocked_from_profile"
 
 
 def user_block(*, blocker: User, blocked: User) -> None:
-    """Idempotent: blocking twice (even two requests at once) leaves one block."""
+    """Idempotent: blocking twice (even two requests at once) leaves one block.
+
+    Someone who blocked ``blocker`` can be blocked back: otherwise a harasser could block
+    their target first so that the target cannot hide from them. A deactivated account is
+    "not found", as its profile is."""
     if blocker.pk == blocked.pk:
         raise ApplicationError("validation_error", "You cannot block yourself.")
+    if not blocked.is_active:
+        raise ApplicationError("not_found", "No such user.", status=404)
     try:
         with transaction.atomic():
             assign_perm(BLOCKED_FROM_PROFILE, blocked, blocker)

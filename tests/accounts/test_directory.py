@@ -107,6 +107,10 @@ def test_blocking_an_unknown_account_is_404_and_unblocking_is_idempotent() -> No
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
     assert client.delete(f"/api/v1/users/{uuid.uuid4()}/block/").status_code == 204
+    gone = account()
+    gone.is_active = False
+    gone.save(update_fields=["is_active"])
+    assert client.post(f"/api/v1/users/{gone.pk}/block/").status_code == 404
     assert client.delete(f"/api/v1/users/{account().pk}/block/").status_code == 204
 
 
