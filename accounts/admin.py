@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -12,14 +13,22 @@ from django.utils import timezone
 
 from accounts.constants import RevokeReason
 from accounts.models import AuditEvent, AuthSession, Ban, User
-from accounts.roles import roles_of
+from accounts.roles import RANK, Role, may_ban, rank_of, roles_of
 from accounts.selectors import group_names_of, profile_annotations
 from accounts.services.audit import ClientInfo, allauth_context
 from accounts.services.deletion import user_delete
 from accounts.services.mfa import mfa_reset_by_staff
-from accounts.services.moderation import user_ban, user_unban
+from accounts.services.moderation import roles_set, user_ban, user_unban
 from accounts.services.sessions import session_revoke, sessions_revoke_all
 from config.errors import ApplicationError
+
+
+def may_act_on(actor: User, user: User) -> bool:
+    """Staff act on accounts they outrank (the ban rules, ``may_ban``); superadmins on
+    anyone but themselves, as ``PUT users/{id}/roles/`` lets them."""
+    return user.pk != actor.pk and (
+        rank_of(actor) == RANK[Role.SUPERADMIN] or may_ban(actor, user)
+    )
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -234,6 +243,75 @@ class UserAdmin(DjangoUserAdmin):
     def has_ban_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("accounts.ban_user")
 
+    # --- What staff may edit: the same rules as the API ------------------------------
+    # Role and permission fields are never edited as raw fields: roles go through
+    # ``roles_set`` (superadmins only, never above their own rank, the last superadmin
+    # kept, audited) from the "Roles" field below, and ``is_staff`` follows the roles.
+    ALWAYS_READ_ONLY = ("is_staff", "is_superuser", "user_permissions")
+    ROLE_NAMES = frozenset(role.value for role in Role)
+
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: User | None = None
+    ) -> tuple:
+        fields = (*self.readonly_fields, *self.ALWAYS_READ_ONLY)
+        if obj is not None and rank_of(request.user) < RANK[Role.SUPERADMIN]:
+            fields = (*fields, "groups")
+        return fields
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: User | None = None
+    ) -> bool:
+        """Staff change only accounts they outrank, as in the API (``may_ban``), and their
+        own; others' pages are read-only. Superadmins change anyone (roles included)."""
+        if not super().has_change_permission(request, obj):
+            return False
+        return obj is None or obj.pk == request.user.pk or may_act_on(request.user, obj)
+
+    def has_erase_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("accounts.delete_user")
+
+    def _split_by_rank(
+        self, request: HttpRequest, queryset: QuerySet[User], verb: str
+    ) -> list[User]:
+        """The selected accounts the staff member may act on; the others are named in an
+        error message and left alone."""
+        allowed, refused = [], []
+        for user in queryset:
+            (allowed if may_act_on(request.user, user) else refused).append(user)
+        if refused:
+            names = ", ".join(user.username for user in refused)
+            self.message_user(
+                request, f"Not allowed to {verb}: {names}.", messages.ERROR
+            )
+        return allowed
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: User | None = None
+    ) -> bool:
+        # A hard delete would take the account's audit history with it; "delete personal
+        # data" (an action) anonymises the account and keeps the history, as DELETE me/ does.
+        return False
+
+    def save_related(
+        self, request: HttpRequest, form: Any, formsets: Any, change: bool
+    ) -> None:
+        wanted = form.cleaned_data.pop("groups", None) if change else None
+        super().save_related(request, form, formsets, change)
+        if wanted is None or "groups" not in form.changed_data:
+            return
+        try:
+            roles_set(
+                user_id=form.instance.pk,
+                actor=User.objects.get(pk=request.user.pk),
+                roles=[group.name for group in wanted if group.name in self.ROLE_NAMES],
+                client=ClientInfo.from_request(request),
+            )
+        except ApplicationError as error:
+            # The rest of the form is saved; the roles are not.
+            self.message_user(
+                request, f"Roles unchanged: {error.detail}", messages.ERROR
+            )
+
     def _ban(
         self,
         request: HttpRequest,
@@ -319,7 +397,7 @@ class UserAdmin(DjangoUserAdmin):
     ) -> None:
         client = ClientInfo.from_request(request)
         actor = User.objects.get(pk=request.user.pk)
-        for user in queryset:
+        for user in self._split_by_rank(request, queryset, "sign out"):
             sessions_revoke_all(
                 user=user, reason=RevokeReason.REVOKED, client=client, actor=actor
             )
@@ -348,17 +426,21 @@ class UserAdmin(DjangoUserAdmin):
     )
     def reset_mfa(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         client = ClientInfo.from_request(request)
-        for user in queryset:
-            mfa_reset_by_staff(user=user, actor=request.user, client=client)
-        self.message_user(
-            request,
-            f"Two-factor authentication reset for {queryset.count()} account(s).",
-            messages.SUCCESS,
+        users = self._split_by_rank(
+            request, queryset, "reset two-factor authentication"
         )
+        for user in users:
+            mfa_reset_by_staff(user=user, actor=request.user, client=client)
+        if users:
+            self.message_user(
+                request,
+                f"Two-factor authentication reset for {len(users)} account(s).",
+                messages.SUCCESS,
+            )
 
     @admin.action(
         description="Delete the selected accounts' personal data (data-subject request)",
-        permissions=["delete"],
+        permissions=["erase"],
     )
     def erase_personal_data(
         self, request: HttpRequest, queryset: QuerySet[User]
@@ -379,7 +461,7 @@ class UserAdmin(DjangoUserAdmin):
             )
         client = ClientInfo.from_request(request)
         erased = 0
-        for user in queryset.exclude(pk=request.user.pk):
+        for user in self._split_by_rank(request, queryset, "delete the data of"):
             user_delete(user_id=user.pk, actor=request.user, client=client)
             erased += 1
         self.message_user(
@@ -454,6 +536,10 @@ class AuthSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         client = ClientInfo.from_request(request)
         revoked = 0
         for session in queryset.filter(revoked_at__isnull=True).select_related("user"):
+            if session.user_id != request.user.pk and not may_act_on(
+                request.user, session.user
+            ):
+                continue  # someone they do not outrank: counted out below
             session_revoke(
                 user=session.user,
                 session_id=session.pk,
@@ -462,4 +548,8 @@ class AuthSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 actor=request.user,
             )
             revoked += 1
-        self.message_user(request, f"Revoked {revoked} session(s).", messages.SUCCESS)
+        self.message_user(
+            request,
+            f"Revoked {revoked} session(s); accounts you do not outrank were skipped.",
+            messages.SUCCESS,
+        )

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Group
 from django.test import Client
 
-from accounts.models import User
+from accounts.constants import AuditKind
+from accounts.models import AuditEvent, AuthSession, User
+from tests.accounts.test_bans_and_roles import account
 from tests.conftest import otp_verified_staff_client
 from tests.factories import UserFactory
 
@@ -233,3 +236,153 @@ def test_revoke_all_sessions_and_resend_verification_actions(login) -> None:
     )
     [message] = mail.outbox
     assert "verify-email" in message.body
+
+
+# --- Staff edit only what their role allows (the API's rules) -------------------------
+
+
+def admin_client_for(user: User) -> Client:
+    """An admin session for ``user`` (a role account with its factor, see ``account``)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from accounts.models import TOTPAuthenticator
+
+    client = Client()
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = TOTPAuthenticator.objects.get(
+        user=user
+    ).persistent_id
+    session.save()
+    return client
+
+
+def change_form_data(client: Client, user: User, **changes: object) -> dict:
+    """What the user's admin page would post back unchanged, with ``changes``."""
+    page = client.get(f"/admin/accounts/user/{user.pk}/change/")
+    assert page.status_code == 200
+    data: dict = {}
+    forms = [page.context["adminform"].form]
+    for inline in page.context["inline_admin_formsets"]:
+        forms += [inline.formset.management_form, *inline.formset.forms]
+    for form in forms:
+        for name in form.fields:
+            value = form[name].value()
+            if value is None or value is False:
+                continue
+            key = form.add_prefix(name)
+            if isinstance(value, list):
+                data[key] = [getattr(item, "pk", item) for item in value]
+            else:
+                data[key] = "on" if value is True else value
+    data.update(changes)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_admin_cannot_raise_anyones_rights_from_the_admin() -> None:
+    admin, user = account("admin"), account("user")
+    client = admin_client_for(admin)
+    superadmin_group = Group.objects.get(name="superadmin")
+
+    for target in (user, admin):  # someone they outrank, and themselves
+        response = client.post(
+            f"/admin/accounts/user/{target.pk}/change/",
+            change_form_data(
+                client,
+                target,
+                display_name="Renamed",
+                is_superuser="on",
+                is_staff="on",
+                groups=[superadmin_group.pk],
+            ),
+        )
+
+        assert response.status_code == 302
+        target.refresh_from_db()
+        assert target.display_name == "Renamed"  # the profile is theirs to edit
+        assert not target.is_superuser
+        assert superadmin_group not in target.groups.all()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_staff_cannot_change_or_delete_accounts_they_do_not_outrank() -> None:
+    moderator, admin, superadmin = (
+        account("moderator"),
+        account("admin"),
+        account("superadmin"),
+    )
+    client = admin_client_for(moderator)
+
+    for target in (admin, superadmin):
+        page = f"/admin/accounts/user/{target.pk}/change/"
+        assert client.get(page).status_code == 200  # view only
+        refused = client.post(page, {"username": target.username, "display_name": "x"})
+        assert refused.status_code == 403
+        target.refresh_from_db()
+        assert target.display_name != "x"
+    deleted = admin_client_for(superadmin).post(
+        f"/admin/accounts/user/{moderator.pk}/delete/", {"post": "yes"}
+    )
+    assert deleted.status_code == 403  # "delete personal data" is the way
+    assert User.objects.filter(pk=moderator.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_superadmin_changes_roles_from_the_admin_by_the_roles_rules() -> None:
+    superadmin, user = account("superadmin"), account("user")
+    client = admin_client_for(superadmin)
+    groups = {group.name: group.pk for group in Group.objects.all()}
+
+    client.post(
+        f"/admin/accounts/user/{user.pk}/change/",
+        change_form_data(client, user, groups=[groups["moderator"]]),
+    )
+
+    user.refresh_from_db()
+    assert [group.name for group in user.groups.all()] == ["moderator"]
+    assert user.is_staff  # follows the role
+    assert AuditEvent.objects.filter(
+        kind=AuditKind.ROLES_CHANGED, target=user, actor=superadmin
+    ).exists()
+
+    # the last superadmin keeps the role, and is told why
+    response = client.post(
+        f"/admin/accounts/user/{superadmin.pk}/change/",
+        change_form_data(client, superadmin, groups=[groups["admin"]]),
+        follow=True,
+    )
+    assert "Roles unchanged: This is the last superadmin" in response.content.decode()
+    assert superadmin.groups.filter(name="superadmin").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_admin_actions_skip_accounts_the_staff_member_does_not_outrank() -> None:
+    from accounts.services.audit import SYSTEM
+    from accounts.services.sessions import session_create
+
+    admin, superadmin, user = account("admin"), account("superadmin"), account()
+    session_create(user=superadmin, client=SYSTEM)
+    client = admin_client_for(admin)
+    selected = [str(superadmin.pk), str(user.pk)]
+
+    for action in ("reset_mfa", "revoke_all_sessions"):
+        response = client.post(
+            "/admin/accounts/user/",
+            {"action": action, "_selected_action": selected},
+            follow=True,
+        )
+        assert "Not allowed to" in response.content.decode()
+    client.post(
+        "/admin/accounts/user/",
+        {
+            "action": "erase_personal_data",
+            "_selected_action": selected,
+            "confirmed": "yes",
+        },
+    )
+
+    assert superadmin.totpauthenticator_set.exists()  # the superadmin's factor stays
+    assert AuthSession.objects.filter(user=superadmin, revoked_at=None).exists()
+    assert User.objects.get(pk=superadmin.pk).is_active
+    assert not User.objects.get(pk=user.pk).is_active  # the user's data went
