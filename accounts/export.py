@@ -53,6 +53,7 @@ from rest_framework import serializers
 
 from accounts.activity import activity_item
 from accounts.models import (
+    BLOCKED_FROM_PROFILE,
     AuditEvent,
     AuthSession,
     Ban,
@@ -379,7 +380,7 @@ def export_blocks(user: User) -> list[dict[str, Any]]:
             "created_at": iso_timestamp(row["created_at"]),
         }
         for row in ProfilePermission.objects.filter(
-            content_object=user, permission__codename="blocked_from_profile"
+            content_object=user, permission__codename=BLOCKED_FROM_PROFILE
         ).values("user_id", "created_at")
     ]
 

@@ -455,6 +455,10 @@ class Ban(models.Model):
         return f"{self.user_id} until {self.until or 'forever'}"
 
 
+# The codename of a block (see ProfilePermission), an object permission on a User.
+BLOCKED_FROM_PROFILE = "blocked_from_profile"
+
+
 class ProfilePermission(UserObjectPermissionBase):
     """django-guardian's object permissions on a profile: ``user`` holds ``permission`` on
     ``content_object``'s profile.

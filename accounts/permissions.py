@@ -11,17 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from guardian.shortcuts import get_user_perms
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from accounts.models import User
 from accounts.roles import RANK, Role, is_staff_member, may_ban, rank_of
-from accounts.selectors import user_profile
+from accounts.selectors import is_blocked_by, user_profile
 from config.errors import ApplicationError
-
-BLOCKED_FROM_PROFILE = "blocked_from_profile"
 
 
 class IsStaffWithMfa(BasePermission):
@@ -70,7 +66,7 @@ class CanSeeProfile(BasePermission):
     """Object rule for reading a profile: yourself and staff see every profile; anyone
     else sees an active account's profile unless its owner blocked them (they hold
     guardian's ``accounts.blocked_from_profile`` on it). A refusal is the same 404 as an
-    unknown id, so a block is never revealed."""
+    unknown id: reading a profile does not tell a block from a missing account."""
 
     def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
         viewer = request.user
@@ -79,9 +75,3 @@ class CanSeeProfile(BasePermission):
         if obj.is_active and not is_blocked_by(viewer, obj):
             return True
         raise ApplicationError("not_found", "No such user.", status=404)
-
-
-def is_blocked_by(viewer: User, profile: User) -> bool:
-    """One query on guardian's direct table (the viewer's own object permissions on the
-    profile; group permissions do not apply to blocks)."""
-    return BLOCKED_FROM_PROFILE in get_user_perms(viewer, profile)

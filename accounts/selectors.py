@@ -14,8 +14,10 @@ from django.db.models import Exists, F, OrderBy, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_otp.plugins.otp_email.models import EmailDevice
+from guardian.shortcuts import get_user_perms
 
 from accounts.models import (
+    BLOCKED_FROM_PROFILE,
     AuthSession,
     Ban,
     RecoveryCode,
@@ -192,6 +194,12 @@ def user_with_profile(user_id: Any) -> User:
     if user is None:
         raise ApplicationError("not_found", "No such user.", status=404)
     return user
+
+
+def is_blocked_by(viewer: User, profile: User) -> bool:
+    """Whether ``profile``'s owner blocked ``viewer``: one query on guardian's direct table
+    (the viewer's own object permissions on the profile; groups do not block)."""
+    return BLOCKED_FROM_PROFILE in get_user_perms(viewer, profile)
 
 
 def public_profile(user: User) -> dict[str, Any]:

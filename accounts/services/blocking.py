@@ -13,10 +13,10 @@ import uuid
 from django.db import IntegrityError, transaction
 from guardian.shortcuts import assign_perm, remove_perm
 
-from accounts.models import User
+from accounts.models import BLOCKED_FROM_PROFILE, User
 from config.errors import ApplicationError
 
-BLOCKED_FROM_PROFILE = "accounts.blocked_from_profile"
+BLOCKED = f"accounts.{BLOCKED_FROM_PROFILE}"
 
 
 def user_block(*, blocker: User, blocked: User) -> None:
@@ -31,11 +31,11 @@ def user_block(*, blocker: User, blocked: User) -> None:
         raise ApplicationError("not_found", "No such user.", status=404)
     try:
         with transaction.atomic():
-            assign_perm(BLOCKED_FROM_PROFILE, blocked, blocker)
+            assign_perm(BLOCKED, blocked, blocker)
     except IntegrityError:
         pass  # the other request's row won: blocked either way
 
 
 def user_unblock(*, blocker: User, blocked_id: uuid.UUID) -> None:
     """Idempotent: unblocking someone not blocked (or unknown) changes nothing."""
-    remove_perm(BLOCKED_FROM_PROFILE, User(pk=blocked_id), blocker)
+    remove_perm(BLOCKED, User(pk=blocked_id), blocker)
