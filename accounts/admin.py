@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.constants import RevokeReason
 from accounts.models import AuditEvent, AuthSession, Ban, User
-from accounts.roles import RANK, Role, may_ban, rank_of, roles_of
+from accounts.roles import RANK, Role, may_manage, rank_of, roles_of
 from accounts.selectors import group_names_of, profile_annotations
 from accounts.services.audit import ClientInfo, allauth_context
 from accounts.services.deletion import user_delete
@@ -21,14 +21,6 @@ from accounts.services.mfa import mfa_reset_by_staff
 from accounts.services.moderation import roles_set, user_ban, user_unban
 from accounts.services.sessions import session_revoke, sessions_revoke_all
 from config.errors import ApplicationError
-
-
-def may_act_on(actor: User, user: User) -> bool:
-    """Staff act on accounts they outrank (the ban rules, ``may_ban``); superadmins on
-    anyone but themselves, as ``PUT users/{id}/roles/`` lets them."""
-    return user.pk != actor.pk and (
-        rank_of(actor) == RANK[Role.SUPERADMIN] or may_ban(actor, user)
-    )
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -261,11 +253,11 @@ class UserAdmin(DjangoUserAdmin):
     def has_change_permission(
         self, request: HttpRequest, obj: User | None = None
     ) -> bool:
-        """Staff change only accounts they outrank, as in the API (``may_ban``), and their
-        own; others' pages are read-only. Superadmins change anyone (roles included)."""
+        """Staff change their own account and those ``roles.may_manage`` allows; the
+        others' pages are read-only."""
         if not super().has_change_permission(request, obj):
             return False
-        return obj is None or obj.pk == request.user.pk or may_act_on(request.user, obj)
+        return obj is None or obj.pk == request.user.pk or may_manage(request.user, obj)
 
     def has_erase_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("accounts.delete_user")
@@ -277,7 +269,7 @@ class UserAdmin(DjangoUserAdmin):
         error message and left alone."""
         allowed, refused = [], []
         for user in queryset:
-            (allowed if may_act_on(request.user, user) else refused).append(user)
+            (allowed if may_manage(request.user, user) else refused).append(user)
         if refused:
             names = ", ".join(user.username for user in refused)
             self.message_user(
@@ -536,7 +528,7 @@ class AuthSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         client = ClientInfo.from_request(request)
         revoked = 0
         for session in queryset.filter(revoked_at__isnull=True).select_related("user"):
-            if session.user_id != request.user.pk and not may_act_on(
+            if session.user_id != request.user.pk and not may_manage(
                 request.user, session.user
             ):
                 continue  # someone they do not outrank: counted out below

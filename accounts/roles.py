@@ -85,6 +85,15 @@ def may_ban(actor: Any, target: Any) -> bool:
     return target_rank < RANK[Role.SUPERADMIN]
 
 
+def may_manage(actor: Any, target: Any) -> bool:
+    """What the admin lets staff do to another account (edit it, sign it out, reset its
+    MFA, erase it): what they may ban, and superadmins anyone -- as ``PUT
+    users/{id}/roles/`` lets them act on other superadmins."""
+    return target.pk != actor.pk and (
+        rank_of(actor) == RANK[Role.SUPERADMIN] or may_ban(actor, target)
+    )
+
+
 def is_staff_member(user: Any) -> bool:
     """Staff: the ``is_staff`` flag or a role from moderator up."""
     return (
