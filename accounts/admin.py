@@ -15,11 +15,12 @@ from accounts.constants import RevokeReason
 from accounts.models import AuditEvent, AuthSession, Ban, User
 from accounts.roles import RANK, Role, may_manage, rank_of, roles_of
 from accounts.selectors import group_names_of, profile_annotations
-from accounts.services.audit import ClientInfo, allauth_context
+from accounts.services.audit import allauth_context
 from accounts.services.deletion import user_delete
 from accounts.services.mfa import mfa_reset_by_staff
 from accounts.services.moderation import roles_set, user_ban, user_unban
 from accounts.services.sessions import session_revoke, sessions_revoke_all
+from config.client import ClientInfo
 from config.errors import ApplicationError
 
 

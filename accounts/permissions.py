@@ -32,7 +32,6 @@ class IsStaffWithMfa(BasePermission):
             raise ApplicationError(
                 "mfa_setup_required",
                 "Set up two-factor authentication to use staff features.",
-                status=403,
             )
         return True
 
@@ -74,4 +73,4 @@ class CanSeeProfile(BasePermission):
             return True
         if obj.is_active and not is_blocked_by(viewer, obj):
             return True
-        raise ApplicationError("not_found", "No such user.", status=404)
+        raise ApplicationError("not_found", "No such user.")

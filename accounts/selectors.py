@@ -192,7 +192,7 @@ def user_with_profile(user_id: Any) -> User:
     none. Who may see it is the view's object permission (``accounts.permissions``)."""
     user = User.objects.annotate(**profile_annotations()).filter(pk=user_id).first()
     if user is None:
-        raise ApplicationError("not_found", "No such user.", status=404)
+        raise ApplicationError("not_found", "No such user.")
     return user
 
 

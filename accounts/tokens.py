@@ -63,7 +63,7 @@ def read_refresh_token(raw: str) -> RefreshClaims:
         )
     except (TokenError, KeyError, ValueError):
         raise ApplicationError(
-            "token_invalid", "The refresh token is invalid or expired.", status=401
+            "token_invalid", "The refresh token is invalid or expired."
         ) from None
 
 
@@ -99,5 +99,5 @@ def read_mfa_token(raw: str) -> MfaClaims:
         )
     except (TokenError, KeyError, ValueError):
         raise ApplicationError(
-            "token_invalid", "This sign-in attempt expired. Sign in again.", status=401
+            "token_invalid", "This sign-in attempt expired. Sign in again."
         ) from None

@@ -219,7 +219,7 @@ def setup_refresh(context: Context) -> Prepared:
     output = context.shell(
         "import json\n"
         "from accounts.models import User\n"
-        "from accounts.services.audit import SYSTEM\n"
+        "from config.client import SYSTEM\n"
         "from accounts.services.sessions import session_create\n"
         f"user = User.objects.get(username={BENCH_USERNAME!r})\n"
         "tokens = [session_create(user=user, client=SYSTEM)[1].refresh "
@@ -260,7 +260,7 @@ def setup_staff_search(context: Context) -> Prepared:
     output = context.shell(
         "from accounts.crypto import encrypt_secret\n"
         "from accounts.models import TOTPAuthenticator, User\n"
-        "from accounts.services.audit import SYSTEM\n"
+        "from config.client import SYSTEM\n"
         "from accounts.services.sessions import session_create\n"
         "staff, made = User.objects.get_or_create(username='bench_staff', "
         "defaults={'email': 'bench_staff@example.com', 'is_staff': True, 'is_superuser': True})\n"

@@ -12,8 +12,8 @@ from django_otp import devices_for_user
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
 
 from accounts.selectors import user_by_login
-from accounts.services.audit import ClientInfo
 from accounts.services.login import check_not_locked, lockout_key, record_login_failure
+from config.client import ClientInfo
 from config.errors import PROBLEM_CONTENT_TYPE, ApplicationError, problem_body
 
 

@@ -16,6 +16,8 @@ from rest_framework import permissions, serializers
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from config.error_codes import ERROR_CODES
+
 
 class CanReadApiDocs(permissions.BasePermission):
     """The schema and docs pages: public unless ``API_DOCS_PUBLIC`` is off, then staff only."""
@@ -40,51 +42,43 @@ class ProblemSerializer(serializers.Serializer):
 
 
 def problem_example(
-    status: int, title: str, code: str, detail: str, **extra: Any
+    code: str, detail: str | None = None, **extra: Any
 ) -> OpenApiExample:
+    """An example problem body for ``code``, its status and title from the catalogue."""
+    entry = ERROR_CODES[code]
     body = {
         "type": "about:blank",
-        "title": title,
-        "status": status,
+        "title": entry.title,
+        "status": entry.status,
         "code": code,
-        "detail": detail,
+        "detail": detail or entry.detail,
         **extra,
     }
     return OpenApiExample(
-        code, value=body, response_only=True, status_codes=[str(status)]
+        code, value=body, response_only=True, status_codes=[str(entry.status)]
     )
 
 
 VALIDATION_ERROR = problem_example(
-    400,
-    "Bad Request",
     "validation_error",
     "This field is required.",
     errors={"password": ["This field is required."]},
 )
 NOT_AUTHENTICATED = problem_example(
-    401,
-    "Unauthorized",
     "not_authenticated",
     "Authentication credentials were not provided.",
 )
 PERMISSION_DENIED = problem_example(
-    403,
-    "Forbidden",
     "permission_denied",
     "You do not have permission to perform this action.",
 )
-NOT_FOUND = problem_example(404, "Not Found", "not_found", "Not found.")
+NOT_FOUND = problem_example("not_found", "Not found.")
 WRONG_PASSWORD = problem_example(
-    400,
-    "Bad Request",
     "validation_error",
     "The password is incorrect.",
     errors={"password": ["The password is incorrect."]},
 )
-RATE_LIMITED = problem_example(
-    429, "Too Many Requests", "rate_limited", "Too many requests. Try again later."
-)
+RATE_LIMITED = problem_example("rate_limited", "Too many requests. Try again later.")
 
 STANDARD_ERRORS: dict[str, tuple[str, OpenApiExample]] = {
     "400": ("Invalid input.", VALIDATION_ERROR),

@@ -75,7 +75,6 @@ def raise_rate_limited(usage: Usage) -> None:
     raise ApplicationError(
         "rate_limited",
         f"Too many requests. Try again in {usage.reset_seconds} seconds.",
-        status=429,
         headers={"Retry-After": str(usage.reset_seconds)},
         extra={"retry_after": usage.reset_seconds},
     )

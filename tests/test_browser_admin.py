@@ -12,8 +12,8 @@ from rest_framework.test import APIClient
 
 from accounts.crypto import encrypt_secret
 from accounts.models import Ban, TOTPAuthenticator, User
-from accounts.services.audit import SYSTEM
 from accounts.services.sessions import session_create
+from config.client import SYSTEM
 from tests.factories import UserFactory
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")

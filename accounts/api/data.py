@@ -165,8 +165,6 @@ class MeActivityApi(NoStoreMixin, GenericAPIView):
             400: problem_response(
                 "An unknown `kind`, or a page or page size that is not a number.",
                 problem_example(
-                    400,
-                    "Bad Request",
                     "validation_error",
                     '"login.nope" is not a valid choice.',
                     errors={"kind": ['"login.nope" is not a valid choice.']},

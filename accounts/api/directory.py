@@ -23,11 +23,11 @@ from accounts.selectors import (
     users_for_staff,
 )
 from accounts.serializers import UserProfileSerializer
-from accounts.services.audit import ClientInfo
 from accounts.services.blocking import user_block, user_unblock
 from accounts.services.deletion import user_delete
 from accounts.services.moderation import user_set_active
 from accounts.services.profile import PROFILE_FIELDS, user_profile_update
+from config.client import ClientInfo
 from config.openapi import problem_example, problem_response
 
 
@@ -98,7 +98,7 @@ class PublicProfileSerializer(serializers.Serializer):
 
 NOT_FOUND = problem_response(
     "No such user, or they blocked you.",
-    problem_example(404, "Not Found", "not_found", "No such user."),
+    problem_example("not_found", "No such user."),
 )
 
 
@@ -205,13 +205,11 @@ class UserBlockApi(APIView):
             204: None,
             400: problem_response(
                 "Yourself.",
-                problem_example(
-                    400, "Bad Request", "validation_error", "You cannot block yourself."
-                ),
+                problem_example("validation_error", "You cannot block yourself."),
             ),
             404: problem_response(
                 "No such user, or a deactivated one.",
-                problem_example(404, "Not Found", "not_found", "No such user."),
+                problem_example("not_found", "No such user."),
             ),
         },
     )

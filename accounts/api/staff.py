@@ -17,8 +17,8 @@ from accounts.permissions import HasRole, IsStaffWithMfa, MayModerate
 from accounts.roles import Role
 from accounts.selectors import iso_timestamp, user_profile, user_with_profile
 from accounts.serializers import UserProfileSerializer
-from accounts.services.audit import ClientInfo
 from accounts.services.moderation import roles_set, user_ban, user_unban
+from config.client import ClientInfo
 from config.openapi import problem_example, problem_response
 
 TAGS = ["staff"]
@@ -104,9 +104,7 @@ class UserBanApi(StaffApi):
             204: None,
             404: problem_response(
                 "No such user, or not banned.",
-                problem_example(
-                    404, "Not Found", "not_found", "This account is not banned."
-                ),
+                problem_example("not_found", "This account is not banned."),
             ),
         },
     )
@@ -144,9 +142,7 @@ class UserRolesApi(StaffApi):
             200: UserProfileSerializer,
             409: problem_response(
                 "The last superadmin.",
-                problem_example(
-                    409, "Conflict", "conflict", "This is the last superadmin."
-                ),
+                problem_example("conflict", "This is the last superadmin."),
             ),
         },
     )

@@ -15,7 +15,6 @@ from accounts.api.serializers import (
     UserProfileSerializer,
 )
 from accounts.selectors import user_profile
-from accounts.services.audit import ClientInfo
 from accounts.services.deletion import user_delete_own
 from accounts.services.profile import (
     PROFILE_FIELDS,
@@ -23,6 +22,7 @@ from accounts.services.profile import (
     user_profile_update,
 )
 from config.api import NoStoreMixin
+from config.client import ClientInfo
 from config.openapi import WRONG_PASSWORD
 from config.ratelimits import RateLimitHeadersMixin, enforce_rate_limit
 

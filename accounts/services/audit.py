@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from typing import Any
 
 from allauth.core.context import request_context
@@ -10,26 +9,8 @@ from rest_framework.request import Request
 
 from accounts.constants import AuditKind
 from accounts.models import AuditEvent, User
-from config.client_ip import client_ip
+from config.client import ClientInfo
 from config.requests import django_request
-
-
-@dataclass(frozen=True)
-class ClientInfo:
-    """Who is on the other end of a request, as recorded on sessions and audit events."""
-
-    ip: str | None
-    user_agent: str
-
-    @classmethod
-    def from_request(cls, request: HttpRequest | Request) -> ClientInfo:
-        return cls(
-            ip=client_ip(django_request(request)),
-            user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
-        )
-
-
-SYSTEM = ClientInfo(ip=None, user_agent="")
 
 
 def allauth_context(request: HttpRequest | Request) -> AbstractContextManager:

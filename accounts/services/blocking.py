@@ -28,7 +28,7 @@ def user_block(*, blocker: User, blocked: User) -> None:
     if blocker.pk == blocked.pk:
         raise ApplicationError("validation_error", "You cannot block yourself.")
     if not blocked.is_active:
-        raise ApplicationError("not_found", "No such user.", status=404)
+        raise ApplicationError("not_found", "No such user.")
     try:
         with transaction.atomic():
             assign_perm(BLOCKED, blocked, blocker)

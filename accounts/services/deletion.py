@@ -23,8 +23,9 @@ from accounts.models import (
     TOTPAuthenticator,
     User,
 )
-from accounts.services.audit import ClientInfo, audit_record
+from accounts.services.audit import audit_record
 from accounts.services.sessions import sessions_revoke_all
+from config.client import ClientInfo
 from config.errors import ApplicationError
 
 ACCOUNT_DELETED_EMAIL = "account/email/account_deleted"
@@ -42,7 +43,7 @@ def user_delete(*, user_id: uuid.UUID, actor: User, client: ClientInfo) -> None:
     """
     user = User.objects.select_for_update().get(pk=user_id)
     if not user.is_active and user.username.startswith("deleted_"):
-        raise ApplicationError("not_found", "No such account.", status=404)
+        raise ApplicationError("not_found", "No such account.")
     by_staff = actor.pk != user.pk
 
     send_account_email(

@@ -17,10 +17,11 @@ from accounts.constants import AuditKind
 from accounts.emails import send_account_email
 from accounts.models import AuthSession, User, normalize_email, normalize_username
 from accounts.selectors import ban_in_force, iso_timestamp, mfa_methods, user_by_login
-from accounts.services.audit import ClientInfo, audit_record
+from accounts.services.audit import audit_record
 from accounts.services.sessions import session_create
 from accounts.session_state import forget_user
 from accounts.tokens import TokenPair, issue_mfa_token
+from config.client import ClientInfo
 from config.errors import ApplicationError
 from config.ratelimits import raise_rate_limited, rate_limit_usage
 
@@ -50,7 +51,7 @@ def lockout_key(login: str, user: User | None) -> str:
 
 def _invalid_credentials() -> ApplicationError:
     return ApplicationError(
-        "invalid_credentials", "The login or password is incorrect.", status=401
+        "invalid_credentials", "The login or password is incorrect."
     )
 
 
@@ -111,9 +112,7 @@ def user_login(
 
     # Only now, with the right password, may the answer say anything about the account.
     if not user.is_active:
-        raise ApplicationError(
-            "account_inactive", "This account is deactivated.", status=403
-        )
+        raise ApplicationError("account_inactive", "This account is deactivated.")
     raise_if_banned(user)
     if (
         settings.ACCOUNT_EMAIL_VERIFICATION == "mandatory"
@@ -122,7 +121,6 @@ def user_login(
         raise ApplicationError(
             "email_not_verified",
             "Verify your email address first: follow the link we sent you.",
-            status=403,
         )
     challenge = mfa_challenge(user)
     if challenge is not None:
@@ -174,6 +172,5 @@ def raise_if_banned(user: User) -> None:
     raise ApplicationError(
         "account_banned",
         f"This account is banned.{ends}",
-        status=403,
         extra={"banned_until": iso_timestamp(ban.until)},
     )

@@ -28,10 +28,11 @@ from accounts.models import (
     User,
 )
 from accounts.selectors import mfa_methods
-from accounts.services.audit import ClientInfo, audit_record
+from accounts.services.audit import audit_record
 from accounts.services.login import LoginResult, login_complete, raise_if_banned
 from accounts.services.sessions import sessions_revoke_all
 from accounts.tokens import MfaClaims, read_mfa_token
+from config.client import ClientInfo
 from config.errors import ApplicationError
 
 MFA_CHANGED_EMAIL = "account/email/mfa_changed"
@@ -77,7 +78,6 @@ def totp_setup(*, user_id: uuid.UUID) -> dict[str, str]:
         raise ApplicationError(
             "conflict",
             "An authenticator app is already set up; turn it off first.",
-            status=409,
         )
     TOTPAuthenticator.objects.filter(user=user, confirmed=False).delete()
     secret = secrets.token_bytes(20)
@@ -124,7 +124,7 @@ def totp_confirm(*, user_id: uuid.UUID, code: str, client: ClientInfo) -> list[s
     device = TOTPAuthenticator.objects.filter(user=user, confirmed=False).first()
     if device is None:
         raise ApplicationError(
-            "mfa_not_set_up", "Start with mfa/totp/setup/ to get a secret.", status=400
+            "mfa_not_set_up", "Start with mfa/totp/setup/ to get a secret."
         )
     if not device.verify_token(code):
         raise ValidationError({"code": ["This code is wrong or expired."]})
@@ -150,7 +150,6 @@ def email_codes_enable(
         raise ApplicationError(
             "mfa_method_disabled",
             "Emailed codes are switched off on this server.",
-            status=403,
         )
     user = User.objects.select_for_update().get(pk=user_id)
     _check_password(user, password)
@@ -211,7 +210,7 @@ def factor_disable(
     user = User.objects.select_for_update().get(pk=user_id)
     _check_password(user, password)
     if not FACTOR_DEVICES[method].objects.filter(user=user).delete()[0]:
-        raise ApplicationError("not_found", NOT_ON[method], status=404)
+        raise ApplicationError("not_found", NOT_ON[method])
     _factor_off(
         user=user, method=method, client=client, current_session_id=current_session_id
     )
@@ -224,9 +223,7 @@ def recovery_codes_regenerate(
     user = User.objects.select_for_update().get(pk=user_id)
     _check_password(user, password)
     if not mfa_methods(user):
-        raise ApplicationError(
-            "mfa_not_set_up", "Turn on a two-factor method first.", status=400
-        )
+        raise ApplicationError("mfa_not_set_up", "Turn on a two-factor method first.")
     codes = _new_recovery_codes(user)
     audit_record(
         kind=AuditKind.MFA_RECOVERY_CODES_REGENERATED,
@@ -270,7 +267,6 @@ def _live_claims(mfa_token: str) -> MfaClaims:
         raise ApplicationError(
             "token_invalid",
             "This sign-in attempt has ended. Sign in again.",
-            status=401,
         )
     return claims
 
@@ -295,18 +291,14 @@ def mfa_login(
     client = ClientInfo.from_request(request)
     user = User.objects.filter(pk=claims.user_id, is_active=True).first()
     if user is None:
-        raise ApplicationError(
-            "token_invalid", "This sign-in attempt has ended.", status=401
-        )
+        raise ApplicationError("token_invalid", "This sign-in attempt has ended.")
     methods = mfa_methods(user)
     tried = [method] if method in methods else methods if method is None else []
     code = code.strip()
     raise_if_banned(user)
     if any(_device_verifies(user, candidate, code) for candidate in tried):
         if not cache.add(f"mfa:used:{claims.jti}", 1, settings.MFA_TOKEN_LIFETIME):
-            raise ApplicationError(
-                "token_invalid", "This sign-in attempt has ended.", status=401
-            )
+            raise ApplicationError("token_invalid", "This sign-in attempt has ended.")
         return login_complete(user=user, client=client)
     key = _attempts_key(claims)
     cache.add(key, 0, settings.MFA_TOKEN_LIFETIME)

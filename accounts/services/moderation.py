@@ -14,8 +14,9 @@ from accounts.constants import AuditKind, RevokeReason
 from accounts.emails import send_account_email
 from accounts.models import Ban, User
 from accounts.roles import RANK, Role, may_ban, permissions_of, rank_of
-from accounts.services.audit import ClientInfo, audit_record
+from accounts.services.audit import audit_record
 from accounts.services.sessions import sessions_revoke_all
+from config.client import ClientInfo
 from config.errors import ApplicationError
 
 BANNED_EMAIL = "account/email/banned"
@@ -26,7 +27,6 @@ def _refuse() -> ApplicationError:
     return ApplicationError(
         "permission_denied",
         "You do not have permission to perform this action.",
-        status=403,
     )
 
 
@@ -84,7 +84,7 @@ def user_unban(*, user_id: uuid.UUID, actor: User | None, client: ClientInfo) ->
         .update(lifted_at=now, lifted_by=actor)
     )
     if not lifted:
-        raise ApplicationError("not_found", "This account is not banned.", status=404)
+        raise ApplicationError("not_found", "This account is not banned.")
     audit_record(kind=AuditKind.USER_UNBANNED, client=client, actor=actor, target=user)
     send_account_email(template_prefix=UNBANNED_EMAIL, user=user)
 
@@ -112,7 +112,6 @@ def roles_set(
             raise ApplicationError(
                 "conflict",
                 "This is the last superadmin: name another first.",
-                status=409,
             )
     before = [
         role

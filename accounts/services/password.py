@@ -17,8 +17,9 @@ from accounts.constants import AuditKind, RevokeReason
 from accounts.models import User
 from accounts.passwords import password_history_record
 from accounts.selectors import user_by_email
-from accounts.services.audit import ClientInfo, allauth_context, audit_record
+from accounts.services.audit import allauth_context, audit_record
 from accounts.services.sessions import sessions_revoke_all
+from config.client import ClientInfo
 from config.errors import ApplicationError
 from config.requests import django_request
 

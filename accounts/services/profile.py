@@ -14,8 +14,9 @@ from rest_framework.request import Request
 
 from accounts.constants import AuditKind
 from accounts.models import User, normalize_email
-from accounts.services.audit import ClientInfo, allauth_context, audit_record
+from accounts.services.audit import allauth_context, audit_record
 from accounts.validators import normalize_phone, validate_display_name
+from config.client import ClientInfo
 from config.requests import django_request
 
 PROFILE_FIELDS = frozenset(User.PROFILE_FIELDS)

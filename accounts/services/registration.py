@@ -20,8 +20,9 @@ from accounts.constants import AuditKind
 from accounts.models import User, normalize_email, normalize_username
 from accounts.passwords import password_history_record
 from accounts.roles import Role
-from accounts.services.audit import ClientInfo, allauth_context, audit_record
+from accounts.services.audit import allauth_context, audit_record
 from accounts.validators import validate_username
+from config.client import ClientInfo
 from config.errors import ApplicationError
 from config.requests import django_request
 
@@ -57,9 +58,7 @@ def user_register(
     two answers above, never a 500.
     """
     if not settings.REGISTRATION_OPEN:
-        raise ApplicationError(
-            "registration_closed", "Registration is closed.", status=403
-        )
+        raise ApplicationError("registration_closed", "Registration is closed.")
     username, email = normalize_username(username), normalize_email(email)
     try:
         validate_username(username)
@@ -175,7 +174,7 @@ def email_verify(*, request: HttpRequest | Request, key: str) -> User:
                 )
     except IntegrityError:
         raise ApplicationError(
-            "conflict", "This address now belongs to another account.", status=409
+            "conflict", "This address now belongs to another account."
         ) from None
     return user
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.constants import AuditKind, RevokeReason
 from accounts.models import AuthSession, User
-from accounts.services.audit import ClientInfo, audit_record
+from accounts.services.audit import audit_record
 from accounts.session_state import mark_sessions_revoked
 from accounts.tokens import (
     TokenPair,
@@ -20,6 +20,7 @@ from accounts.tokens import (
     new_refresh_jti,
     read_refresh_token,
 )
+from config.client import ClientInfo
 from config.errors import ApplicationError
 
 
@@ -44,7 +45,7 @@ def session_create(*, user: User, client: ClientInfo) -> tuple[AuthSession, Toke
 
 def _token_invalid() -> ApplicationError:
     return ApplicationError(
-        "token_invalid", "The refresh token is invalid, expired or revoked.", status=401
+        "token_invalid", "The refresh token is invalid, expired or revoked."
     )
 
 
@@ -132,7 +133,7 @@ def session_revoke(
         AuthSession.objects.filter(pk=session_id, user=user), reason, timezone.now()
     )
     if not revoked:
-        raise ApplicationError("not_found", "No such session.", status=404)
+        raise ApplicationError("not_found", "No such session.")
     audit_record(
         kind=AuditKind.LOGOUT
         if reason == RevokeReason.LOGOUT

@@ -10,7 +10,8 @@ from rest_framework.test import APIClient
 from accounts.activity import describe_event
 from accounts.constants import AuditKind
 from accounts.models import AuditEvent, User
-from accounts.services.audit import ClientInfo, audit_record
+from accounts.services.audit import audit_record
+from config.client import ClientInfo
 from tests.conftest import bearer
 
 # Transactional: revocations and emails happen on commit, as in production.

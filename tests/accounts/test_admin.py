@@ -358,8 +358,8 @@ def test_a_superadmin_changes_roles_from_the_admin_by_the_roles_rules() -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_admin_actions_skip_accounts_the_staff_member_does_not_outrank() -> None:
-    from accounts.services.audit import SYSTEM
     from accounts.services.sessions import session_create
+    from config.client import SYSTEM
 
     admin, superadmin, user = account("admin"), account("superadmin"), account()
     session_create(user=superadmin, client=SYSTEM)

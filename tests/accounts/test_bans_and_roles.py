@@ -38,8 +38,8 @@ def account(role: str | None = None, **fields: object) -> User:
 
 def client_for(user: User) -> APIClient:
     """A session for ``user`` without the login's second step (its factor is a fixture)."""
-    from accounts.services.audit import SYSTEM
     from accounts.services.sessions import session_create
+    from config.client import SYSTEM
 
     return bearer(session_create(user=user, client=SYSTEM)[1].access)
 

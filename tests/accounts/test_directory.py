@@ -7,8 +7,8 @@ from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 
 from accounts.models import ProfilePermission
-from accounts.services.audit import SYSTEM
 from accounts.services.moderation import user_ban
+from config.client import SYSTEM
 from tests.accounts.test_bans_and_roles import account, client_for
 from tests.factories import UserFactory
 

@@ -27,7 +27,8 @@ from accounts.export import (
     user_export,
 )
 from accounts.models import AuditEvent, AuthSession, PasswordHistory, User
-from accounts.services.audit import ClientInfo, audit_record
+from accounts.services.audit import audit_record
+from config.client import ClientInfo
 from tests.conftest import bearer
 
 # Transactional: revocations and emails happen on commit, as in production.

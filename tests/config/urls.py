@@ -50,7 +50,6 @@ class BannedApi(APIView):
         raise ApplicationError(
             "account_banned",
             "This account is banned.",
-            status=403,
             extra={"banned_until": None},
         )
 

@@ -19,11 +19,9 @@ from config.ratelimits import RateLimitHeadersMixin, enforce_rate_limit
 
 TAGS = ["auth"]
 INVALID_CREDENTIALS = problem_example(
-    401, "Unauthorized", "invalid_credentials", "The login or password is incorrect."
+    "invalid_credentials", "The login or password is incorrect."
 )
 TOKEN_INVALID = problem_example(
-    401,
-    "Unauthorized",
     "token_invalid",
     "The refresh token is invalid, expired or revoked.",
 )

@@ -23,7 +23,6 @@ from accounts.api.serializers import (
 )
 from accounts.constants import MfaMethod, RevokeReason
 from accounts.selectors import user_profile
-from accounts.services.audit import ClientInfo
 from accounts.services.login import LoginResult, MfaChallenge, user_login
 from accounts.services.sessions import (
     session_logout,
@@ -31,6 +30,7 @@ from accounts.services.sessions import (
     sessions_revoke_all,
 )
 from config.api import NoStoreMixin
+from config.client import ClientInfo
 from config.errors import ApplicationError
 from config.openapi import problem_example, problem_response
 from config.ratelimits import enforce_rate_limit
@@ -79,12 +79,8 @@ class LoginApi(NoStoreMixin, PublicApi):
             401: problem_response("Wrong login or password.", INVALID_CREDENTIALS),
             403: problem_response(
                 "Right password, but the account may not sign in.",
+                problem_example("account_inactive", "This account is deactivated."),
                 problem_example(
-                    403, "Forbidden", "account_inactive", "This account is deactivated."
-                ),
-                problem_example(
-                    403,
-                    "Forbidden",
                     "email_not_verified",
                     "Verify your email address first: follow the link we sent you.",
                 ),
@@ -137,7 +133,6 @@ class OAuth2TokenApi(NoStoreMixin, PublicApi):
             raise ApplicationError(
                 "mfa_required",
                 "This account has two-factor authentication: sign in with auth/login/.",
-                status=403,
             )
         lifetime = settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"]
         return Response(

@@ -17,7 +17,6 @@ from accounts.api.serializers import (
 )
 from accounts.constants import MfaMethod
 from accounts.selectors import mfa_status
-from accounts.services.audit import ClientInfo
 from accounts.services.mfa import (
     email_codes_enable,
     factor_disable,
@@ -29,6 +28,7 @@ from accounts.services.mfa import (
 )
 from accounts.tokens import SESSION_CLAIM
 from config.api import NoStoreMixin
+from config.client import ClientInfo
 from config.openapi import WRONG_PASSWORD, problem_example, problem_response
 from config.ratelimits import RateLimitHeadersMixin, enforce_rate_limit
 
@@ -99,8 +99,6 @@ class TotpSetupApi(MfaApi):
             409: problem_response(
                 "An app is already set up.",
                 problem_example(
-                    409,
-                    "Conflict",
                     "conflict",
                     "An authenticator app is already set up.",
                 ),
@@ -201,9 +199,7 @@ class RecoveryCodesApi(MfaApi):
         return Response({"recovery_codes": codes})
 
 
-MFA_INVALID = problem_example(
-    400, "Bad Request", "mfa_invalid", "This code is wrong or expired."
-)
+MFA_INVALID = problem_example("mfa_invalid", "This code is wrong or expired.")
 
 
 class LoginMfaApi(NoStoreMixin, PublicApi):

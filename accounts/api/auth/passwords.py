@@ -107,8 +107,6 @@ class PasswordResetConfirmApi(PublicApi):
                 "The token is invalid, expired or used (`invalid_token`), or the new "
                 "password breaks a rule (`validation_error`).",
                 problem_example(
-                    400,
-                    "Bad Request",
                     "invalid_token",
                     "This password reset link is invalid, expired or already used.",
                 ),

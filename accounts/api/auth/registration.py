@@ -52,9 +52,7 @@ class RegisterApi(NoStoreMixin, PublicApi):
             201: UserEnvelopeSerializer,
             403: problem_response(
                 "Registration is closed.",
-                problem_example(
-                    403, "Forbidden", "registration_closed", "Registration is closed."
-                ),
+                problem_example("registration_closed", "Registration is closed."),
             ),
         },
     )
@@ -79,8 +77,6 @@ class EmailVerifyApi(NoStoreMixin, PublicApi):
             400: problem_response(
                 "The key is wrong, used or expired (`invalid_key`), or missing.",
                 problem_example(
-                    400,
-                    "Bad Request",
                     "invalid_key",
                     "This verification link is invalid, expired or already used.",
                 ),

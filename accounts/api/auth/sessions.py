@@ -19,12 +19,12 @@ from accounts.api.auth.common import (
 )
 from accounts.constants import RevokeReason
 from accounts.selectors import iso_timestamp, sessions_live
-from accounts.services.audit import ClientInfo
 from accounts.services.sessions import (
     session_revoke,
 )
 from accounts.tokens import SESSION_CLAIM
 from config.api import NoStoreMixin
+from config.client import ClientInfo
 
 
 class SessionOutputSerializer(serializers.Serializer):

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.selectors import user_by_login
-from accounts.services.audit import SYSTEM
 from accounts.services.moderation import user_ban
+from config.client import SYSTEM
 
 DURATION = re.compile(r"^(\d+)([smhdw])$")
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}

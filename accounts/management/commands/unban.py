@@ -5,8 +5,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.selectors import user_by_login
-from accounts.services.audit import SYSTEM
 from accounts.services.moderation import user_unban
+from config.client import SYSTEM
 from config.errors import ApplicationError
 
 
