@@ -374,8 +374,8 @@ SIMPLE_JWT = {
 SPECTACULAR_SETTINGS = {
     "TITLE": f"{SITE_NAME} API",
     "DESCRIPTION": (
-        "Accounts, login, MFA, social login, API keys, feature flags, uploads, bans and "
-        "rate limits. "
+        "Accounts, login, two-factor authentication, sessions, roles, bans and "
+        "rate-limited sign-in. "
         "Every error is an RFC 9457 problem-details document with a stable `code`."
     ),
     "VERSION": "1.0.0",

@@ -146,3 +146,30 @@ def test_authenticated_routes_accept_a_bearer_token_or_swagger_uis_oauth2(
         {"oauth2": []},
     ]
     assert schema["paths"]["/api/v1/auth/login/"]["post"]["security"] == [{}]
+
+
+# A feature the schema's description names must have routes: the description is the first
+# thing a frontend team reads, and it advertised modules that did not exist yet.
+ADVERTISED_FEATURES = {
+    "social login": "/api/v1/auth/social/",
+    "API keys": "/api/v1/keys/",
+    "feature flags": "/api/v1/flags/",
+    "uploads": "/api/v1/files/",
+    "two-factor authentication": "/api/v1/auth/mfa/",
+    "sessions": "/api/v1/auth/sessions/",
+    "bans": "/api/v1/users/{user_id}/ban/",
+}
+
+
+@pytest.mark.django_db
+def test_schema_description_names_only_features_that_are_served(
+    api_client: APIClient,
+) -> None:
+    schema = api_client.get("/api/schema/", {"format": "json"}).json()
+    description = schema["info"]["description"].lower()
+    paths = list(schema["paths"])
+    for feature, prefix in ADVERTISED_FEATURES.items():
+        if feature.lower() in description:
+            assert any(path.startswith(prefix) for path in paths), (
+                f"the description advertises {feature} but no {prefix} route exists"
+            )
