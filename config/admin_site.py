@@ -12,9 +12,10 @@ from django_otp import devices_for_user
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
 
 from accounts.selectors import user_by_login
-from accounts.services.login import check_not_locked, lockout_key, record_login_failure
+from accounts.services.login import lockout_key, login_failure_record
 from config.client import ClientInfo
 from config.errors import PROBLEM_CONTENT_TYPE, ApplicationError, problem_body
+from config.ratelimits import check_not_locked, count_login_failure
 
 
 def has_second_factor(user: Any) -> bool:
@@ -74,7 +75,9 @@ class GatehouseAdminSite(OTPAdminSite):
         if response.status_code == 200 and form is not None and form.get_user() is None:
             # A wrong password (not the first step of django-otp's form, which comes back
             # asking for a code): counted, audited and told as in auth/login/.
-            record_login_failure(
-                request, key=key, user=user, client=ClientInfo.from_request(request)
+            login_failure_record(
+                user=user,
+                client=ClientInfo.from_request(request),
+                locked_after=count_login_failure(request, key),
             )
         return response

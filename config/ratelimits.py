@@ -1,8 +1,10 @@
 """Named rate limits over django-ratelimit, answering the contract's 429.
 
-Limits are declared once, in ``settings.RATE_LIMITS``; views and services ask for them by
-name. A refused request raises an :class:`~config.errors.ApplicationError` rendered as
-``429 rate_limited`` with ``Retry-After``; every checked limit also reports itself in the
+Limits are declared once, in ``settings.RATE_LIMITS``; views (and the admin) ask for them by
+name. They count per request (the client's address, the headers the answer reports), so
+they stay in the HTTP layer: services never see them. A refused request raises an
+:class:`~config.errors.ApplicationError` rendered as ``429 rate_limited`` with
+``Retry-After``; every checked limit also reports itself in the
 ``RateLimit-Limit``/``-Remaining``/``-Reset`` headers (see :class:`RateLimitHeadersMixin`).
 """
 
@@ -85,6 +87,33 @@ def enforce_rate_limit(request: HttpRequest | Request, name: str, *, key: str) -
     usage = rate_limit_usage(request, name, key=key, increment=True)
     if usage is not None and usage.is_exceeded:
         raise_rate_limited(usage)
+
+
+def check_not_locked(request: HttpRequest | Request, key: str) -> None:
+    """Login lockout, read before a password is checked: ``429`` while the account's
+    failures (``key``, see ``accounts.services.login.lockout_key``) or the client's are at
+    their limit, whatever the password. Counts nothing."""
+    for name, limit_key in (
+        ("login_failures_per_account", key),
+        ("login_failures_per_ip", "ip"),
+    ):
+        usage = rate_limit_usage(request, name, key=limit_key, increment=False)
+        if usage is not None and usage.is_reached:
+            raise_rate_limited(usage)
+
+
+def count_login_failure(request: HttpRequest | Request, key: str) -> int | None:
+    """Count a failed login against the account (``key``) and the client. Returns the
+    account's limit when this failure is the one that reaches it (it locks the account,
+    which ``accounts.services.login.login_failure_record`` audits and tells), else
+    ``None``."""
+    account = rate_limit_usage(
+        request, "login_failures_per_account", key=key, increment=True
+    )
+    rate_limit_usage(request, "login_failures_per_ip", key="ip", increment=True)
+    if account is not None and account.count == account.limit:
+        return account.limit
+    return None
 
 
 class RateLimitHeadersMixin:

@@ -1,4 +1,10 @@
-"""Password login: lockout, constant-time failures, session creation."""
+"""Password login: constant-time failures, the lockout's audit and email, session creation.
+
+The lockout's counters are kept by the HTTP layer, which alone knows the client (and reports
+the counters in ``RateLimit-*`` headers): a view or the admin reads them before calling
+:func:`user_login` (``config.ratelimits.login_lockout_check``) and, when it raises
+:class:`InvalidCredentials`, counts the failure and calls :func:`login_failure_record`.
+"""
 
 from __future__ import annotations
 
@@ -9,21 +15,18 @@ from functools import cache
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
-from rest_framework.request import Request
 
 from accounts.constants import AuditKind
 from accounts.emails import send_account_email
 from accounts.models import AuthSession, User, normalize_email, normalize_username
-from accounts.selectors import ban_in_force, iso_timestamp, mfa_methods, user_by_login
+from accounts.selectors import ban_in_force, iso_timestamp, mfa_methods
 from accounts.services.audit import audit_record
 from accounts.services.sessions import session_create
 from accounts.session_state import forget_user
 from accounts.tokens import TokenPair, issue_mfa_token
 from config.client import ClientInfo
 from config.errors import ApplicationError
-from config.ratelimits import raise_rate_limited, rate_limit_usage
 
 
 @dataclass(frozen=True)
@@ -49,66 +52,51 @@ def lockout_key(login: str, user: User | None) -> str:
     )
 
 
-def _invalid_credentials() -> ApplicationError:
-    return ApplicationError(
-        "invalid_credentials", "The login or password is incorrect."
-    )
+class InvalidCredentials(ApplicationError):
+    """A wrong password, or a login name that matches no account: one answer for both."""
+
+    def __init__(self) -> None:
+        super().__init__("invalid_credentials", "The login or password is incorrect.")
 
 
-def record_login_failure(
-    request: HttpRequest | Request, *, key: str, user: User | None, client: ClientInfo
+@transaction.atomic
+def login_failure_record(
+    *, user: User | None, client: ClientInfo, locked_after: int | None = None
 ) -> None:
-    account = rate_limit_usage(
-        request, "login_failures_per_account", key=key, increment=True
-    )
-    rate_limit_usage(request, "login_failures_per_ip", key="ip", increment=True)
-    with transaction.atomic():
-        audit_record(kind=AuditKind.LOGIN_FAILED, client=client, target=user)
-        if account is not None and account.count == account.limit:
-            # The failure that locks the account: tell its owner, once per lockout.
-            audit_record(kind=AuditKind.LOGIN_LOCKED, client=client, target=user)
-            if user is not None:
-                send_account_email(
-                    template_prefix="account/email/login_locked",
-                    user=user,
-                    context={
-                        "attempts": account.limit,
-                        "minutes": settings.LOGIN_LOCKOUT_MINUTES,
-                        "ip": client.ip,
-                    },
-                )
-
-
-def check_not_locked(request: HttpRequest | Request, key: str) -> None:
-    for name, limit_key in (
-        ("login_failures_per_account", key),
-        ("login_failures_per_ip", "ip"),
-    ):
-        usage = rate_limit_usage(request, name, key=limit_key, increment=False)
-        if usage is not None and usage.is_reached:
-            raise_rate_limited(usage)
+    """Audit a failed login. ``locked_after`` is set when this failure is the one that
+    locks the account (the caller's counter knows: it is the limit reached); the lockout is
+    then audited too and the owner, if the name matched an account, told once."""
+    audit_record(kind=AuditKind.LOGIN_FAILED, client=client, target=user)
+    if locked_after is None:
+        return
+    audit_record(kind=AuditKind.LOGIN_LOCKED, client=client, target=user)
+    if user is not None:
+        send_account_email(
+            template_prefix="account/email/login_locked",
+            user=user,
+            context={
+                "attempts": locked_after,
+                "minutes": settings.LOGIN_LOCKOUT_MINUTES,
+                "ip": client.ip,
+            },
+        )
 
 
 def user_login(
-    *, request: HttpRequest | Request, login: str, password: str
-) -> LoginResult:
-    """Check a login name (username or email) and password and open a session.
+    *, user: User | None, password: str, client: ClientInfo
+) -> LoginResult | MfaChallenge:
+    """Check the password of the account a login name designates and open a session.
 
-    Known and unknown accounts cost the same: one password-hash verification either way,
-    the same counters, the same audit write, the same answer.
+    ``user`` comes from ``selectors.user_by_login`` (``None`` when the name matches no
+    account), whose annotations this reads. Known and unknown accounts cost the same: one
+    password-hash verification either way and the same :class:`InvalidCredentials`, which
+    the caller counts and records alike.
     """
-    client = ClientInfo.from_request(request)
-    user = user_by_login(login)
-    key = lockout_key(login, user)
-    check_not_locked(request, key)
-
     if user is None:
         check_password(password, _dummy_password_hash())
-        record_login_failure(request, key=key, user=None, client=client)
-        raise _invalid_credentials()
+        raise InvalidCredentials()
     if not user.check_password(password):  # re-hashes an outdated hash on success
-        record_login_failure(request, key=key, user=user, client=client)
-        raise _invalid_credentials()
+        raise InvalidCredentials()
 
     # Only now, with the right password, may the answer say anything about the account.
     if not user.is_active:

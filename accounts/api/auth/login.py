@@ -22,8 +22,15 @@ from accounts.api.serializers import (
     TokenPairSerializer,
 )
 from accounts.constants import MfaMethod, RevokeReason
-from accounts.selectors import user_profile
-from accounts.services.login import LoginResult, MfaChallenge, user_login
+from accounts.selectors import user_by_login, user_profile
+from accounts.services.login import (
+    InvalidCredentials,
+    LoginResult,
+    MfaChallenge,
+    lockout_key,
+    login_failure_record,
+    user_login,
+)
 from accounts.services.sessions import (
     session_logout,
     session_refresh,
@@ -33,7 +40,25 @@ from config.api import NoStoreMixin
 from config.client import ClientInfo
 from config.errors import ApplicationError
 from config.openapi import problem_example, problem_response
-from config.ratelimits import enforce_rate_limit
+from config.ratelimits import check_not_locked, count_login_failure, enforce_rate_limit
+
+
+def password_login(
+    request: Request, *, login: str, password: str
+) -> LoginResult | MfaChallenge:
+    """``user_login`` inside the lockout: the counters are read before the password is
+    checked (``429`` at the limit, whatever the password) and a failure is counted, then
+    audited, whether or not the name matched an account."""
+    client = ClientInfo.from_request(request)
+    user = user_by_login(login)
+    key = lockout_key(login, user)
+    check_not_locked(request, key)
+    try:
+        return user_login(user=user, password=password, client=client)
+    except InvalidCredentials:
+        locked_after = count_login_failure(request, key)
+        login_failure_record(user=user, client=client, locked_after=locked_after)
+        raise
 
 
 def login_response(result: LoginResult | MfaChallenge) -> dict:
@@ -90,7 +115,7 @@ class LoginApi(NoStoreMixin, PublicApi):
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result = user_login(request=request, **data.validated_data)
+        result = password_login(request, **data.validated_data)
         return Response(login_response(result))
 
 
@@ -124,8 +149,8 @@ class OAuth2TokenApi(NoStoreMixin, PublicApi):
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result = user_login(
-            request=request,
+        result = password_login(
+            request,
             login=data.validated_data["username"],
             password=data.validated_data["password"],
         )
