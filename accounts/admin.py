@@ -15,7 +15,6 @@ from accounts.constants import RevokeReason
 from accounts.models import AuditEvent, AuthSession, Ban, User
 from accounts.roles import RANK, Role, may_manage, rank_of, roles_of
 from accounts.selectors import group_names_of, profile_annotations
-from accounts.services.audit import allauth_context
 from accounts.services.deletion import user_delete
 from accounts.services.mfa import mfa_reset_by_staff
 from accounts.services.moderation import roles_set, user_ban, user_unban
@@ -406,8 +405,8 @@ class UserAdmin(DjangoUserAdmin):
                 verified=False, email__iexact=user.email
             ).first()
             if address is not None:
-                with allauth_context(request):
-                    address.send_confirmation(request, signup=False)
+                # allauth's middleware has put the request in allauth's context.
+                address.send_confirmation(request, signup=False)
                 sent += 1
         self.message_user(
             request, f"Sent {sent} verification email(s).", messages.SUCCESS

@@ -102,9 +102,9 @@ class MeApi(NoStoreMixin, RateLimitHeadersMixin, APIView):
         data = PasswordConfirmationSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user_delete_own(
-            request=request,
-            user_id=request.user.pk,
+            actor=request.user,
             password=data.validated_data["password"],
+            client=ClientInfo.from_request(request),
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -136,7 +136,9 @@ class MeEmailChangeApi(RateLimitHeadersMixin, APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         email_change_request(
-            request=request, user_id=request.user.pk, **data.validated_data
+            actor=request.user,
+            client=ClientInfo.from_request(request),
+            **data.validated_data,
         )
         return Response(
             {

@@ -8,9 +8,7 @@ from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.http import HttpRequest
 from django_otp.plugins.otp_email.models import EmailDevice
-from rest_framework.request import Request
 
 from accounts.constants import AuditKind, RevokeReason
 from accounts.emails import send_account_email
@@ -85,11 +83,9 @@ def user_delete(*, user_id: uuid.UUID, actor: User, client: ClientInfo) -> None:
     )
 
 
-def user_delete_own(
-    *, request: HttpRequest | Request, user_id: uuid.UUID, password: str
-) -> None:
-    """A user deleting their own account, confirmed with their password."""
-    user = User.objects.get(pk=user_id)
+def user_delete_own(*, actor: User, password: str, client: ClientInfo) -> None:
+    """The actor deletes their own account, confirmed with their password."""
+    user = User.objects.get(pk=actor.pk)
     if not user.check_password(password):
         raise ValidationError({"password": ["The password is incorrect."]})
-    user_delete(user_id=user.pk, actor=user, client=ClientInfo.from_request(request))
+    user_delete(user_id=user.pk, actor=user, client=client)

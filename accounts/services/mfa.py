@@ -13,9 +13,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django_otp.plugins.otp_email.models import EmailDevice
-from rest_framework.request import Request
 
 from accounts.constants import AuditKind, RevokeReason
 from accounts.crypto import encrypt_secret, recovery_code_digest
@@ -70,10 +68,10 @@ def totp_provisioning_uri(*, secret: bytes, email: str) -> str:
 
 
 @transaction.atomic
-def totp_setup(*, user_id: uuid.UUID) -> dict[str, str]:
-    """A fresh secret for an authenticator app. Nothing is required at login until
-    ``totp_confirm`` sees a valid code; a new setup replaces an unconfirmed one."""
-    user = User.objects.select_for_update().get(pk=user_id)
+def totp_setup(*, actor: User) -> dict[str, str]:
+    """A fresh secret for the actor's authenticator app. Nothing is required at login
+    until ``totp_confirm`` sees a valid code; a new setup replaces an unconfirmed one."""
+    user = User.objects.select_for_update().get(pk=actor.pk)
     if TOTPAuthenticator.objects.filter(user=user, confirmed=True).exists():
         raise ApplicationError(
             "conflict",
@@ -118,9 +116,9 @@ def _new_recovery_codes(user: User) -> list[str]:
 
 
 @transaction.atomic
-def totp_confirm(*, user_id: uuid.UUID, code: str, client: ClientInfo) -> list[str]:
+def totp_confirm(*, actor: User, code: str, client: ClientInfo) -> list[str]:
     """Turn the app on with a code it shows; returns new recovery codes (shown once)."""
-    user = User.objects.select_for_update().get(pk=user_id)
+    user = User.objects.select_for_update().get(pk=actor.pk)
     device = TOTPAuthenticator.objects.filter(user=user, confirmed=False).first()
     if device is None:
         raise ApplicationError(
@@ -143,15 +141,13 @@ def totp_confirm(*, user_id: uuid.UUID, code: str, client: ClientInfo) -> list[s
 
 
 @transaction.atomic
-def email_codes_enable(
-    *, user_id: uuid.UUID, password: str, client: ClientInfo
-) -> None:
+def email_codes_enable(*, actor: User, password: str, client: ClientInfo) -> None:
     if not settings.MFA_EMAIL_ENABLED:
         raise ApplicationError(
             "mfa_method_disabled",
             "Emailed codes are switched off on this server.",
         )
-    user = User.objects.select_for_update().get(pk=user_id)
+    user = User.objects.select_for_update().get(pk=actor.pk)
     _check_password(user, password)
     if EmailDevice.objects.filter(user=user, confirmed=True).exists():
         return
@@ -200,14 +196,15 @@ NOT_ON = {
 @transaction.atomic
 def factor_disable(
     *,
-    user_id: uuid.UUID,
+    actor: User,
     method: str,
     password: str,
     client: ClientInfo,
     current_session_id: uuid.UUID,
 ) -> None:
-    """Turn one second factor off (``totp`` or ``email``), confirmed with the password."""
-    user = User.objects.select_for_update().get(pk=user_id)
+    """Turn one of the actor's second factors off (``totp`` or ``email``), confirmed with
+    the password."""
+    user = User.objects.select_for_update().get(pk=actor.pk)
     _check_password(user, password)
     if not FACTOR_DEVICES[method].objects.filter(user=user).delete()[0]:
         raise ApplicationError("not_found", NOT_ON[method])
@@ -218,9 +215,9 @@ def factor_disable(
 
 @transaction.atomic
 def recovery_codes_regenerate(
-    *, user_id: uuid.UUID, password: str, client: ClientInfo
+    *, actor: User, password: str, client: ClientInfo
 ) -> list[str]:
-    user = User.objects.select_for_update().get(pk=user_id)
+    user = User.objects.select_for_update().get(pk=actor.pk)
     _check_password(user, password)
     if not mfa_methods(user):
         raise ApplicationError("mfa_not_set_up", "Turn on a two-factor method first.")
@@ -282,13 +279,12 @@ def _device_verifies(user: User, method: str, code: str) -> bool:
 
 
 def mfa_login(
-    *, request: HttpRequest | Request, mfa_token: str, code: str, method: str | None
+    *, mfa_token: str, code: str, method: str | None, client: ClientInfo
 ) -> LoginResult:
     """Finish a login with a second factor: the session is created exactly as a
     password-only login creates it. The token dies after its last allowed wrong code and
     after its one success."""
     claims = _live_claims(mfa_token)
-    client = ClientInfo.from_request(request)
     user = User.objects.filter(pk=claims.user_id, is_active=True).first()
     if user is None:
         raise ApplicationError("token_invalid", "This sign-in attempt has ended.")

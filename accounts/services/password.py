@@ -1,4 +1,9 @@
-"""Password change and reset. Both end other sessions and tell the owner by email."""
+"""Password change and reset. Both end other sessions and tell the owner by email.
+
+allauth's mail reads the current request (for the notification's address and user agent)
+from ``allauth.core.context``, which its middleware sets around every view; without one (a
+command, a job) the mail leaves those out.
+"""
 
 from __future__ import annotations
 
@@ -10,18 +15,15 @@ from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
-from rest_framework.request import Request
 
 from accounts.constants import AuditKind, RevokeReason
 from accounts.models import User
 from accounts.passwords import password_history_record
 from accounts.selectors import user_by_email
-from accounts.services.audit import allauth_context, audit_record
+from accounts.services.audit import audit_record
 from accounts.services.sessions import sessions_revoke_all
 from config.client import ClientInfo
 from config.errors import ApplicationError
-from config.requests import django_request
 
 
 def _set_password(user: User, field: str, password: str) -> None:
@@ -36,16 +38,16 @@ def _set_password(user: User, field: str, password: str) -> None:
 
 def password_change(
     *,
-    request: HttpRequest | Request,
-    user_id: uuid.UUID,
+    actor: User,
     current_password: str,
     new_password: str,
     current_session_id: uuid.UUID,
+    client: ClientInfo,
 ) -> None:
-    """Change a password knowing the current one; every *other* session ends."""
-    client = ClientInfo.from_request(request)
+    """The actor changes their password knowing the current one; every *other* session
+    ends."""
     with transaction.atomic():
-        user = User.objects.select_for_update().get(pk=user_id)
+        user = User.objects.select_for_update().get(pk=actor.pk)
         if not user.check_password(current_password):
             raise ValidationError(
                 {"current_password": ["The current password is incorrect."]}
@@ -61,10 +63,7 @@ def password_change(
         audit_record(
             kind=AuditKind.PASSWORD_CHANGED, client=client, actor=user, target=user
         )
-        with allauth_context(request):
-            get_adapter(django_request(request)).send_notification_mail(
-                "account/email/password_changed", user
-            )
+        get_adapter().send_notification_mail("account/email/password_changed", user)
 
 
 def password_reset_token(user: User) -> str:
@@ -73,15 +72,14 @@ def password_reset_token(user: User) -> str:
     return f"{user_pk_to_url_str(user)}-{default_token_generator.make_token(user)}"
 
 
-def password_reset_request(*, request: HttpRequest | Request, email: str) -> None:
+def password_reset_request(*, email: str, client: ClientInfo) -> None:
     """Email a reset link if ``email`` belongs to an active account; the caller answers 202
     either way."""
     user = user_by_email(email)
-    client = ClientInfo.from_request(request)
     if user is None or not user.is_active:
         return
-    adapter = get_adapter(django_request(request))
-    with transaction.atomic(), allauth_context(request):
+    adapter = get_adapter()
+    with transaction.atomic():
         audit_record(
             kind=AuditKind.PASSWORD_RESET_REQUESTED, client=client, target=user
         )
@@ -89,11 +87,7 @@ def password_reset_request(*, request: HttpRequest | Request, email: str) -> Non
         adapter.send_password_reset_mail(
             user,
             user.email,
-            {
-                "user": user,
-                "password_reset_url": url,
-                "request": django_request(request),
-            },
+            {"user": user, "password_reset_url": url},
         )
 
 
@@ -104,7 +98,7 @@ def _invalid_token() -> ApplicationError:
 
 
 def password_reset_confirm(
-    *, request: HttpRequest | Request, token: str, new_password: str
+    *, token: str, new_password: str, client: ClientInfo
 ) -> None:
     """Set a new password from an emailed token; every session ends."""
     user_part, _, django_token = token.partition("-")
@@ -112,7 +106,6 @@ def password_reset_confirm(
         user_id = url_str_to_user_pk(user_part)
     except (ValueError, TypeError):
         raise _invalid_token() from None
-    client = ClientInfo.from_request(request)
     with transaction.atomic():
         user = (
             User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
@@ -126,7 +119,4 @@ def password_reset_confirm(
         audit_record(
             kind=AuditKind.PASSWORD_RESET, client=client, actor=user, target=user
         )
-        with allauth_context(request):
-            get_adapter(django_request(request)).send_notification_mail(
-                "account/email/password_reset", user
-            )
+        get_adapter().send_notification_mail("account/email/password_reset", user)

@@ -7,17 +7,15 @@ from typing import Any
 
 from allauth.account.adapter import get_adapter
 from allauth.account.models import EmailAddress
+from allauth.core import context as allauth_context
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
-from rest_framework.request import Request
 
 from accounts.constants import AuditKind
 from accounts.models import User, normalize_email
-from accounts.services.audit import allauth_context, audit_record
+from accounts.services.audit import audit_record
 from accounts.validators import normalize_phone, validate_display_name
 from config.client import ClientInfo
-from config.requests import django_request
 
 PROFILE_FIELDS = frozenset(User.PROFILE_FIELDS)
 
@@ -72,21 +70,21 @@ def user_profile_update(
 
 
 def email_change_request(
-    *, request: HttpRequest | Request, user_id: uuid.UUID, new_email: str, password: str
+    *, actor: User, new_email: str, password: str, client: ClientInfo
 ) -> None:
-    """Send a verification link to ``new_email``; the address changes only once it is
-    followed (``auth/email/verify/``, allauth's change-email flow), and the old address is
-    then told. The caller answers 202 whether or not the new address is free: if another
-    account has it, that account's owner is told instead, and nothing changes."""
-    user = User.objects.get(pk=user_id)
+    """Send a verification link to ``new_email`` for the actor's account; the address
+    changes only once it is followed (``auth/email/verify/``, allauth's change-email flow),
+    and the old address is then told. The caller answers 202 whether or not the new
+    address is free: if another account has it, that account's owner is told instead, and
+    nothing changes."""
+    user = User.objects.get(pk=actor.pk)
     if not user.check_password(password):
         raise ValidationError({"password": ["The password is incorrect."]})
     new_email = normalize_email(new_email)
     if new_email == user.email:
         raise ValidationError({"new_email": ["This is already your email address."]})
-    client = ClientInfo.from_request(request)
-    adapter = get_adapter(django_request(request))
-    with transaction.atomic(), allauth_context(request):
+    adapter = get_adapter()
+    with transaction.atomic():
         audit_record(
             kind=AuditKind.EMAIL_CHANGE_REQUESTED,
             client=client,
@@ -104,4 +102,4 @@ def email_change_request(
         address = EmailAddress.objects.create(
             user=user, email=new_email, primary=False, verified=False
         )
-        address.send_confirmation(django_request(request), signup=False)
+        address.send_confirmation(allauth_context.request, signup=False)

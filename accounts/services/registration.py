@@ -1,4 +1,9 @@
-"""Sign-up and email verification, on django-allauth's ``EmailAddress`` and its mails."""
+"""Sign-up and email verification, on django-allauth's ``EmailAddress`` and its mails.
+
+allauth's APIs that take a request get the one in ``allauth.core.context`` (its middleware
+sets it around every view); outside a request (a command, a job) it is ``None``, which the
+project's ``AccountAdapter`` copes with.
+"""
 
 from __future__ import annotations
 
@@ -6,25 +11,23 @@ import uuid
 
 from allauth.account.adapter import get_adapter
 from allauth.account.models import EmailAddress, get_emailconfirmation_model
+from allauth.core import context as allauth_context
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone
-from rest_framework.request import Request
 
 from accounts.constants import AuditKind
 from accounts.models import User, normalize_email, normalize_username
 from accounts.passwords import password_history_record
 from accounts.roles import Role
-from accounts.services.audit import allauth_context, audit_record
+from accounts.services.audit import audit_record
 from accounts.validators import validate_username
 from config.client import ClientInfo
 from config.errors import ApplicationError
-from config.requests import django_request
 
 USERNAME_TAKEN = "This username is taken."
 
@@ -43,11 +46,11 @@ def _stand_in_user(*, username: str, email: str, display_name: str) -> User:
 
 def user_register(
     *,
-    request: HttpRequest | Request,
     username: str,
     email: str,
     password: str,
     display_name: str = "",
+    client: ClientInfo,
 ) -> User:
     """Create an account and send its verification email.
 
@@ -71,13 +74,11 @@ def user_register(
         validate_password(password, candidate)
     except ValidationError as error:
         raise ValidationError({"password": error.error_list}) from None
-    client = ClientInfo.from_request(request)
 
     if User.objects.filter(username=username).exists():
         raise ValidationError({"username": [USERNAME_TAKEN]}, code="unique")
     if User.objects.filter(email__iexact=email).exists():
         return _register_existing_email(
-            request,
             username=username,
             email=email,
             display_name=display_name,
@@ -98,14 +99,13 @@ def user_register(
                 kind=AuditKind.USER_REGISTERED, client=client, actor=user, target=user
             )
             if settings.ACCOUNT_EMAIL_VERIFICATION != "none":
-                address.send_confirmation(django_request(request), signup=True)
+                address.send_confirmation(allauth_context.request, signup=True)
     except IntegrityError:
         if User.objects.filter(username=username).exists():
             raise ValidationError(
                 {"username": [USERNAME_TAKEN]}, code="unique"
             ) from None
         return _register_existing_email(
-            request,
             username=username,
             email=email,
             display_name=display_name,
@@ -116,7 +116,6 @@ def user_register(
 
 
 def _register_existing_email(
-    request: HttpRequest | Request,
     *,
     username: str,
     email: str,
@@ -131,8 +130,7 @@ def _register_existing_email(
         audit_record(
             kind=AuditKind.REGISTRATION_DUPLICATE_EMAIL, client=client, target=owner
         )
-        with allauth_context(request):
-            get_adapter(django_request(request)).send_account_already_exists_mail(email)
+        get_adapter().send_account_already_exists_mail(email)
     return _stand_in_user(username=username, email=email, display_name=display_name)
 
 
@@ -142,18 +140,17 @@ def _invalid_key() -> ApplicationError:
     )
 
 
-def email_verify(*, request: HttpRequest | Request, key: str) -> User:
+def email_verify(*, key: str, client: ClientInfo) -> User:
     """Confirm an address from the key in an emailed link (sign-up or email change)."""
     confirmation = get_emailconfirmation_model().from_key(key)
     if confirmation is None or confirmation.email_address.verified:
         raise _invalid_key()
     previous_email = confirmation.email_address.user.email
-    client = ClientInfo.from_request(request)
     try:
-        with transaction.atomic(), allauth_context(request):
+        with transaction.atomic():
             # With ACCOUNT_CHANGE_EMAIL, confirming a new address makes it the account's
             # email, removes the old one and notifies it (allauth's email_changed mail).
-            address = confirmation.confirm(django_request(request))
+            address = confirmation.confirm(allauth_context.request)
             if address is None:
                 raise _invalid_key()
             user = User.objects.get(pk=address.user_id)
@@ -179,12 +176,11 @@ def email_verify(*, request: HttpRequest | Request, key: str) -> User:
     return user
 
 
-def email_verification_resend(*, request: HttpRequest | Request, email: str) -> None:
+def email_verification_resend(*, email: str) -> None:
     """Send a new verification link if ``email`` is an unverified address; else nothing.
     The caller answers 202 either way."""
     address = EmailAddress.objects.filter(
         email__iexact=normalize_email(email), verified=False
     ).first()
     if address is not None:
-        with allauth_context(request):
-            address.send_confirmation(django_request(request), signup=False)
+        address.send_confirmation(allauth_context.request, signup=False)

@@ -61,7 +61,7 @@ class MfaApi(NoStoreMixin, RateLimitHeadersMixin, APIView):
 
     def disable(self, request: Request, method: str) -> Response:
         factor_disable(
-            user_id=request.user.pk,
+            actor=request.user,
             method=method,
             password=self.confirmed_password(request),
             client=ClientInfo.from_request(request),
@@ -106,7 +106,7 @@ class TotpSetupApi(MfaApi):
         },
     )
     def post(self, request: Request) -> Response:
-        return Response(totp_setup(user_id=request.user.pk))
+        return Response(totp_setup(actor=request.user))
 
 
 class TotpConfirmApi(MfaApi):
@@ -127,7 +127,7 @@ class TotpConfirmApi(MfaApi):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         codes = totp_confirm(
-            user_id=request.user.pk,
+            actor=request.user,
             code=data.validated_data["code"],
             client=ClientInfo.from_request(request),
         )
@@ -165,7 +165,7 @@ class EmailCodesApi(MfaApi):
     )
     def post(self, request: Request) -> Response:
         email_codes_enable(
-            user_id=request.user.pk,
+            actor=request.user,
             password=self.confirmed_password(request),
             client=ClientInfo.from_request(request),
         )
@@ -192,7 +192,7 @@ class RecoveryCodesApi(MfaApi):
     )
     def post(self, request: Request) -> Response:
         codes = recovery_codes_regenerate(
-            user_id=request.user.pk,
+            actor=request.user,
             password=self.confirmed_password(request),
             client=ClientInfo.from_request(request),
         )
@@ -232,10 +232,10 @@ class LoginMfaApi(NoStoreMixin, PublicApi):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         result = mfa_login(
-            request=request,
             mfa_token=data.validated_data["mfa_token"],
             code=data.validated_data["code"],
             method=data.validated_data.get("method"),
+            client=ClientInfo.from_request(request),
         )
         return Response(login_response(result))
 

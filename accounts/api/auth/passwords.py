@@ -25,6 +25,7 @@ from accounts.services.password import (
     password_reset_request,
 )
 from accounts.tokens import SESSION_CLAIM
+from config.client import ClientInfo
 from config.openapi import problem_example, problem_response
 from config.ratelimits import RateLimitHeadersMixin, enforce_rate_limit
 
@@ -67,9 +68,9 @@ class PasswordChangeApi(RateLimitHeadersMixin, APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         password_change(
-            request=request,
-            user_id=request.user.pk,
+            actor=request.user,
             current_session_id=request.auth[SESSION_CLAIM],
+            client=ClientInfo.from_request(request),
             **data.validated_data,
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -88,7 +89,7 @@ class PasswordResetApi(EmailedLinkApi):
     answer = "If this address has an account, a reset link is on its way."
 
     def send_link(self, request: Request, email: str) -> None:
-        password_reset_request(request=request, email=email)
+        password_reset_request(email=email, client=ClientInfo.from_request(request))
 
 
 class PasswordResetConfirmApi(PublicApi):
@@ -117,5 +118,7 @@ class PasswordResetConfirmApi(PublicApi):
         enforce_rate_limit(request, "email_per_ip", key="ip")
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        password_reset_confirm(request=request, **data.validated_data)
+        password_reset_confirm(
+            client=ClientInfo.from_request(request), **data.validated_data
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -26,6 +26,7 @@ from accounts.services.registration import (
     user_register,
 )
 from config.api import NoStoreMixin
+from config.client import ClientInfo
 from config.openapi import problem_example, problem_response
 from config.ratelimits import enforce_rate_limit
 
@@ -60,7 +61,9 @@ class RegisterApi(NoStoreMixin, PublicApi):
         enforce_rate_limit(request, "register_per_ip", key="ip")
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = user_register(request=request, **data.validated_data)
+        user = user_register(
+            client=ClientInfo.from_request(request), **data.validated_data
+        )
         return Response({"user": user_profile(user)}, status=status.HTTP_201_CREATED)
 
 
@@ -87,7 +90,9 @@ class EmailVerifyApi(NoStoreMixin, PublicApi):
         enforce_rate_limit(request, "email_per_ip", key="ip")
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = email_verify(request=request, key=data.validated_data["key"])
+        user = email_verify(
+            key=data.validated_data["key"], client=ClientInfo.from_request(request)
+        )
         return Response({"user": user_profile(user)})
 
 
@@ -104,4 +109,4 @@ class EmailResendApi(EmailedLinkApi):
     answer = "If this address awaits verification, a new link is on its way."
 
     def send_link(self, request: Request, email: str) -> None:
-        email_verification_resend(request=request, email=email)
+        email_verification_resend(email=email)
