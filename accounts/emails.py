@@ -139,6 +139,15 @@ class AccountAdapter(DefaultAccountAdapter):
             {"password_reset_url": frontend_url(settings.FRONTEND_PASSWORD_RESET_PATH)},
         )
 
+    def add_message(
+        self, request: HttpRequest | None, *args: Any, **kwargs: Any
+    ) -> None:
+        """allauth's flash messages, left out without a request: a flow run by a command
+        or a job (a service called outside a view, e.g. ``email_verify``) has no page to
+        show them on, and Django's ``add_message`` refuses ``None``."""
+        if request is not None:
+            super().add_message(request, *args, **kwargs)
+
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         """Registration can be closed with the ``REGISTRATION_OPEN`` setting."""
         return bool(getattr(settings, "REGISTRATION_OPEN", True))
