@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Mapping
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -21,12 +23,16 @@ from accounts.tokens import SESSION_CLAIM
 
 
 @lru_cache(maxsize=8192)
-def _verified_claims(raw_token: bytes) -> dict[str, Any]:
+def _verified_claims(raw_token: bytes) -> Mapping[str, Any]:
     """The claims of an access token simplejwt accepted (signature, algorithm, expiry,
     ``token_type``). A client sends the same token for its whole life, so each process
     verifies it once: PyJWT's checks cost about a third of an authenticated request.
-    Refused tokens raise and are not cached; expiry is checked again on every use."""
-    return dict(AccessToken(raw_token).payload)
+    Refused tokens raise and are not cached; expiry is checked again on every use.
+
+    Every request with the token gets this one object as ``request.auth``, so it is
+    read-only: a request cannot change the claims another one sees. The proxy is
+    shallow, which suffices: our tokens' claims are strings and numbers."""
+    return MappingProxyType(dict(AccessToken(raw_token).payload))
 
 
 class SessionTokenAuthentication(JWTAuthentication):
@@ -34,12 +40,12 @@ class SessionTokenAuthentication(JWTAuthentication):
 
     simplejwt validates the token; instead of its per-request user query, the session and
     user are checked against the cached state of :mod:`accounts.session_state`: no query
-    once warm. ``request.auth`` is the token's claims.
+    once warm. ``request.auth`` is the token's claims, a read-only mapping.
     """
 
     def authenticate(
         self, request: Request
-    ) -> tuple[SessionUser, dict[str, Any]] | None:
+    ) -> tuple[SessionUser, Mapping[str, Any]] | None:
         header = self.get_header(request)
         if header is None:
             return None
