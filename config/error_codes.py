@@ -1,15 +1,20 @@
-"""The catalogue of error codes: every ``code`` a problem body can carry, with its status.
+"""The catalogue of error codes: every ``code`` a problem body can carry, with its status,
+and :class:`ApplicationError`, the exception that carries one.
 
 Services raise ``ApplicationError("not_found", "No such user.")`` and never choose an HTTP
 status: the exception handler looks the code up here. Adding a code is one line. The
 schema's examples are built from the same table (``config.openapi.problem_example``), so a
 documented status cannot disagree with the one served.
+
+This module imports nothing from HTTP or DRF: domain code raises its errors without
+depending on the web layer (``config.errors`` renders them).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from http import HTTPStatus
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -86,3 +91,28 @@ ERROR_CODES: dict[str, ErrorCode] = {
 def status_of(code: str) -> int:
     """The HTTP status of ``code``; an unknown code is a programming error."""
     return ERROR_CODES[code].status
+
+
+class ApplicationError(Exception):
+    """A domain failure with a stable code, raised by services and rendered by the handler.
+
+    The HTTP status comes from the code (``config.error_codes``): services say what went
+    wrong, never how HTTP should answer. ``detail`` defaults to the code's usual sentence;
+    ``extra`` members are added to the problem body (e.g. ``{"banned_until": None}``).
+    """
+
+    def __init__(
+        self,
+        code: str,
+        detail: str | None = None,
+        *,
+        extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        entry = ERROR_CODES[code]  # an unknown code fails where it is raised
+        super().__init__(detail or entry.detail)
+        self.code = code
+        self.detail = detail or entry.detail
+        self.status = entry.status
+        self.extra = extra or {}
+        self.headers = headers or {}

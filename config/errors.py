@@ -20,7 +20,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
-from config.error_codes import ERROR_CODES
+from config.error_codes import ApplicationError
 from config.middleware import current_request_id
 
 logger = logging.getLogger("gatehouse.errors")
@@ -38,31 +38,6 @@ CODE_ALIASES = {
     "throttled": "rate_limited",
     "error": "server_error",
 }
-
-
-class ApplicationError(Exception):
-    """A domain failure with a stable code, raised by services and rendered by the handler.
-
-    The HTTP status comes from the code (``config.error_codes``): services say what went
-    wrong, never how HTTP should answer. ``detail`` defaults to the code's usual sentence;
-    ``extra`` members are added to the problem body (e.g. ``{"banned_until": None}``).
-    """
-
-    def __init__(
-        self,
-        code: str,
-        detail: str | None = None,
-        *,
-        extra: dict[str, Any] | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        entry = ERROR_CODES[code]  # an unknown code fails where it is raised
-        super().__init__(detail or entry.detail)
-        self.code = code
-        self.detail = detail or entry.detail
-        self.status = entry.status
-        self.extra = extra or {}
-        self.headers = headers or {}
 
 
 def problem_body(
