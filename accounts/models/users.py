@@ -1,0 +1,179 @@
+"""Users: the account itself, its manager, and the read-only user of a cached session."""
+
+from __future__ import annotations
+
+import unicodedata
+import uuid
+from typing import Any
+
+from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.db import models
+from django.db.models.functions import Lower
+
+from accounts.roles import roles_of
+from accounts.validators import (
+    USERNAME_MAX_LENGTH,
+    USERNAME_PATTERN,
+    USERNAME_RULE,
+    validate_language,
+    validate_timezone,
+    validate_username,
+)
+
+
+def normalize_username(username: str) -> str:
+    """Usernames are compared case-insensitively, so they are stored folded to lowercase."""
+    return unicodedata.normalize("NFKC", username).strip().lower()
+
+
+def normalize_email(email: str) -> str:
+    """Addresses are stored lowercased, as allauth stores them; uniqueness ignores case."""
+    return email.strip().lower()
+
+
+class UserManager(DjangoUserManager["User"]):
+    use_in_migrations = True
+
+    @classmethod
+    def normalize_email(cls, email: str | None) -> str:
+        return normalize_email(email or "")
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        # Stored usernames are lowercase, so any casing the user types finds the account.
+        return self.get(username=normalize_username(username or ""))
+
+    def _create_user(
+        self,
+        username: str,
+        email: str | None,
+        password: str | None,
+        **extra_fields: Any,
+    ) -> User:
+        extra_fields.setdefault("display_name", normalize_username(username))
+        return super()._create_user(username, email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """A person with an account.
+
+    The primary key is a UUID: no sequential id ever appears in a URL or body. ``username``
+    (3 to 32 lowercase letters, digits, underscores) and ``email`` are unique whatever their
+    case; the database enforces both. Whether an address is verified lives in allauth's
+    ``EmailAddress``, never here.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    username = models.CharField(
+        "username",
+        max_length=USERNAME_MAX_LENGTH,
+        unique=True,
+        validators=[validate_username],
+        help_text="3 to 32 characters: lowercase letters, digits and underscores.",
+        error_messages={"unique": "This username is taken."},
+    )
+    email = models.EmailField("email address", max_length=254)
+    display_name = models.CharField(
+        max_length=64, blank=True, help_text="Defaults to the username."
+    )
+    bio = models.CharField(max_length=500, blank=True)
+    phone = models.CharField(
+        max_length=32, blank=True, help_text="E.164, e.g. +33612345678."
+    )
+    timezone = models.CharField(
+        max_length=64, default="UTC", validators=[validate_timezone]
+    )
+    language = models.CharField(
+        max_length=16, default="en", validators=[validate_language]
+    )
+
+    objects = UserManager()
+
+    # What a user may change about themselves (PATCH me/), in display order.
+    PROFILE_FIELDS = (
+        "display_name",
+        "first_name",
+        "last_name",
+        "bio",
+        "phone",
+        "timezone",
+        "language",
+    )
+
+    EMAIL_FIELD = "email"
+    USERNAME_FIELD = "username"
+    REQUIRED_FIELDS = ["email"]
+
+    class Meta:
+        verbose_name = "user"
+        verbose_name_plural = "users"
+        ordering = ["username"]
+        permissions = [
+            ("ban_user", "Can ban and unban users"),
+            ("change_role", "Can change users' roles"),
+            # An object permission (django-guardian), never given to a role: see
+            # ProfilePermission.
+            ("blocked_from_profile", "Blocked from seeing this profile"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                name="accounts_user_email_ci_unique",
+                violation_error_message="An account with this email address already exists.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(username__regex=USERNAME_PATTERN),
+                name="accounts_user_username_format",
+                violation_error_message=USERNAME_RULE,
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(email=""), name="accounts_user_email_present"
+            ),
+        ]
+        indexes = [
+            # The staff search matches username and email prefixes (LIKE 'term%'): on
+            # PostgreSQL only a pattern-ops index serves that (a plain index elsewhere).
+            # Django adds one for the unique username itself; the email needs its own.
+            models.Index(
+                fields=["email"],
+                name="accounts_user_email_like",
+                opclasses=["varchar_pattern_ops"],
+            ),
+            models.Index(fields=["date_joined"], name="accounts_user_joined"),
+            models.Index(fields=["last_login"], name="accounts_user_last_login"),
+        ]
+
+    def __str__(self) -> str:
+        return self.username
+
+    @classmethod
+    def normalize_username(cls, username: str) -> str:
+        return normalize_username(username)
+
+    def clean(self) -> None:
+        super().clean()  # normalises username and email through the two functions above
+        if not self.display_name:
+            self.display_name = self.username
+
+
+class SessionUser(User):
+    """A user rebuilt from the cached snapshot: enough to answer and authorise a request.
+
+    It never writes: a service that changes a user loads it from the database first.
+    """
+
+    class Meta:
+        proxy = True
+
+    snapshot: dict[str, Any]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("A SessionUser is read-only: load the user to change it.")
+
+    @property
+    def email_verified(self) -> bool:
+        return self.snapshot["email_verified"]
+
+    @property
+    def roles(self) -> list[str]:
+        return roles_of(self.snapshot["groups"], is_superuser=self.is_superuser)
