@@ -1,7 +1,8 @@
 """``django.contrib.admin`` with Gatehouse's admin site (second factor, login limits).
 
-Kept apart from ``config.admin_site``: ``INSTALLED_APPS`` imports this module before any
-model exists, and the site's module uses models.
+The site itself lives in ``accounts.admin_site`` (its login uses the accounts app's login
+limits); it is named here as a dotted path, as ``INSTALLED_APPS`` names apps, because
+``config`` imports no app, and because this module is imported before any model exists.
 """
 
 from __future__ import annotations
@@ -10,4 +11,4 @@ from django.contrib.admin.apps import AdminConfig
 
 
 class GatehouseAdminConfig(AdminConfig):
-    default_site = "config.admin_site.GatehouseAdminSite"
+    default_site = "accounts.admin_site.GatehouseAdminSite"
