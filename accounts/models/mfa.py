@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-from django.conf import settings
 from django.db import models
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from django_otp.oath import TOTP
@@ -104,26 +103,18 @@ class RecoveryCode(models.Model):
 
 class EmailCodeDevice(EmailDevice):
     """Codes sent by email (django-otp's ``EmailDevice``), through Gatehouse's email path:
-    templated, queued after commit. The weaker factor; ``MFA_EMAIL_ENABLED`` switches it."""
+    templated, queued after commit. The weaker factor; ``MFA_EMAIL_ENABLED`` switches it.
+
+    The model does no IO: ``accounts.services.mfa.mfa_email_code_send`` generates a code
+    and emails it. The API's ``login/mfa/email/`` and the admin's login form call it."""
 
     class Meta:
         proxy = True
         verbose_name = "email codes"
 
     def generate_challenge(self, extra_context: dict | None = None) -> str:
-        from accounts.emails import send_account_email
-
-        self.generate_token(
-            length=settings.MFA_EMAIL_CODE_LENGTH,
-            valid_secs=settings.MFA_EMAIL_CODE_VALIDITY,
-            commit=True,
+        # django-otp's own version mails the code itself, inline and outside Gatehouse's
+        # templates and queue: no caller may reach it by accident.
+        raise NotImplementedError(
+            "Codes are sent by accounts.services.mfa.mfa_email_code_send."
         )
-        send_account_email(
-            template_prefix="account/email/login_code_mfa",
-            user=self.user,
-            context={
-                "code": self.token,
-                "minutes": settings.MFA_EMAIL_CODE_VALIDITY // 60,
-            },
-        )
-        return "sent by email"

@@ -34,6 +34,7 @@ from config.client import ClientInfo
 from config.errors import ApplicationError
 
 MFA_CHANGED_EMAIL = "account/email/mfa_changed"
+MFA_EMAIL_CODE_EMAIL = "account/email/login_code_mfa"
 RECOVERY_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i
 
 
@@ -315,4 +316,26 @@ def mfa_login_email_code(*, mfa_token: str) -> None:
             "mfa_method_disabled", "Emailed codes are not turned on for this account."
         )
     with transaction.atomic():
-        device.generate_challenge()
+        mfa_email_code_send(device=device)
+
+
+@transaction.atomic
+def mfa_email_code_send(*, device: EmailCodeDevice) -> None:
+    """Give ``device`` a fresh one-time code and email it to its user after commit.
+
+    The code is stored on the device (django-otp's ``generate_token``) and expires after
+    ``MFA_EMAIL_CODE_VALIDITY`` seconds; a new one replaces the last.
+    """
+    device.generate_token(
+        length=settings.MFA_EMAIL_CODE_LENGTH,
+        valid_secs=settings.MFA_EMAIL_CODE_VALIDITY,
+        commit=True,
+    )
+    send_account_email(
+        template_prefix=MFA_EMAIL_CODE_EMAIL,
+        user=device.user,
+        context={
+            "code": device.token,
+            "minutes": settings.MFA_EMAIL_CODE_VALIDITY // 60,
+        },
+    )

@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 from accounts.models import (
     AuditEvent,
     AuthSession,
+    EmailCodeDevice,
     RecoveryCode,
     TOTPAuthenticator,
     User,
@@ -206,6 +207,19 @@ def test_emailed_codes(user: User, user_client: APIClient) -> None:
     code = re.search(r"\b(\d{6})\b", message.body).group(1)
     assert {alternative[1] for alternative in message.alternatives} == {"text/html"}
     assert second_step(challenge["mfa_token"], code, "email").status_code == 200
+
+
+def test_the_email_device_model_sends_nothing_itself(user: User) -> None:
+    # Models do no IO: the service mfa_email_code_send generates and emails the code.
+    device = EmailCodeDevice.objects.create(
+        user=user, name="Email codes", confirmed=True
+    )
+    mail.outbox.clear()
+
+    with pytest.raises(NotImplementedError):
+        device.generate_challenge()
+
+    assert mail.outbox == []
 
 
 @override_settings(MFA_EMAIL_ENABLED=False)
