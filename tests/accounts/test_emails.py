@@ -22,8 +22,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.emails import LOGIN_LOCKED_EMAIL, AccountAdapter, send_account_email
+from accounts.emails.tasks import email_payload, send_email
 from accounts.models import User
-from accounts.tasks import email_payload, send_email
 from config.celery import app as celery_app
 from tests.factories import UserFactory
 

@@ -1,17 +1,4 @@
-"""Account email: allauth's adapter, Gatehouse's own account emails, and how both are sent.
-
-Every email to a user goes through ``AccountAdapter.send_mail``: it is rendered from
-``templates/account/email/<name>_{subject.txt,message.txt,message.html}`` (both a plain-text
-and an HTML part, on the layouts in ``templates/email/``), then queued to the Celery task
-``accounts.tasks.send_email`` once the current transaction commits. A request that rolls
-back sends nothing, and a slow mail server never holds up a response.
-
-Templates always receive ``site_name``, ``frontend_url``, ``password_reset_page_url``,
-``support_email`` (``SUPPORT_EMAIL``, may be empty),
-``email`` (the recipient), ``user`` (``None`` when the email is to an address rather than
-to a known user) and ``current_site`` (``name`` and ``domain``, for allauth's own
-templates). Links point at the frontend (``FRONTEND_URL``), never at this API.
-"""
+"""allauth's adapter: Gatehouse's one customisation point for django-allauth's mail."""
 
 from __future__ import annotations
 
@@ -20,28 +7,17 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
-from allauth.account.adapter import DefaultAccountAdapter, get_adapter
-from allauth.account.models import EmailAddress
+from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
-from django.utils import timezone
 
-from accounts.tasks import email_payload, send_email
+from accounts.emails.tasks import email_payload, send_email
 from config.client_ip import client_ip
 
 if TYPE_CHECKING:
     from allauth.account.models import EmailConfirmation
-
-    from accounts.models import User
-
-# As allauth's notifications do: a user agent is whatever the client sent.
-USER_AGENT_MAX_LENGTH = 200
-
-# Gatehouse's own emails, sent with ``send_account_email``.
-# Context: ``attempts`` (failures that caused the lock) and ``minutes`` (how long it lasts).
-LOGIN_LOCKED_EMAIL = "account/email/login_locked"
 
 
 @dataclass(frozen=True)
@@ -164,28 +140,3 @@ class AccountAdapter(DefaultAccountAdapter):
     def get_http_user_agent(self, request: HttpRequest | None) -> str:
         """As allauth's, and empty without a request."""
         return super().get_http_user_agent(request) if request is not None else ""
-
-
-def send_account_email(
-    *, template_prefix: str, user: User, context: dict[str, Any] | None = None
-) -> None:
-    """Queue one of Gatehouse's own emails to the user's primary address.
-
-    ``template_prefix`` names the templates, e.g. ``LOGIN_LOCKED_EMAIL``. The templates
-    receive ``user``, ``timestamp``, and the ``ip`` and ``user_agent`` of the request in
-    allauth's context (empty without one), then ``context``. Like every account email, it
-    is sent when the current transaction commits.
-    """
-    email = EmailAddress.objects.get_primary_email(user)
-    if not email:
-        return
-    adapter = get_adapter()
-    request = allauth_context.request
-    ctx: dict[str, Any] = {
-        "user": user,
-        "timestamp": timezone.now(),
-        "ip": adapter.get_client_ip(request),
-        "user_agent": adapter.get_http_user_agent(request)[:USER_AGENT_MAX_LENGTH],
-    }
-    ctx.update(context or {})
-    adapter.send_mail(template_prefix, email, ctx)
