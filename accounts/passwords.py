@@ -20,7 +20,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password
-from django.contrib.auth.password_validation import password_validators_help_texts
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import ngettext
@@ -312,14 +311,3 @@ def password_history_record(*, user: User, encoded_password: str) -> None:
     PasswordHistory.objects.filter(user=user).exclude(
         id__in=newest.values("id")[:size]
     ).delete()
-
-
-def password_policy() -> dict[str, Any]:
-    """The password rules, as the frontend's config endpoint publishes them."""
-    return {
-        "min_length": settings.PASSWORD_MIN_LENGTH,
-        "max_length": settings.PASSWORD_MAX_LENGTH,
-        "min_strength": settings.PASSWORD_MIN_STRENGTH,
-        "history_size": settings.PASSWORD_HISTORY_SIZE,
-        "rules": [str(rule) for rule in password_validators_help_texts()],
-    }

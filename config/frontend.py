@@ -1,16 +1,21 @@
-"""``GET /api/v1/config/``: the server's real policy, for frontends to render forms from."""
+"""``GET /api/v1/config/``: the server's real policy, for frontends to render forms from.
+
+Everything here is read from the settings, so the endpoint is project plumbing and imports
+no app.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
+from django.contrib.auth.password_validation import password_validators_help_texts
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-
-from accounts.passwords import password_policy
 
 
 class FrontendConfigSerializer(serializers.Serializer):
@@ -44,6 +49,18 @@ class FrontendConfigSerializer(serializers.Serializer):
     mfa_methods = serializers.ListField(child=serializers.CharField())
     social_providers = serializers.ListField(child=serializers.DictField())
     languages = LanguageSerializer(many=True)
+
+
+def password_policy() -> dict[str, Any]:
+    """The password rules: the settings, and the help text of every validator
+    ``AUTH_PASSWORD_VALIDATORS`` names (which Django loads by their dotted paths)."""
+    return {
+        "min_length": settings.PASSWORD_MIN_LENGTH,
+        "max_length": settings.PASSWORD_MAX_LENGTH,
+        "min_strength": settings.PASSWORD_MIN_STRENGTH,
+        "history_size": settings.PASSWORD_HISTORY_SIZE,
+        "rules": [str(rule) for rule in password_validators_help_texts()],
+    }
 
 
 def frontend_config() -> dict:

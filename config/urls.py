@@ -9,16 +9,20 @@ from drf_spectacular.views import (
     SpectacularSwaggerView,
 )
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.settings import api_settings
 
-from accounts.authentication import SessionTokenAuthentication
 from config.errors import page_not_found
 from config.health import LivenessApi, ReadinessApi, benchmark_reference
 from config.openapi import CanReadApiDocs
 
-# Staff reach restricted docs with a bearer token or the admin's session cookie.
+# Staff reach restricted docs with a bearer token (the API's authentication classes, from
+# the settings) or the admin's session cookie.
 docs_access = {
     "permission_classes": [CanReadApiDocs],
-    "authentication_classes": [SessionTokenAuthentication, SessionAuthentication],
+    "authentication_classes": [
+        *api_settings.DEFAULT_AUTHENTICATION_CLASSES,
+        SessionAuthentication,
+    ],
 }
 
 urlpatterns = [

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from accounts.api import auth, data, directory, staff, users
 from accounts.api.auth import mfa
@@ -47,4 +47,10 @@ users_urlpatterns = [
     path("me/email/", users.MeEmailChangeApi.as_view(), name="me-email"),
     path("me/export/", data.MeExportApi.as_view(), name="me-export"),
     path("me/activity/", data.MeActivityApi.as_view(), name="me-activity"),
+]
+
+# Mounted under /api/v1/ by config/api_urls.py.
+urlpatterns = [
+    path("auth/", include((auth_urlpatterns, "auth"))),
+    path("users/", include((users_urlpatterns, "users"))),
 ]

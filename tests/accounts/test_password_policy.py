@@ -16,7 +16,6 @@ from accounts.passwords import (
     PasswordHistoryValidator,
     StrengthValidator,
     password_history_record,
-    password_policy,
     password_strength,
 )
 from tests.factories import DEFAULT_PASSWORD, UserFactory
@@ -232,23 +231,3 @@ def test_a_history_size_of_zero_keeps_nothing(user: User, settings) -> None:
     password_history_record(user=user, encoded_password="argon2$fake$new")
 
     assert not user.password_history.exists()
-
-
-# --- Policy for the frontend ---------------------------------------------------------------
-
-
-def test_password_policy_publishes_the_settings_and_every_rule(settings) -> None:
-    settings.PASSWORD_HISTORY_SIZE = 4
-
-    policy = password_policy()
-
-    assert policy == {
-        "min_length": 15,
-        "max_length": 128,
-        "min_strength": 3,
-        "history_size": 4,
-        "rules": policy["rules"],
-    }
-    assert len(policy["rules"]) == len(settings.AUTH_PASSWORD_VALIDATORS)
-    assert all(isinstance(rule, str) and rule for rule in policy["rules"])
-    assert "Your password must contain at most 128 characters." in policy["rules"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.test import override_settings
 from rest_framework.test import APIClient
 
+from config.frontend import password_policy
+
 
 def test_config_describes_the_password_policy_and_login() -> None:
     response = APIClient().get("/api/v1/config/")
@@ -36,3 +38,20 @@ def test_config_follows_the_settings() -> None:
     assert body["registration_open"] is False
     assert body["email_verification"] == "mandatory"
     assert body["password_policy"]["min_length"] == 20
+
+
+def test_password_policy_publishes_the_settings_and_every_rule(settings) -> None:
+    settings.PASSWORD_HISTORY_SIZE = 4
+
+    policy = password_policy()
+
+    assert policy == {
+        "min_length": 15,
+        "max_length": 128,
+        "min_strength": 3,
+        "history_size": 4,
+        "rules": policy["rules"],
+    }
+    assert len(policy["rules"]) == len(settings.AUTH_PASSWORD_VALIDATORS)
+    assert all(isinstance(rule, str) and rule for rule in policy["rules"])
+    assert "Your password must contain at most 128 characters." in policy["rules"]
