@@ -11,14 +11,14 @@ import uuid
 
 from allauth.account.adapter import get_adapter
 from allauth.account.utils import url_str_to_user_pk, user_pk_to_url_str
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.constants import AuditKind, RevokeReason
-from accounts.models import User
-from accounts.passwords import password_history_record
+from accounts.models import PasswordHistory, User
 from accounts.selectors import user_by_email
 from accounts.services.audit import audit_record
 from accounts.services.sessions import sessions_revoke_all
@@ -120,3 +120,19 @@ def password_reset_confirm(
             kind=AuditKind.PASSWORD_RESET, client=client, actor=user, target=user
         )
         get_adapter().send_notification_mail("account/email/password_reset", user)
+
+
+@transaction.atomic
+def password_history_record(*, user: User, encoded_password: str) -> None:
+    """Remember a password's hash after it was set; keep the newest ``PASSWORD_HISTORY_SIZE``.
+
+    Call it with the new hash (``user.password`` after ``set_password``), in the same
+    transaction that saves the user. With a history size of 0 nothing is kept.
+    """
+    size = settings.PASSWORD_HISTORY_SIZE
+    if size > 0:
+        PasswordHistory.objects.create(user=user, password=encoded_password)
+    newest = PasswordHistory.objects.filter(user=user).order_by("-created_at", "-id")
+    PasswordHistory.objects.filter(user=user).exclude(
+        id__in=newest.values("id")[:size]
+    ).delete()

@@ -22,9 +22,9 @@ from django.utils import timezone
 
 from accounts.constants import AuditKind
 from accounts.models import User, normalize_email, normalize_username
-from accounts.passwords import password_history_record
 from accounts.roles import Role
 from accounts.services.audit import audit_record
+from accounts.services.password import password_history_record
 from accounts.validators import validate_username
 from config.client import ClientInfo
 from config.errors import ApplicationError

@@ -11,13 +11,9 @@ from django.core.exceptions import ValidationError
 from zxcvbn import zxcvbn
 
 from accounts.models import PasswordHistory, User
-from accounts.passwords import (
-    STRENGTH_WINDOW,
-    PasswordHistoryValidator,
-    StrengthValidator,
-    password_history_record,
-    password_strength,
-)
+from accounts.password_strength import STRENGTH_WINDOW, password_strength
+from accounts.passwords import PasswordHistoryValidator, StrengthValidator
+from accounts.services.password import password_history_record
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 STRONG_PASSPHRASE = "quiet violet kettle marches north"
