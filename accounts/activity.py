@@ -1,5 +1,5 @@
 """A user's security timeline (``users/me/activity/``): which audit events they see and
-how each one reads. The data export (``accounts.export``) describes events the same way."""
+how each one reads. The data export (``accounts.user_data``) describes events the same way."""
 
 from __future__ import annotations
 

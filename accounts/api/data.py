@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from accounts.activity import activity_item, user_activity
 from accounts.constants import AuditKind
-from accounts.export import Exporter, exporters, user_export
+from accounts.user_data import UserData, user_data_registry, user_export
 from config.api import NoStoreMixin
 from config.openapi import problem_example, problem_response
 from config.ratelimits import RateLimitHeadersMixin, enforce_rate_limit
@@ -77,7 +77,7 @@ EXPORT_EXAMPLE = {
 
 @cache
 def _document_serializer(
-    registered: tuple[Exporter, ...],
+    registered: tuple[UserData, ...],
 ) -> type[serializers.Serializer]:
     """The export's response serializer, one field per registered section, so the schema
     shows the sections of the apps installed; built once per registry content (two
@@ -96,8 +96,8 @@ class MeExportApi(NoStoreMixin, RateLimitHeadersMixin, GenericAPIView):
     permission_classes = [IsAuthenticated]
 
     def get_serializer_class(self) -> type[serializers.Serializer]:
-        # Only the schema asks: the document is rendered by accounts.export itself.
-        return _document_serializer(tuple(exporters))
+        # Only the schema asks: the document is rendered by accounts.user_data itself.
+        return _document_serializer(tuple(user_data_registry))
 
     @extend_schema(
         tags=TAGS,

@@ -1,4 +1,5 @@
-"""``GET users/me/export/`` and the exporter registry behind it."""
+"""``GET users/me/export/`` and the user-data registry behind it (which also declares how
+each model's data is erased: see test_erasure.py)."""
 
 from __future__ import annotations
 
@@ -20,14 +21,17 @@ from rest_framework.test import APIClient
 
 from accounts.api.serializers import UserProfileSerializer
 from accounts.constants import AuditKind
-from accounts.export import (
-    ExportProfileSerializer,
-    ExportRegistry,
-    exporters,
-    user_export,
-)
 from accounts.models import AuditEvent, AuthSession, PasswordHistory, User
 from accounts.services.audit import audit_record
+from accounts.user_data import (
+    Kept,
+    UserData,
+    UserDataRegistry,
+    kept,
+    user_data_registry,
+    user_export,
+)
+from accounts.user_data.profile import ExportProfileSerializer
 from config.client import ClientInfo
 from tests.conftest import bearer
 
@@ -37,16 +41,17 @@ pytestmark = pytest.mark.django_db(transaction=True)
 EXPORT_URL = "/api/v1/users/me/export/"
 
 # Models that relate to the user but hold none of the user's own personal data, so they
-# have no exporter. Each entry says why; a model that does hold the user's data needs an
-# exporter instead (see accounts/export.py). The user's own many-to-manys (groups,
-# user_permissions) point away from the user and are not checked: the roles they give
-# are in the profile section.
-NOT_EXPORTED = {
+# are neither exported nor erased. Each entry says why; a model that does hold the user's
+# data needs an entry in the registry instead (see accounts/user_data/). The user's own
+# many-to-manys (groups, user_permissions) point away from the user and are not checked:
+# the roles they give are in the profile section, and erasing the profile clears them.
+NO_USER_DATA = {
     # Django admin's change log: its foreign key is the *staff member* who edited some
     # record, and what it stores (object_repr, change_message) describes that record,
     # usually another person's account. Exporting it would hand a staff member other
     # people's data. What the audit log records of their actions is exported
-    # (security_events, as actor).
+    # (security_events, as actor). When a staff account is deleted the log stays, pointing
+    # at the anonymised row, as the audit log does.
     "admin.LogEntry",
 }
 
@@ -69,40 +74,62 @@ def user_relations(model: type[models.Model]) -> list[str]:
     ]
 
 
-def unexported_user_models(
+def undeclared_user_models(
     candidates: Iterable[type[models.Model]],
     *,
-    covered: set[type[models.Model]],
+    entries: Iterable[UserData],
     allowed: set[str],
 ) -> list[str]:
-    return sorted(
-        f"{model._meta.label} ({', '.join(user_relations(model))})"
-        for model in candidates
-        if not model._meta.proxy  # its concrete model answers for it
-        and user_relations(model)
-        and model._meta.concrete_model not in covered
-        and model._meta.label not in allowed
-    )
+    """``label (relations): what is missing`` for each candidate with a user key whose
+    export or erasure no entry declares and that ``allowed`` does not justify."""
+    entries = list(entries)
+    missing = []
+    for model in candidates:
+        if (
+            model._meta.proxy  # its concrete model answers for it
+            or not user_relations(model)
+            or model._meta.label in allowed
+        ):
+            continue
+        own = [e for e in entries if e.model._meta.concrete_model is model]
+        lacks = [
+            aspect
+            for aspect in ("export", "erase")
+            if not any(callable(getattr(entry, aspect)) for entry in own)
+        ]
+        if lacks:
+            relations = ", ".join(user_relations(model))
+            missing.append(
+                f"{model._meta.label} ({relations}): no {', no '.join(lacks)}"
+            )
+    return sorted(missing)
 
 
-def test_every_model_that_relates_to_the_user_has_an_exporter() -> None:
-    missing = unexported_user_models(
-        apps.get_models(), covered=exporters.covered_models(), allowed=NOT_EXPORTED
+def test_every_model_that_relates_to_the_user_declares_its_export_and_erasure() -> None:
+    missing = undeclared_user_models(
+        apps.get_models(), entries=user_data_registry, allowed=NO_USER_DATA
     )
 
     assert not missing, (
-        f"No exporter for {', '.join(missing)}: register one with "
-        "accounts.export.register_exporter (from the app's AppConfig.ready()), or, if "
-        "the model holds none of the user's personal data, add it to NOT_EXPORTED in "
-        "this file with the reason."
+        f"Undeclared user data: {'; '.join(missing)}. Declare the model with "
+        "accounts.user_data.register_user_data(model=..., section=..., export=..., "
+        "schema=..., erase=...) from the app's AppConfig.ready(), or, if the model holds "
+        "none of the user's personal data, add it to NO_USER_DATA in this file with the "
+        "reason."
     )
 
 
 def test_the_allow_list_names_installed_models_that_relate_to_the_user() -> None:
-    for label in NOT_EXPORTED:
+    for label in NO_USER_DATA:
         model = apps.get_model(label)
         assert user_relations(model), f"{label} no longer relates to the user"
-        assert model not in exporters.covered_models(), f"{label} has an exporter"
+        assert model not in user_data_registry.covered_models(), f"{label} is declared"
+
+
+def test_rows_kept_on_erasure_say_why() -> None:
+    for entry in user_data_registry:
+        if isinstance(entry.erase, Kept):
+            assert len(entry.erase.reason) > 20, entry.section
 
 
 @isolate_apps("tests")
@@ -132,27 +159,60 @@ def test_the_completeness_check_finds_every_kind_of_relation() -> None:
         class Meta:
             app_label = "tests"
 
-    missing = unexported_user_models(
-        [Owned, Settings, Shared, Unrelated, AuthSession], covered=set(), allowed=set()
+    missing = undeclared_user_models(
+        [Owned, Settings, Shared, Unrelated, AuthSession], entries=[], allowed=set()
     )
     assert missing == [
-        "accounts.AuthSession (user)",
-        "tests.Owned (owner)",
-        "tests.Settings (user)",
-        "tests.Shared (readers)",
+        "accounts.AuthSession (user): no export, no erase",
+        "tests.Owned (owner): no export, no erase",
+        "tests.Settings (user): no export, no erase",
+        "tests.Shared (readers): no export, no erase",
     ]
+    registered = [e for e in user_data_registry if e.model is AuthSession]
     assert (
-        unexported_user_models(
-            [Owned, AuthSession], covered={AuthSession}, allowed={"tests.Owned"}
+        undeclared_user_models(
+            [Owned, AuthSession], entries=registered, allowed={"tests.Owned"}
         )
         == []
     )
 
 
+@isolate_apps("tests")
+def test_the_completeness_check_fails_for_a_model_without_erasure() -> None:
+    class Exported(models.Model):  # noqa: DJ008
+        owner = models.ForeignKey(User, on_delete=models.CASCADE)
+
+        class Meta:
+            app_label = "tests"
+
+    # Given a registry where a model's entry declares an export but no erasure (as an
+    # entry built by hand, or by an older registration API, could)
+    entries = [
+        *user_data_registry,
+        UserData(
+            model=Exported,
+            section="exported",
+            export=lambda user: [],
+            schema=serializers.Field(),
+            erase=None,  # type: ignore[arg-type]
+        ),
+    ]
+
+    missing = undeclared_user_models(
+        [*apps.get_models(), Exported], entries=entries, allowed=NO_USER_DATA
+    )
+
+    assert missing == ["tests.Exported (owner): no erase"]
+
+
 def test_a_section_is_registered_once() -> None:
-    registry = ExportRegistry()
+    registry = UserDataRegistry()
     registry.register(
-        section="things", model=User, export=lambda user: [], schema=serializers.Field()
+        section="things",
+        model=User,
+        export=lambda user: [],
+        schema=serializers.Field(),
+        erase=lambda user: None,
     )
 
     for section in ("things", "exported_at"):
@@ -162,7 +222,31 @@ def test_a_section_is_registered_once() -> None:
                 model=User,
                 export=lambda user: [],
                 schema=serializers.Field(),
+                erase=lambda user: None,
             )
+
+
+def test_an_entry_declares_both_its_export_and_its_erasure() -> None:
+    registry = UserDataRegistry()
+
+    with pytest.raises(TypeError):
+        registry.register(  # type: ignore[call-arg]
+            section="things",
+            model=User,
+            export=lambda user: [],
+            schema=serializers.Field(),
+        )
+    with pytest.raises(ImproperlyConfigured):
+        registry.register(
+            section="things",
+            model=User,
+            export=lambda user: [],
+            schema=serializers.Field(),
+            erase=None,  # type: ignore[arg-type]
+        )
+    with pytest.raises(ImproperlyConfigured):
+        kept("")
+    assert len(registry) == 0
 
 
 class ExportApiKeySerializer(serializers.Serializer):
@@ -172,23 +256,25 @@ class ExportApiKeySerializer(serializers.Serializer):
 def test_a_section_registered_later_is_in_the_document_and_the_schema(
     user: User, user_client: APIClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given an app (API keys, say) that registers its exporter beside the accounts app's
-    registry = ExportRegistry()
-    for exporter in exporters:
+    # Given an app (API keys, say) that registers its data beside the accounts app's
+    registry = UserDataRegistry()
+    for entry in user_data_registry:
         registry.register(
-            section=exporter.section,
-            model=exporter.model,
-            export=exporter.export,
-            schema=exporter.schema,
+            section=entry.section,
+            model=entry.model,
+            export=entry.export,
+            schema=entry.schema,
+            erase=entry.erase,
         )
     registry.register(
         section="api_keys",
         model=User,
         export=lambda owner: [{"name": f"{owner.username}'s key"}],
         schema=ExportApiKeySerializer(many=True),
+        erase=lambda owner: None,
     )
-    monkeypatch.setattr("accounts.export.exporters", registry)
-    monkeypatch.setattr("accounts.api.data.exporters", registry)
+    monkeypatch.setattr("accounts.user_data.registry.user_data_registry", registry)
+    monkeypatch.setattr("accounts.api.data.user_data_registry", registry)
 
     document = user_client.get(EXPORT_URL).json()
     schema = SchemaGenerator().get_schema(request=None, public=True)
@@ -202,7 +288,7 @@ def test_a_section_registered_later_is_in_the_document_and_the_schema(
 def test_the_document_has_one_section_per_registered_exporter(user: User) -> None:
     document = user_export(user=user)
 
-    assert list(document) == ["exported_at", *(e.section for e in exporters)]
+    assert list(document) == ["exported_at", *(e.section for e in user_data_registry)]
     assert {
         "profile",
         "email_addresses",
@@ -222,7 +308,7 @@ def test_each_section_matches_its_documented_schema(
     document = user_export(user=user)
 
     checked = set()
-    for exporter in exporters:
+    for exporter in user_data_registry:
         value, schema = document[exporter.section], exporter.schema
         if isinstance(schema, serializers.ListSerializer):
             for row in value:
@@ -453,7 +539,7 @@ def test_export_queries_do_not_grow_with_the_data(
     client = bearer(login(user)["access"])
 
     # One query per section at most, plus one to authenticate on a cold cache.
-    with django_assert_max_num_queries(len(exporters) + 1):
+    with django_assert_max_num_queries(len(user_data_registry) + 1):
         response = client.get(EXPORT_URL)
 
     document = response.json()
