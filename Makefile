@@ -22,11 +22,12 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## Static checks CI runs too.
+## Static checks CI runs too (import rules: [tool.importlinter] in pyproject.toml).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/lint-imports
 
 ## The production server (granian) on whatever DATABASE_URL/REDIS_URL say.
 serve: $(STAMP)
