@@ -106,7 +106,7 @@ class EmailCodeDevice(EmailDevice):
     templated, queued after commit. The weaker factor; ``MFA_EMAIL_ENABLED`` switches it.
 
     The model does no IO: ``accounts.services.mfa.mfa_email_code_send`` generates a code
-    and emails it. The API's ``login/mfa/email/`` and the admin's login form call it."""
+    and emails it (the API's ``login/mfa/email/`` calls it)."""
 
     class Meta:
         proxy = True
