@@ -25,8 +25,7 @@ from accounts.selectors import (
 from accounts.serializers import UserProfileSerializer
 from accounts.services.blocking import user_block, user_unblock
 from accounts.services.deletion import user_delete
-from accounts.services.moderation import user_set_active
-from accounts.services.profile import PROFILE_FIELDS, user_profile_update
+from accounts.services.moderation import STAFF_CHANGES, user_update_by_staff
 from config.client import ClientInfo
 from config.openapi import problem_example, problem_response
 
@@ -115,7 +114,7 @@ class StaffUserUpdateSerializer(serializers.Serializer):
     is_active = serializers.BooleanField(required=False)
 
     def validate(self, attrs: dict) -> dict:
-        refused = sorted(set(self.initial_data) - {*PROFILE_FIELDS, "is_active"})
+        refused = sorted(set(self.initial_data) - STAFF_CHANGES)
         if refused:
             raise serializers.ValidationError(
                 {field: ["This field cannot be changed here."] for field in refused}
@@ -162,17 +161,12 @@ class UserDetailApi(APIView):
         self.get_object(user_id)
         data = StaffUserUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        changes = dict(data.validated_data)
-        actor = User.objects.get(pk=request.user.pk)
-        client = ClientInfo.from_request(request)
-        if "is_active" in changes:
-            user_set_active(
-                user_id=user_id,
-                actor=actor,
-                is_active=changes.pop("is_active"),
-                client=client,
-            )
-        user = user_profile_update(user_id=user_id, changes=changes, client=client)
+        user = user_update_by_staff(
+            actor=User.objects.get(pk=request.user.pk),
+            user_id=user_id,
+            changes=dict(data.validated_data),
+            client=ClientInfo.from_request(request),
+        )
         return Response(user_profile(user))
 
     @extend_schema(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -15,6 +17,7 @@ from accounts.emails import send_account_email
 from accounts.models import Ban, User
 from accounts.roles import RANK, Role, may_ban, permissions_of, rank_of
 from accounts.services.audit import audit_record
+from accounts.services.profile import PROFILE_FIELDS, profile_changes_clean
 from accounts.services.sessions import sessions_revoke_all
 from config.client import ClientInfo
 from config.errors import ApplicationError
@@ -155,30 +158,61 @@ def roles_sync() -> None:
         )
 
 
+STAFF_CHANGES = frozenset({*PROFILE_FIELDS, "is_active"})
+
+
 @transaction.atomic
-def user_set_active(
-    *, user_id: uuid.UUID, actor: User, is_active: bool, client: ClientInfo
-) -> None:
-    """Deactivate (every session ends at once) or reactivate an account."""
+def user_update_by_staff(
+    *, actor: User, user_id: uuid.UUID, changes: dict[str, Any], client: ClientInfo
+) -> User:
+    """Change another account's profile fields and active state, all or nothing.
+
+    Everything is validated before anything is written, and both changes commit together:
+    a bad phone number leaves the account active. Deactivating ends every session at once;
+    the events name the staff member as actor.
+    """
+    unknown = set(changes) - STAFF_CHANGES
+    if unknown:
+        raise ValidationError(
+            {field: ["This field cannot be changed here."] for field in sorted(unknown)}
+        )
     user = User.objects.select_for_update().get(pk=user_id)
     if not may_ban(actor, user):
         raise _refuse()
-    if user.is_active == is_active:
-        return
-    user.is_active = is_active
-    user.save(update_fields=["is_active"])
-    if not is_active:
-        sessions_revoke_all(
-            user=user,
-            reason=RevokeReason.ACCOUNT_DEACTIVATED,
-            client=client,
-            audit=False,
-        )
-    audit_record(
-        kind=AuditKind.USER_DEACTIVATED
-        if not is_active
-        else AuditKind.USER_REACTIVATED,
-        client=client,
-        actor=actor,
-        target=user,
+    profile = {field: value for field, value in changes.items() if field != "is_active"}
+    profile = profile_changes_clean(user, profile)
+    for field, value in profile.items():
+        setattr(user, field, value)
+    user.full_clean(
+        exclude=[field.name for field in User._meta.fields if field.name not in profile]
     )
+    is_active = changes.get("is_active", user.is_active)
+
+    if is_active != user.is_active:
+        user.is_active = is_active
+        user.save(update_fields=["is_active"])
+        if not is_active:
+            sessions_revoke_all(
+                user=user,
+                reason=RevokeReason.ACCOUNT_DEACTIVATED,
+                client=client,
+                audit=False,
+            )
+        audit_record(
+            kind=AuditKind.USER_REACTIVATED
+            if is_active
+            else AuditKind.USER_DEACTIVATED,
+            client=client,
+            actor=actor,
+            target=user,
+        )
+    if profile:
+        user.save(update_fields=[*profile])
+        audit_record(
+            kind=AuditKind.PROFILE_UPDATED,
+            client=client,
+            actor=actor,
+            target=user,
+            payload={"fields": sorted(profile)},
+        )
+    return user

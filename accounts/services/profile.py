@@ -20,7 +20,9 @@ from config.client import ClientInfo
 PROFILE_FIELDS = frozenset(User.PROFILE_FIELDS)
 
 
-def _clean_profile_changes(user: User, changes: dict[str, Any]) -> dict[str, Any]:
+def profile_changes_clean(user: User, changes: dict[str, Any]) -> dict[str, Any]:
+    """``changes`` to ``user``'s profile fields, normalised (phone in E.164, display name
+    stripped); raises ``ValidationError`` naming each bad field. Nothing is saved."""
     errors: dict[str, list[str]] = {}
     cleaned = dict(changes)
     if "phone" in cleaned:
@@ -51,7 +53,7 @@ def user_profile_update(
             {field: ["This field cannot be changed here."] for field in sorted(unknown)}
         )
     user = User.objects.select_for_update().get(pk=user_id)
-    changes = _clean_profile_changes(user, changes)
+    changes = profile_changes_clean(user, changes)
     for field, value in changes.items():
         setattr(user, field, value)
     user.full_clean(
