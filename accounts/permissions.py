@@ -1,9 +1,11 @@
-"""DRF permission classes of the accounts app: who may call an endpoint (role checks) and
-what they may do to one account (object rules).
+"""DRF permission classes of the accounts app: who may call an endpoint, and who may read
+a profile.
 
-Role rules come from ``accounts/roles.py`` (one table); the rule about one profile -- a block
--- is a django-guardian object permission (``accounts.models.ProfilePermission``). The
-services check the same rules again, so the admin and ``manage.py`` cannot bypass them.
+What staff may do to an account is ``accounts.access`` (one table): ``MayTake`` refuses a
+caller whose role cannot take the view's action at all, before any lookup; the view then
+loads the account with ``access.target_for`` (404 or 403), and the service asserts the
+same rule again on the row it locks. The rule about one profile -- a block -- is a
+django-guardian object permission (``accounts.models.ProfilePermission``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from accounts.roles import RANK, Role, is_staff_member, may_ban, rank_of
+from accounts.access import Action, may_take
+from accounts.roles import is_staff_member
 from accounts.selectors import is_blocked_by, user_profile
 from config.errors import ApplicationError
 
@@ -36,29 +39,17 @@ class IsStaffWithMfa(BasePermission):
         return True
 
 
-class HasRole(BasePermission):
-    """The caller holds ``minimum`` or a higher role: ``HasRole(Role.SUPERADMIN)``."""
+class MayTake(BasePermission):
+    """The caller's role takes ``action`` on some account (``accounts.access``); on whom
+    is decided once the account is loaded (``access.target_for``)."""
 
-    def __init__(self, minimum: Role) -> None:
-        self.minimum = minimum
+    def __init__(self, action: Action) -> None:
+        self.action = action
 
     def has_permission(self, request: Request, view: APIView) -> bool:
-        return bool(request.user and request.user.is_authenticated) and (
-            rank_of(request.user) >= RANK[self.minimum]
+        return bool(request.user and request.user.is_authenticated) and may_take(
+            request.user, self.action
         )
-
-
-class MayModerate(BasePermission):
-    """Object rule for staff actions on an account: the caller holds ``minimum`` and
-    outranks the account as the ban rules say (moderators act on users and testers, admins
-    on anyone below superadmin, nobody on themselves)."""
-
-    def __init__(self, minimum: Role = Role.MODERATOR) -> None:
-        self.minimum = minimum
-
-    def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
-        actor = request.user
-        return rank_of(actor) >= RANK[self.minimum] and may_ban(actor, obj)
 
 
 class CanSeeProfile(BasePermission):

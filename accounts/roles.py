@@ -1,15 +1,19 @@
-"""Roles, lowest to highest, and what each may do: the one place to read it at a glance.
+"""Roles, lowest to highest, their ranks and the model permissions each adds.
 
 Each role is a Django group of the same name (created by migration, re-applied by
 ``manage.py sync_roles``); a Django superuser counts as ``superadmin`` whatever its groups
-(API.md). A role includes the rights of the roles below it.
+(API.md). A role includes the rights of the roles below it. Which role may act on which
+account is ``accounts.access``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 class Role(StrEnum):
@@ -23,25 +27,22 @@ class Role(StrEnum):
 ROLE_ORDER = list(Role)
 RANK = {role: rank for rank, role in enumerate(ROLE_ORDER)}
 
-# Model permissions each role adds to those of the roles below it (they drive the admin).
+# Model permissions each role adds to those of the roles below it: which admin screens it
+# sees. The permissions that stand for an action on an account (``ban_user``,
+# ``change_user``, ``delete_user``, ``change_authsession``, ``change_role``) follow the
+# access table instead (``accounts.access.model_permissions``).
 ROLE_PERMISSIONS: dict[Role, list[str]] = {
     Role.USER: [],
     Role.TESTER: [],
     Role.MODERATOR: [
         "accounts.view_user",
-        "accounts.ban_user",
         "accounts.view_ban",
         "accounts.add_ban",
         "accounts.view_authsession",
         "accounts.view_auditevent",
     ],
-    Role.ADMIN: [
-        "accounts.change_user",
-        "accounts.delete_user",
-        "accounts.change_ban",
-        "accounts.change_authsession",
-    ],
-    Role.SUPERADMIN: ["accounts.add_user", "accounts.change_role"],
+    Role.ADMIN: ["accounts.change_ban"],
+    Role.SUPERADMIN: ["accounts.add_user"],
 }
 
 
@@ -53,14 +54,28 @@ def roles_of(group_names: Iterable[str], *, is_superuser: bool) -> list[str]:
     return [role.value for role in ROLE_ORDER if role.value in names]
 
 
-def rank_of(user: Any) -> int:
-    """The rank of the user's highest role (``user`` when it has none)."""
-    if getattr(user, "is_superuser", False):
+def rank_of(user: User) -> int:
+    """The rank of the user's highest role (``user`` when it has none).
+
+    A request's ``SessionUser`` answers from its cached snapshot (``roles``). A loaded
+    ``User`` reads its groups once and keeps the answer, as Django keeps its permission
+    cache: load the user again to see a change of roles.
+    """
+    if user.is_superuser:
         return RANK[Role.SUPERADMIN]
-    roles = getattr(user, "roles", None)
+    roles: Iterable[str] | None = getattr(user, "roles", None)
     if roles is None:
+        cached: int | None = user.__dict__.get(_RANK_CACHE)
+        if cached is not None:
+            return cached
         roles = roles_of(user.groups.values_list("name", flat=True), is_superuser=False)
-    return max((RANK[Role(name)] for name in roles), default=RANK[Role.USER])
+    rank = max((RANK[Role(name)] for name in roles), default=RANK[Role.USER])
+    if not hasattr(user, "roles"):
+        user.__dict__[_RANK_CACHE] = rank
+    return rank
+
+
+_RANK_CACHE = "_role_rank_cache"
 
 
 def permissions_of(role: Role) -> list[str]:
@@ -72,30 +87,7 @@ def permissions_of(role: Role) -> list[str]:
     ]
 
 
-def may_ban(actor: Any, target: Any) -> bool:
-    """Moderators ban users and testers; admins and superadmins anyone below superadmin;
-    nobody bans themselves."""
-    if actor.pk == target.pk:
-        return False
-    actor_rank, target_rank = rank_of(actor), rank_of(target)
-    if actor_rank < RANK[Role.MODERATOR]:
-        return False
-    if actor_rank == RANK[Role.MODERATOR]:
-        return target_rank <= RANK[Role.TESTER]
-    return target_rank < RANK[Role.SUPERADMIN]
-
-
-def may_manage(actor: Any, target: Any) -> bool:
-    """What the admin lets staff do to another account (edit it, sign it out, reset its
-    MFA, erase it): what they may ban, and superadmins anyone -- as ``PUT
-    users/{id}/roles/`` lets them act on other superadmins."""
-    return target.pk != actor.pk and (
-        rank_of(actor) == RANK[Role.SUPERADMIN] or may_ban(actor, target)
-    )
-
-
-def is_staff_member(user: Any) -> bool:
-    """Staff: the ``is_staff`` flag or a role from moderator up."""
-    return (
-        bool(getattr(user, "is_staff", False)) or rank_of(user) >= RANK[Role.MODERATOR]
-    )
+def is_staff_member(user: User) -> bool:
+    """Staff: the ``is_staff`` flag or a role from moderator up. What staff may do to
+    which account is ``accounts.access``."""
+    return user.is_staff or rank_of(user) >= RANK[Role.MODERATOR]

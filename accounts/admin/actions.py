@@ -1,23 +1,34 @@
 """The user list's actions: ban, unban, sign out, reset MFA, resend the verification email,
-delete personal data."""
+delete personal data.
+
+Each action is offered to the roles ``accounts.access`` lets take it
+(``has_<action>_permission``), acts only on the selected accounts the staff member may act
+on (the others are named in an error message and left alone), and calls the service,
+which asserts the same rule on the row it locks.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from accounts.constants import RevokeReason
+from accounts.access import Action, may, may_take
+from accounts.admin.base import acting_user
 from accounts.models import User
-from accounts.roles import may_manage
 from accounts.services.deletion import user_delete
 from accounts.services.mfa import mfa_reset_by_staff
-from accounts.services.moderation import user_ban, user_unban
-from accounts.services.sessions import sessions_revoke_all
+from accounts.services.moderation import (
+    sessions_revoke_by_staff,
+    user_ban,
+    user_unban,
+)
 from config.client import ClientInfo
 from config.errors import ApplicationError
 
@@ -36,26 +47,52 @@ class UserActions(admin.ModelAdmin):
         "erase_personal_data",
     ]
 
+    # Which actions a staff member is offered: those their role takes at all.
     def has_ban_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("accounts.ban_user")
+        return may_take(acting_user(request), Action.BAN)
+
+    def has_unban_permission(self, request: HttpRequest) -> bool:
+        return may_take(acting_user(request), Action.UNBAN)
+
+    def has_revoke_sessions_permission(self, request: HttpRequest) -> bool:
+        return may_take(acting_user(request), Action.REVOKE_SESSIONS)
+
+    def has_reset_mfa_permission(self, request: HttpRequest) -> bool:
+        return may_take(acting_user(request), Action.RESET_MFA)
 
     def has_erase_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("accounts.delete_user")
+        return may_take(acting_user(request), Action.ERASE)
 
-    def _split_by_rank(
-        self, request: HttpRequest, queryset: QuerySet[User], verb: str
+    def _act_on_each(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[User],
+        action: Action,
+        verb: str,
+        act: Callable[[User, User], object],
     ) -> list[User]:
-        """The selected accounts the staff member may act on; the others are named in an
-        error message and left alone."""
-        allowed, refused = [], []
+        """``act(actor, user)`` on every selected account ``action`` allows; the refused
+        are named in one message, a service's own refusal in one message each. Returns
+        the accounts acted on."""
+        actor = acting_user(request)
+        done, refused = [], []
         for user in queryset:
-            (allowed if may_manage(request.user, user) else refused).append(user)
+            if not may(actor, action, user):
+                refused.append(user.username)
+                continue
+            try:
+                act(actor, user)
+            except ApplicationError as error:
+                self.message_user(
+                    request, f"{user.username}: {error.detail}", messages.WARNING
+                )
+            else:
+                done.append(user)
         if refused:
-            names = ", ".join(user.username for user in refused)
             self.message_user(
-                request, f"Not allowed to {verb}: {names}.", messages.ERROR
+                request, f"Not allowed to {verb}: {', '.join(refused)}.", messages.ERROR
             )
-        return allowed
+        return done
 
     def _ban(
         self,
@@ -74,34 +111,24 @@ class UserActions(admin.ModelAdmin):
                     "title": f"Ban {label}",
                     "users": queryset,
                     "action": request.POST.get("action"),
-                    "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
                     "opts": self.model._meta,
                 },
             )
-        actor = User.objects.get(pk=request.user.pk)
         client = ClientInfo.from_request(request)
         until = timezone.now() + duration if duration else None
-        banned, refused = [], []
-        for user in queryset:
-            try:
-                user_ban(
-                    user_id=user.pk,
-                    actor=actor,
-                    reason=reason,
-                    until=until,
-                    client=client,
-                )
-                banned.append(user.username)
-            except ApplicationError:
-                refused.append(user.username)
+        banned = self._act_on_each(
+            request,
+            queryset,
+            Action.BAN,
+            "ban",
+            lambda actor, user: user_ban(
+                user_id=user.pk, actor=actor, reason=reason, until=until, client=client
+            ),
+        )
         if banned:
-            self.message_user(
-                request, f"Banned {label}: {', '.join(banned)}.", messages.SUCCESS
-            )
-        if refused:
-            self.message_user(
-                request, f"Not allowed to ban: {', '.join(refused)}.", messages.ERROR
-            )
+            names = ", ".join(user.username for user in banned)
+            self.message_user(request, f"Banned {label}: {names}.", messages.SUCCESS)
         return None
 
     @admin.action(description="Ban for 1 day", permissions=["ban"])
@@ -122,31 +149,35 @@ class UserActions(admin.ModelAdmin):
     ) -> TemplateResponse | None:
         return self._ban(request, queryset, None, "permanently")
 
-    @admin.action(description="Lift the ban", permissions=["ban"])
+    @admin.action(description="Lift the ban", permissions=["unban"])
     def unban(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        actor = User.objects.get(pk=request.user.pk)
         client = ClientInfo.from_request(request)
-        for user in queryset:
-            try:
-                user_unban(user_id=user.pk, actor=actor, client=client)
-            except ApplicationError as error:
-                self.message_user(
-                    request, f"{user.username}: {error.detail}", messages.WARNING
-                )
+        self._act_on_each(
+            request,
+            queryset,
+            Action.UNBAN,
+            "unban",
+            lambda actor, user: user_unban(user_id=user.pk, actor=actor, client=client),
+        )
 
     @admin.action(
-        description="Sign out everywhere (revoke all sessions)", permissions=["change"]
+        description="Sign out everywhere (revoke all sessions)",
+        permissions=["revoke_sessions"],
     )
     def revoke_all_sessions(
         self, request: HttpRequest, queryset: QuerySet[User]
     ) -> None:
         client = ClientInfo.from_request(request)
-        actor = User.objects.get(pk=request.user.pk)
-        for user in self._split_by_rank(request, queryset, "sign out"):
-            sessions_revoke_all(
-                user=user, reason=RevokeReason.REVOKED, client=client, actor=actor
-            )
-        self.message_user(request, "Their sessions were revoked.", messages.SUCCESS)
+        if self._act_on_each(
+            request,
+            queryset,
+            Action.REVOKE_SESSIONS,
+            "sign out",
+            lambda actor, user: sessions_revoke_by_staff(
+                actor=actor, user_id=user.pk, client=client
+            ),
+        ):
+            self.message_user(request, "Their sessions were revoked.", messages.SUCCESS)
 
     @admin.action(description="Resend the verification email", permissions=["change"])
     def resend_verification(
@@ -167,19 +198,23 @@ class UserActions(admin.ModelAdmin):
 
     @admin.action(
         description="Reset two-factor authentication (for a locked-out user)",
-        permissions=["change"],
+        permissions=["reset_mfa"],
     )
     def reset_mfa(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         client = ClientInfo.from_request(request)
-        users = self._split_by_rank(
-            request, queryset, "reset two-factor authentication"
+        reset = self._act_on_each(
+            request,
+            queryset,
+            Action.RESET_MFA,
+            "reset two-factor authentication",
+            lambda actor, user: mfa_reset_by_staff(
+                actor=actor, user_id=user.pk, client=client
+            ),
         )
-        for user in users:
-            mfa_reset_by_staff(user=user, actor=request.user, client=client)
-        if users:
+        if reset:
             self.message_user(
                 request,
-                f"Two-factor authentication reset for {len(users)} account(s).",
+                f"Two-factor authentication reset for {len(reset)} account(s).",
                 messages.SUCCESS,
             )
 
@@ -200,18 +235,23 @@ class UserActions(admin.ModelAdmin):
                     **self.admin_site.each_context(request),
                     "title": "Delete personal data",
                     "users": queryset,
-                    "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
                     "opts": self.model._meta,
                 },
             )
         client = ClientInfo.from_request(request)
-        erased = 0
-        for user in self._split_by_rank(request, queryset, "delete the data of"):
-            user_delete(user_id=user.pk, actor=request.user, client=client)
-            erased += 1
+        erased = self._act_on_each(
+            request,
+            queryset,
+            Action.ERASE,
+            "delete the data of",
+            lambda actor, user: user_delete(
+                user_id=user.pk, actor=actor, client=client
+            ),
+        )
         self.message_user(
             request,
-            f"Deleted the personal data of {erased} account(s).",
+            f"Deleted the personal data of {len(erased)} account(s).",
             messages.SUCCESS,
         )
         return None

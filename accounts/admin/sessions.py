@@ -7,12 +7,14 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from accounts.admin.base import ReadOnlyAdminMixin
+from accounts.access import Action, may_take
+from accounts.admin.base import ReadOnlyAdminMixin, acting_user
 from accounts.constants import RevokeReason
 from accounts.models import AuthSession
-from accounts.roles import may_manage
+from accounts.services.moderation import session_revoke_by_staff
 from accounts.services.sessions import session_revoke
 from config.client import ClientInfo
+from config.errors import ApplicationError
 
 
 class SessionInline(admin.TabularInline):
@@ -52,29 +54,42 @@ class AuthSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     actions = ["revoke_sessions"]
     show_full_result_count = False
 
+    def has_revoke_sessions_permission(self, request: HttpRequest) -> bool:
+        return may_take(acting_user(request), Action.REVOKE_SESSIONS)
+
     @admin.action(
-        description="Revoke the selected sessions (their tokens stop at once)"
+        description="Revoke the selected sessions (their tokens stop at once)",
+        permissions=["revoke_sessions"],
     )
     def revoke_sessions(
         self, request: HttpRequest, queryset: QuerySet[AuthSession]
     ) -> None:
+        """Other accounts' sessions by ``accounts.access`` (``revoke_sessions``); the staff
+        member's own, as anyone ends their own (``sessions/``)."""
+        actor = acting_user(request)
         client = ClientInfo.from_request(request)
-        revoked = 0
+        revoked = skipped = 0
         for session in queryset.filter(revoked_at__isnull=True).select_related("user"):
-            if session.user_id != request.user.pk and not may_manage(
-                request.user, session.user
-            ):
-                continue  # someone they do not outrank: counted out below
-            session_revoke(
-                user=session.user,
-                session_id=session.pk,
-                reason=RevokeReason.REVOKED,
-                client=client,
-                actor=request.user,
+            try:
+                if session.user_id == actor.pk:
+                    session_revoke(
+                        user=actor,
+                        session_id=session.pk,
+                        reason=RevokeReason.REVOKED,
+                        client=client,
+                    )
+                else:
+                    session_revoke_by_staff(
+                        actor=actor, session_id=session.pk, client=client
+                    )
+            except ApplicationError:
+                skipped += 1
+            else:
+                revoked += 1
+        self.message_user(request, f"Revoked {revoked} session(s).", messages.SUCCESS)
+        if skipped:
+            self.message_user(
+                request,
+                f"Skipped {skipped} session(s) of accounts you may not sign out.",
+                messages.ERROR,
             )
-            revoked += 1
-        self.message_user(
-            request,
-            f"Revoked {revoked} session(s); accounts you do not outrank were skipped.",
-            messages.SUCCESS,
-        )

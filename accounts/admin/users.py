@@ -1,22 +1,36 @@
-"""Users in the admin: the list (columns, filters, actions) and a user's page."""
+"""Users in the admin: the list (columns, filters, actions) and a user's page.
+
+What a staff member may change on someone's page is ``accounts.access``: the profile with
+``edit_profile``, the active state with ``deactivate``, the roles with ``set_roles``; the
+page is read-only when none applies. Changes are saved through the services
+(``user_update_by_staff``, ``roles_set``), which assert the same rules and audit with the
+staff member as actor. A staff member's own page edits their own profile (as ``PATCH me/``).
+Username, email, ``is_staff``, ``is_superuser`` and per-user permissions are never edited
+as fields.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
+from accounts.access import Action, may, may_take
 from accounts.admin.actions import UserActions
 from accounts.admin.audit import AuditEventInline
+from accounts.admin.base import acting_user
 from accounts.admin.sessions import SessionInline
 from accounts.models import Ban, User
-from accounts.roles import RANK, Role, may_manage, rank_of, roles_of
+from accounts.roles import Role, roles_of
 from accounts.selectors import group_names_of, profile_annotations
-from accounts.services.moderation import roles_set
+from accounts.services.moderation import roles_set, user_update_by_staff
+from accounts.services.profile import profile_changes_clean, user_profile_update
 from config.client import ClientInfo
 from config.errors import ApplicationError
 
@@ -28,9 +42,26 @@ class UserCreationForm(AdminUserCreationForm):
 
 
 class UserEditForm(UserChangeForm):
+    """The fields of a user's page; profile fields are normalised and checked as the
+    services do (phone in E.164, the display-name rule), so saving cannot fail after the
+    form said yes."""
+
     class Meta(UserChangeForm.Meta):
         model = User
         fields = "__all__"
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        profile = {
+            field: cleaned[field] for field in User.PROFILE_FIELDS if field in cleaned
+        }
+        try:
+            cleaned.update(profile_changes_clean(self.instance, profile))
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                self.add_error(field, errors)
+        return cleaned
 
 
 class BooleanAnnotationFilter(admin.SimpleListFilter):
@@ -94,10 +125,6 @@ class UserAdmin(UserActions, DjangoUserAdmin):
         "last_login",
     )
     inlines = [BanInline, SessionInline, AuditEventInline]
-
-    def get_inlines(self, request: HttpRequest, obj: User | None) -> list:
-        return self.inlines if obj is not None else []  # nothing to show on "add"
-
     list_filter = (
         "is_active",
         BannedFilter,
@@ -134,6 +161,24 @@ class UserAdmin(UserActions, DjangoUserAdmin):
         ),
         ("Dates", {"fields": ("date_joined", "last_login")}),
     )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": (
+                    "username",
+                    "email",
+                    "usable_password",
+                    "password1",
+                    "password2",
+                ),
+            },
+        ),
+    )
+
+    def get_inlines(self, request: HttpRequest, obj: User | None) -> list:
+        return self.inlines if obj is not None else []  # nothing to show on "add"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         bans = (
@@ -177,29 +222,41 @@ class UserAdmin(UserActions, DjangoUserAdmin):
             else "permanently"
         )
 
-    # --- What staff may edit: the same rules as the API ------------------------------
-    # Role and permission fields are never edited as raw fields: roles go through
-    # ``roles_set`` (superadmins only, never above their own rank, the last superadmin
-    # kept, audited) from the "Roles" field below, and ``is_staff`` follows the roles.
+    # --- What staff may change on a page: accounts.access ----------------------------
     ALWAYS_READ_ONLY = ("is_staff", "is_superuser", "user_permissions")
+    # Written by their own flows (registration, the verified email change), never here.
+    READ_ONLY_ONCE_CREATED = ("username", "email")
+    PAGE_ACTIONS = (Action.EDIT_PROFILE, Action.DEACTIVATE, Action.SET_ROLES)
     ROLE_NAMES = frozenset(role.value for role in Role)
 
     def get_readonly_fields(
         self, request: HttpRequest, obj: User | None = None
-    ) -> tuple:
-        fields = (*self.readonly_fields, *self.ALWAYS_READ_ONLY)
-        if obj is not None and rank_of(request.user) < RANK[Role.SUPERADMIN]:
+    ) -> tuple[str, ...]:
+        fields: tuple[str, ...] = (*self.readonly_fields, *self.ALWAYS_READ_ONLY)
+        if obj is None:
+            return fields
+        actor = acting_user(request)
+        own = obj.pk == actor.pk
+        fields = (*fields, *self.READ_ONLY_ONCE_CREATED)
+        if not (own or may(actor, Action.EDIT_PROFILE, obj)):
+            fields = (*fields, *User.PROFILE_FIELDS)
+        if not may(actor, Action.DEACTIVATE, obj):  # never one's own account
+            fields = (*fields, "is_active")
+        if not may(actor, Action.SET_ROLES, obj):
             fields = (*fields, "groups")
         return fields
 
     def has_change_permission(
         self, request: HttpRequest, obj: User | None = None
     ) -> bool:
-        """Staff change their own account and those ``roles.may_manage`` allows; the
-        others' pages are read-only."""
-        if not super().has_change_permission(request, obj):
-            return False
-        return obj is None or obj.pk == request.user.pk or may_manage(request.user, obj)
+        """Staff change their own profile, and on others' pages what ``accounts.access``
+        allows them; the other pages are read-only."""
+        actor = acting_user(request)
+        if obj is None:
+            return any(may_take(actor, action) for action in self.PAGE_ACTIONS)
+        return obj.pk == actor.pk or any(
+            may(actor, action, obj) for action in self.PAGE_ACTIONS
+        )
 
     def has_delete_permission(
         self, request: HttpRequest, obj: User | None = None
@@ -207,6 +264,48 @@ class UserAdmin(UserActions, DjangoUserAdmin):
         # A hard delete would take the account's audit history with it; "delete personal
         # data" (an action) anonymises the account and keeps the history, as DELETE me/ does.
         return False
+
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
+        """Django's password page: for one's own account, or by ``set_password``."""
+        user = self.get_object(request, unquote(id))
+        actor = acting_user(request)
+        refused = (
+            user is not None
+            and user.pk != actor.pk
+            and not may(actor, Action.SET_PASSWORD, user)
+        )
+        if refused:
+            raise PermissionDenied
+        return super().user_change_password(request, id, form_url)
+
+    def save_model(
+        self, request: HttpRequest, obj: User, form: Any, change: bool
+    ) -> None:
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        changes = {
+            field: form.cleaned_data[field]
+            for field in form.changed_data
+            if field in {*User.PROFILE_FIELDS, "is_active"}
+        }
+        if not changes:
+            return
+        actor = acting_user(request)
+        client = ClientInfo.from_request(request)
+        try:
+            if obj.pk == actor.pk:
+                user_profile_update(user_id=obj.pk, changes=changes, client=client)
+            else:
+                user_update_by_staff(
+                    actor=actor, user_id=obj.pk, changes=changes, client=client
+                )
+        except ApplicationError as error:
+            self.message_user(
+                request, f"Account unchanged: {error.detail}", messages.ERROR
+            )
 
     def save_related(
         self, request: HttpRequest, form: Any, formsets: Any, change: bool
@@ -218,7 +317,7 @@ class UserAdmin(UserActions, DjangoUserAdmin):
         try:
             roles_set(
                 user_id=form.instance.pk,
-                actor=User.objects.get(pk=request.user.pk),
+                actor=acting_user(request),
                 roles=[group.name for group in wanted if group.name in self.ROLE_NAMES],
                 client=ClientInfo.from_request(request),
             )
@@ -227,19 +326,3 @@ class UserAdmin(UserActions, DjangoUserAdmin):
             self.message_user(
                 request, f"Roles unchanged: {error.detail}", messages.ERROR
             )
-
-    add_fieldsets = (
-        (
-            None,
-            {
-                "classes": ("wide",),
-                "fields": (
-                    "username",
-                    "email",
-                    "usable_password",
-                    "password1",
-                    "password2",
-                ),
-            },
-        ),
-    )

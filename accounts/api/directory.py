@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -12,8 +13,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.access import Action, target_for
 from accounts.models import User
-from accounts.permissions import CanSeeProfile, IsStaffWithMfa, MayModerate
+from accounts.permissions import CanSeeProfile, IsStaffWithMfa, MayTake
 from accounts.roles import Role, is_staff_member
 from accounts.selectors import (
     STAFF_ORDERINGS,
@@ -25,7 +27,11 @@ from accounts.selectors import (
 from accounts.serializers import UserProfileSerializer
 from accounts.services.blocking import user_block, user_unblock
 from accounts.services.deletion import user_delete
-from accounts.services.moderation import STAFF_CHANGES, user_update_by_staff
+from accounts.services.moderation import (
+    STAFF_CHANGES,
+    staff_update_actions,
+    user_update_by_staff,
+)
 from config.client import ClientInfo
 from config.openapi import problem_example, problem_response
 
@@ -125,9 +131,9 @@ class StaffUserUpdateSerializer(serializers.Serializer):
 class UserDetailApi(APIView):
     def get_permissions(self) -> list:
         if self.request.method == "PATCH":
-            return [IsStaffWithMfa(), MayModerate()]
+            return [IsStaffWithMfa(), MayTake(Action.EDIT_PROFILE)]
         if self.request.method == "DELETE":
-            return [IsStaffWithMfa(), MayModerate(minimum=Role.ADMIN)]
+            return [IsStaffWithMfa(), MayTake(Action.ERASE)]
         return [IsAuthenticated(), CanSeeProfile()]
 
     def get_object(self, user_id: uuid.UUID) -> User:
@@ -158,11 +164,12 @@ class UserDetailApi(APIView):
         responses={200: UserProfileSerializer, 404: NOT_FOUND},
     )
     def patch(self, request: Request, user_id: uuid.UUID) -> Response:
-        self.get_object(user_id)
+        fields = request.data.keys() if isinstance(request.data, Mapping) else ()
+        target_for(request.user, staff_update_actions(fields), user_id)
         data = StaffUserUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = user_update_by_staff(
-            actor=User.objects.get(pk=request.user.pk),
+            actor=request.user,
             user_id=user_id,
             changes=dict(data.validated_data),
             client=ClientInfo.from_request(request),
@@ -175,10 +182,9 @@ class UserDetailApi(APIView):
         responses={204: None, 404: NOT_FOUND},
     )
     def delete(self, request: Request, user_id: uuid.UUID) -> Response:
-        self.get_object(user_id)
-        actor = User.objects.get(pk=request.user.pk)
+        target_for(request.user, Action.ERASE, user_id)
         user_delete(
-            user_id=user_id, actor=actor, client=ClientInfo.from_request(request)
+            user_id=user_id, actor=request.user, client=ClientInfo.from_request(request)
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 

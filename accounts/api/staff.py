@@ -12,10 +12,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Ban, User
-from accounts.permissions import HasRole, IsStaffWithMfa, MayModerate
+from accounts.access import Action, target_for
+from accounts.models import Ban
+from accounts.permissions import IsStaffWithMfa, MayTake
 from accounts.roles import Role
-from accounts.selectors import iso_timestamp, user_profile, user_with_profile
+from accounts.selectors import iso_timestamp, user_profile
 from accounts.serializers import UserProfileSerializer
 from accounts.services.moderation import roles_set, user_ban, user_unban
 from config.client import ClientInfo
@@ -44,18 +45,24 @@ def ban_data(ban: Ban) -> dict:
 
 
 class StaffApi(APIView):
-    """A staff action on the account ``user_id``: 404 when there is none, 403 unless the
-    caller's role may act on it (``get_permissions``)."""
+    """A staff action on the account ``user_id``, by ``accounts.access``: 403 when the
+    caller's role cannot take it at all, 404 when there is no such account, 403 when they
+    may not act on this one. ``actions`` maps each HTTP method to its action."""
+
+    actions: dict[str, Action]
 
     def get_permissions(self) -> list:
-        return [IsStaffWithMfa(), MayModerate()]
+        action = self.actions.get(self.request.method or "")
+        return [IsStaffWithMfa(), *([MayTake(action)] if action else [])]
 
     def get_object(self, user_id: uuid.UUID) -> uuid.UUID:
-        self.check_object_permissions(self.request, user_with_profile(user_id))
-        return user_id
+        action = self.actions[self.request.method or ""]
+        return target_for(self.request.user, action, user_id).pk
 
 
 class UserBanApi(StaffApi):
+    actions = {"POST": Action.BAN, "DELETE": Action.UNBAN}
+
     class InputSerializer(serializers.Serializer):
         reason = serializers.CharField(max_length=500)
         until = serializers.DateTimeField(required=False)
@@ -86,11 +93,12 @@ class UserBanApi(StaffApi):
         responses={200: BanOutputSerializer},
     )
     def post(self, request: Request, user_id: uuid.UUID) -> Response:
+        user_id = self.get_object(user_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         ban = user_ban(
-            user_id=self.get_object(user_id),
-            actor=_actor(request),
+            user_id=user_id,
+            actor=request.user,
             reason=data.validated_data["reason"],
             until=data.validated_data.get("until"),
             client=ClientInfo.from_request(request),
@@ -111,21 +119,16 @@ class UserBanApi(StaffApi):
     def delete(self, request: Request, user_id: uuid.UUID) -> Response:
         user_unban(
             user_id=self.get_object(user_id),
-            actor=_actor(request),
+            actor=request.user,
             client=ClientInfo.from_request(request),
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class UserRolesApi(StaffApi):
-    def get_permissions(self) -> list:
-        # Roles are about the caller's rank, not the target's: a superadmin may demote
-        # another superadmin (the last one is protected by the service).
-        return [IsStaffWithMfa(), HasRole(Role.SUPERADMIN)]
-
-    def get_object(self, user_id: uuid.UUID) -> uuid.UUID:
-        user_with_profile(user_id)
-        return user_id
+    # A superadmin may set anyone's roles, another superadmin's and their own included
+    # (the service keeps the last superadmin).
+    actions = {"PUT": Action.SET_ROLES}
 
     class InputSerializer(serializers.Serializer):
         roles = serializers.ListField(
@@ -147,18 +150,13 @@ class UserRolesApi(StaffApi):
         },
     )
     def put(self, request: Request, user_id: uuid.UUID) -> Response:
+        user_id = self.get_object(user_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = roles_set(
-            user_id=self.get_object(user_id),
-            actor=_actor(request),
+            user_id=user_id,
+            actor=request.user,
             roles=data.validated_data["roles"],
             client=ClientInfo.from_request(request),
         )
         return Response(user_profile(user))
-
-
-def _actor(request: Request) -> User:
-    """The acting staff member, loaded from the database (the request's user is the
-    read-only cached snapshot)."""
-    return User.objects.get(pk=request.user.pk)

@@ -7,6 +7,7 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from accounts.access import Action, check
 from accounts.constants import AuditKind, RevokeReason
 from accounts.emails import send_account_email
 from accounts.models import User
@@ -28,12 +29,14 @@ def user_delete(*, user_id: uuid.UUID, actor: User, client: ClientInfo) -> None:
     (tokens refused from the next request), every model's data goes as its entry in
     ``accounts.user_data`` declares (other apps' too), and the owner is told at the
     address the account had. ``actor`` is the user themselves or a staff member handling
-    a data-subject request.
+    a data-subject request, whom ``accounts.access`` must allow to erase the account.
     """
     user = User.objects.select_for_update().get(pk=user_id)
+    by_staff = actor.pk != user.pk
+    if by_staff:
+        check(actor, Action.ERASE, user)
     if not user.is_active and user.username.startswith("deleted_"):
         raise ApplicationError("not_found", "No such account.")
-    by_staff = actor.pk != user.pk
 
     send_account_email(
         template_prefix=ACCOUNT_DELETED_EMAIL, user=user, context={"by_staff": by_staff}

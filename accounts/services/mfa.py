@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django_otp.plugins.otp_email.models import EmailDevice
 
+from accounts.access import Action, Actor, person, target_for
 from accounts.constants import AuditKind, RevokeReason
 from accounts.crypto import encrypt_secret, recovery_code_digest
 from accounts.emails import send_account_email
@@ -233,16 +234,17 @@ def recovery_codes_regenerate(
     return codes
 
 
-def mfa_reset_by_staff(*, user: User, actor: User, client: ClientInfo) -> None:
-    """Remove every factor of a locked-out user (staff, audited)."""
+def mfa_reset_by_staff(*, actor: Actor, user_id: uuid.UUID, client: ClientInfo) -> None:
+    """Remove every factor of a locked-out user (staff, by ``accounts.access``; audited)."""
     with transaction.atomic():
+        user = target_for(actor, Action.RESET_MFA, user_id, for_update=True)
         TOTPAuthenticator.objects.filter(user=user).delete()
         EmailDevice.objects.filter(user=user).delete()
         RecoveryCodeSet.objects.filter(user=user).delete()
         audit_record(
             kind=AuditKind.MFA_DISABLED,
             client=client,
-            actor=actor,
+            actor=person(actor),
             target=user,
             payload={"method": "all", "by_staff": True},
         )

@@ -1,24 +1,37 @@
-"""Bans and roles: what staff do to accounts, each checked against the actor's rank."""
+"""What staff (and ops, as the system actor) do to other accounts: bans, roles, profile and
+active state, sessions. Each service asserts ``accounts.access`` on the row it locks, so
+every way in -- the API, the admin, ``manage.py`` -- is held to the same rules."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from accounts.access import (
+    SYSTEM_ACTOR,
+    Action,
+    Actor,
+    check,
+    model_permissions,
+    person,
+    refusal,
+    target_for,
+)
 from accounts.constants import AuditKind, RevokeReason
 from accounts.emails import send_account_email
-from accounts.models import Ban, User
-from accounts.roles import RANK, Role, may_ban, permissions_of, rank_of
+from accounts.models import AuthSession, Ban, User
+from accounts.roles import RANK, Role, permissions_of, rank_of
 from accounts.services.audit import audit_record
 from accounts.services.profile import PROFILE_FIELDS, profile_changes_clean
-from accounts.services.sessions import sessions_revoke_all
+from accounts.services.sessions import session_revoke, sessions_revoke_all
 from config.client import ClientInfo
 from config.errors import ApplicationError
 
@@ -26,36 +39,49 @@ BANNED_EMAIL = "account/email/banned"
 UNBANNED_EMAIL = "account/email/unbanned"
 
 
-def _refuse() -> ApplicationError:
-    return ApplicationError(
-        "permission_denied",
-        "You do not have permission to perform this action.",
+def _superadmins() -> Q:
+    return Q(is_superuser=True) | Q(groups__name=Role.SUPERADMIN)
+
+
+def _keep_a_superadmin(user: User, *, actor: Actor, force: bool) -> None:
+    """Refuse (``409 conflict``) to take away the last superadmin who can sign in (active,
+    not banned). Only the system actor may ``force`` it (``manage.py … --force``)."""
+    if force and actor is SYSTEM_ACTOR:
+        return
+    banned = Ban.objects.filter(user=OuterRef("pk")).in_force()
+    others = (
+        User.objects.filter(_superadmins(), is_active=True)
+        .exclude(pk=user.pk)
+        .exclude(Exists(banned))
     )
+    if not others.exists():
+        raise ApplicationError(
+            "conflict", "This is the last superadmin: name another first."
+        )
 
 
 @transaction.atomic
 def user_ban(
     *,
     user_id: uuid.UUID,
-    actor: User | None,
+    actor: Actor,
     reason: str,
     until: datetime | None,
     client: ClientInfo,
+    force: bool = False,
 ) -> Ban:
     """Ban a user until ``until`` (``None``: for good). A ban in force is replaced. Every
-    session ends at once, so tokens already held stop on their next request. ``actor`` is
-    ``None`` for ops (``manage.py ban``), who are not ranked."""
-    user = User.objects.select_for_update().get(pk=user_id)
-    if actor is not None and not may_ban(actor, user):
-        raise _refuse()
+    session ends at once, so tokens already held stop on their next request."""
+    user = target_for(actor, Action.BAN, user_id, for_update=True)
     now = timezone.now()
     if until is not None and until <= now:
         raise ApplicationError("validation_error", "A ban must end in the future.")
-    Ban.objects.filter(user=user).in_force(at=now).update(
-        lifted_at=now, lifted_by=actor
-    )
+    if rank_of(user) == RANK[Role.SUPERADMIN]:
+        _keep_a_superadmin(user, actor=actor, force=force)
+    by = person(actor)
+    Ban.objects.filter(user=user).in_force(at=now).update(lifted_at=now, lifted_by=by)
     ban = Ban.objects.create(
-        user=user, reason=reason, created_by=actor, created_at=now, until=until
+        user=user, reason=reason, created_by=by, created_at=now, until=until
     )
     sessions_revoke_all(
         user=user, reason=RevokeReason.BANNED, client=client, audit=False
@@ -63,7 +89,7 @@ def user_ban(
     audit_record(
         kind=AuditKind.USER_BANNED,
         client=client,
-        actor=actor,
+        actor=by,
         target=user,
         payload={"ban": str(ban.pk), "until": until.isoformat() if until else None},
     )
@@ -76,46 +102,40 @@ def user_ban(
 
 
 @transaction.atomic
-def user_unban(*, user_id: uuid.UUID, actor: User | None, client: ClientInfo) -> None:
-    user = User.objects.select_for_update().get(pk=user_id)
-    if actor is not None and not may_ban(actor, user):
-        raise _refuse()
+def user_unban(*, user_id: uuid.UUID, actor: Actor, client: ClientInfo) -> None:
+    user = target_for(actor, Action.UNBAN, user_id, for_update=True)
     now = timezone.now()
+    by = person(actor)
     lifted = (
         Ban.objects.filter(user=user)
         .in_force(at=now)
-        .update(lifted_at=now, lifted_by=actor)
+        .update(lifted_at=now, lifted_by=by)
     )
     if not lifted:
         raise ApplicationError("not_found", "This account is not banned.")
-    audit_record(kind=AuditKind.USER_UNBANNED, client=client, actor=actor, target=user)
+    audit_record(kind=AuditKind.USER_UNBANNED, client=client, actor=by, target=user)
     send_account_email(template_prefix=UNBANNED_EMAIL, user=user)
-
-
-def _superadmins() -> Q:
-    return Q(is_superuser=True) | Q(groups__name=Role.SUPERADMIN)
 
 
 @transaction.atomic
 def roles_set(
-    *, user_id: uuid.UUID, actor: User, roles: list[str], client: ClientInfo
+    *,
+    user_id: uuid.UUID,
+    actor: Actor,
+    roles: list[str],
+    client: ClientInfo,
+    force: bool = False,
 ) -> User:
     """Give ``user`` exactly ``roles``. Only a superadmin may, never above their own rank,
     and the last superadmin keeps that role. ``is_staff`` follows (moderator and up)."""
-    if rank_of(actor) < RANK[Role.SUPERADMIN]:
-        raise _refuse()
+    user = target_for(actor, Action.SET_ROLES, user_id, for_update=True)
     wanted = sorted({Role(role) for role in roles}, key=RANK.__getitem__)
-    if any(RANK[role] > rank_of(actor) for role in wanted):
-        raise _refuse()
-    user = User.objects.select_for_update().get(pk=user_id)
+    by = person(actor)
+    if by is not None and any(RANK[role] > rank_of(by) for role in wanted):
+        raise refusal()
     was_superadmin = rank_of(user) == RANK[Role.SUPERADMIN]
     if was_superadmin and Role.SUPERADMIN not in wanted and not user.is_superuser:
-        others = User.objects.filter(_superadmins(), is_active=True).exclude(pk=user.pk)
-        if not others.exists():
-            raise ApplicationError(
-                "conflict",
-                "This is the last superadmin: name another first.",
-            )
+        _keep_a_superadmin(user, actor=actor, force=force)
     before = [
         role
         for role in Role
@@ -131,7 +151,7 @@ def roles_set(
     audit_record(
         kind=AuditKind.ROLES_CHANGED,
         client=client,
-        actor=actor,
+        actor=by,
         target=user,
         payload={"from": [r.value for r in before], "to": [r.value for r in wanted]},
     )
@@ -140,10 +160,11 @@ def roles_set(
 
 def roles_sync() -> None:
     """Create each role's group and give it exactly the permissions ``accounts.roles``
-    declares (run after every migration, and by ``manage.py sync_roles``)."""
+    declares, and those standing for the actions ``accounts.access`` lets it take (run
+    after every migration, and by ``manage.py sync_roles``)."""
     for role in Role:
         group, _ = Group.objects.get_or_create(name=role.value)
-        wanted = permissions_of(role)
+        wanted = {*permissions_of(role), *model_permissions(role)}
         permissions = Permission.objects.filter(
             content_type__app_label__in={name.split(".")[0] for name in wanted},
             codename__in=[name.split(".")[1] for name in wanted],
@@ -161,9 +182,20 @@ def roles_sync() -> None:
 STAFF_CHANGES = frozenset({*PROFILE_FIELDS, "is_active"})
 
 
+def staff_update_actions(fields: Iterable[str]) -> list[Action]:
+    """What a staff update of ``fields`` does, in ``accounts.access`` terms: ``is_active``
+    deactivates (or reactivates), any other field edits the profile (so does an empty
+    update, which changes nothing)."""
+    names = set(fields)
+    actions = [Action.DEACTIVATE] if "is_active" in names else []
+    if names - {"is_active"} or not actions:
+        actions.append(Action.EDIT_PROFILE)
+    return actions
+
+
 @transaction.atomic
 def user_update_by_staff(
-    *, actor: User, user_id: uuid.UUID, changes: dict[str, Any], client: ClientInfo
+    *, actor: Actor, user_id: uuid.UUID, changes: dict[str, Any], client: ClientInfo
 ) -> User:
     """Change another account's profile fields and active state, all or nothing.
 
@@ -176,9 +208,7 @@ def user_update_by_staff(
         raise ValidationError(
             {field: ["This field cannot be changed here."] for field in sorted(unknown)}
         )
-    user = User.objects.select_for_update().get(pk=user_id)
-    if not may_ban(actor, user):
-        raise _refuse()
+    user = target_for(actor, staff_update_actions(changes), user_id, for_update=True)
     profile = {field: value for field, value in changes.items() if field != "is_active"}
     profile = profile_changes_clean(user, profile)
     for field, value in profile.items():
@@ -187,7 +217,10 @@ def user_update_by_staff(
         exclude=[field.name for field in User._meta.fields if field.name not in profile]
     )
     is_active = changes.get("is_active", user.is_active)
+    if not is_active and user.is_active and rank_of(user) == RANK[Role.SUPERADMIN]:
+        _keep_a_superadmin(user, actor=actor, force=False)
 
+    by = person(actor)
     if is_active != user.is_active:
         user.is_active = is_active
         user.save(update_fields=["is_active"])
@@ -203,7 +236,7 @@ def user_update_by_staff(
             if is_active
             else AuditKind.USER_DEACTIVATED,
             client=client,
-            actor=actor,
+            actor=by,
             target=user,
         )
     if profile:
@@ -211,8 +244,42 @@ def user_update_by_staff(
         audit_record(
             kind=AuditKind.PROFILE_UPDATED,
             client=client,
-            actor=actor,
+            actor=by,
             target=user,
             payload={"fields": sorted(profile)},
         )
     return user
+
+
+@transaction.atomic
+def sessions_revoke_by_staff(
+    *, actor: Actor, user_id: uuid.UUID, client: ClientInfo
+) -> int:
+    """Sign another account out everywhere; returns how many sessions ended."""
+    user = target_for(actor, Action.REVOKE_SESSIONS, user_id, for_update=True)
+    return sessions_revoke_all(
+        user=user, reason=RevokeReason.REVOKED, client=client, actor=person(actor)
+    )
+
+
+@transaction.atomic
+def session_revoke_by_staff(
+    *, actor: Actor, session_id: uuid.UUID, client: ClientInfo
+) -> None:
+    """End one session of another account (``404`` when it is unknown or already
+    ended). Staff end their own sessions as anyone does (``sessions/``)."""
+    session = (
+        AuthSession.objects.select_related("user")
+        .filter(pk=session_id, revoked_at__isnull=True)
+        .first()
+    )
+    if session is None:
+        raise ApplicationError("not_found", "No such session.")
+    check(actor, Action.REVOKE_SESSIONS, session.user)
+    session_revoke(
+        user=session.user,
+        session_id=session.pk,
+        reason=RevokeReason.REVOKED,
+        client=client,
+        actor=person(actor),
+    )

@@ -284,7 +284,10 @@ def test_sync_roles_applies_each_roles_permissions() -> None:
         )
 
     assert codenames("user") == set()
-    assert {"ban_user", "view_user"} <= codenames("moderator")
-    assert "change_user" not in codenames("moderator")
+    # The permissions standing for an action follow accounts.access: moderators edit the
+    # profiles of users and testers (change_user), only admins and up erase (delete_user).
+    assert {"ban_user", "view_user", "change_user"} <= codenames("moderator")
+    assert "delete_user" not in codenames("moderator")
     assert {"ban_user", "change_user", "delete_user"} <= codenames("admin")
+    assert "change_role" not in codenames("admin")
     assert "change_role" in codenames("superadmin")

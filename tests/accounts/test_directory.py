@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 
+from accounts.access import SYSTEM_ACTOR
 from accounts.models import ProfilePermission
 from accounts.services.moderation import user_ban
 from config.client import SYSTEM
@@ -152,7 +153,7 @@ def test_staff_list_searches_filters_orders_and_pages(
     )
     UserFactory(username="alan", email="turing@example.com", display_name="Alan")
     UserFactory(username="grace", is_active=False)
-    user_ban(user_id=ada.pk, actor=None, reason="x", until=None, client=SYSTEM)
+    user_ban(user_id=ada.pk, actor=SYSTEM_ACTOR, reason="x", until=None, client=SYSTEM)
     client = client_for(moderator)
 
     def names(**params: str) -> list[str]:

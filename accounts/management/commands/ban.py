@@ -7,10 +7,12 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from accounts.access import SYSTEM_ACTOR
 from accounts.models import User
 from accounts.selectors import user_by_login
 from accounts.services.moderation import user_ban
 from config.client import SYSTEM
+from config.errors import ApplicationError
 
 DURATION = re.compile(r"^(\d+)([smhdw])$")
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -26,7 +28,11 @@ def parse_duration(value: str) -> timedelta:
 
 
 class Command(BaseCommand):
-    help = "Ban a user (by username or email), for a while (--for 7d) or for good."
+    help = (
+        "Ban a user (by username or email), for a while (--for 7d) or for good. Runs as "
+        "the system actor (accounts.access): any account, but the last superadmin only "
+        "with --force."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("user", help="Username or email address.")
@@ -34,6 +40,11 @@ class Command(BaseCommand):
             "--for", dest="duration", help="30m, 12h, 7d, 2w; omit: permanent."
         )
         parser.add_argument("--reason", required=True)
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Ban even the last superadmin who can sign in.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         user: User | None = user_by_login(options["user"])
@@ -44,12 +55,16 @@ class Command(BaseCommand):
             if options["duration"]
             else None
         )
-        ban = user_ban(
-            user_id=user.pk,
-            actor=None,
-            reason=options["reason"],
-            until=until,
-            client=SYSTEM,
-        )
+        try:
+            ban = user_ban(
+                user_id=user.pk,
+                actor=SYSTEM_ACTOR,
+                reason=options["reason"],
+                until=until,
+                client=SYSTEM,
+                force=options["force"],
+            )
+        except ApplicationError as error:
+            raise CommandError(error.detail) from None
         ends = f"until {ban.until:%Y-%m-%d %H:%M} UTC" if ban.until else "for good"
         self.stdout.write(f"Banned {user.username} {ends}.")

@@ -1,0 +1,204 @@
+"""Who may do what to whom: one table from action to rule, asked by every way in.
+
+The API's permission classes and views, the admin's pages and actions, and ``manage.py``
+commands ask this module before they act; the services assert it again on the row they
+lock (``target_for(..., for_update=True)``), so no caller can get round it.
+
+The rules (ranks, lowest first: user, tester, moderator, admin, superadmin; a Django
+superuser is a superadmin):
+
+=========================================  ==============  ==================================
+action                                     lowest role     on whom
+=========================================  ==============  ==================================
+ban, unban, deactivate (and reactivate),   moderator       moderators: users and testers;
+edit_profile, revoke_sessions                              admins and superadmins: anyone
+                                                           below superadmin
+erase, reset_mfa, set_password             admin           anyone below superadmin
+set_roles                                  superadmin      anyone, superadmins and
+                                                           themselves included
+=========================================  ==============  ==================================
+
+- **Nobody acts on themselves** through this table: a person's own account has its own
+  endpoints (``PATCH me/``, ``DELETE me/``, ``sessions/``, ``mfa/``…). ``set_roles`` is the
+  exception: a superadmin may give up the role while another superadmin remains.
+- **Superadmins act on each other only through ``set_roles``**: to ban or erase one, demote
+  them first (audited). The services keep at least one superadmin who can sign in: the
+  last one cannot be demoted, banned or deactivated (``409 conflict``).
+- **Who sees what**: staff (moderator and up, or the ``is_staff`` flag) see every account,
+  so an unknown id is ``404 not_found``. A caller whose role cannot take the action at all
+  is refused ``403 permission_denied`` before any lookup, whatever the id: the answer says
+  nothing about which accounts exist. Staff who may see an account but not act on it get
+  ``403 permission_denied``.
+- **``manage.py`` runs as** :data:`SYSTEM_ACTOR`: ops with a shell on the server, who may
+  take every action on every account. Audit events record no actor and the
+  :data:`config.client.SYSTEM` client. The one thing a command needs ``--force`` for is
+  leaving no superadmin who can sign in (banning or demoting the last one).
+
+Adding an action (``revoke_key``, ``delete_file``, ``toggle_flag``…) is a member of
+:class:`Action` and a line in :data:`RULES`. For an object that belongs to a user (a key, a
+file), the app loads the object and asks ``may(actor, action, owner)``; give the rule
+``on_self=True`` when owners act on their own objects through it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Final, TypeAlias
+
+from accounts.models import User
+from accounts.roles import RANK, ROLE_ORDER, Role, is_staff_member, rank_of
+from config.errors import ApplicationError
+
+
+class Action(StrEnum):
+    BAN = "ban"
+    UNBAN = "unban"
+    DEACTIVATE = "deactivate"  # and reactivate: ``is_active`` either way
+    EDIT_PROFILE = "edit_profile"
+    REVOKE_SESSIONS = "revoke_sessions"
+    ERASE = "erase"
+    RESET_MFA = "reset_mfa"
+    # The admin's password page (a name, not a password: hence the noqa).
+    SET_PASSWORD = "set_password"  # noqa: S105
+    SET_ROLES = "set_roles"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """``reach`` maps an acting role to the highest role it may act on; a role not listed
+    has the reach of the nearest listed role below it, and roles below the lowest listed
+    one may not take the action. ``permission`` is the Django model permission that
+    stands for the action (``roles_sync`` gives it to every role that may take it, so
+    ``user.has_perm`` agrees with this table)."""
+
+    reach: Mapping[Role, Role]
+    on_self: bool = False
+    permission: str | None = None
+
+
+# Moderators on users and testers; admins (and superadmins) on anyone below superadmin.
+MODERATION: Final = {Role.MODERATOR: Role.TESTER, Role.ADMIN: Role.ADMIN}
+# Admins (and superadmins) on anyone below superadmin.
+ADMINISTRATION: Final = {Role.ADMIN: Role.ADMIN}
+
+RULES: Final[Mapping[Action, Rule]] = {
+    Action.BAN: Rule(MODERATION, permission="accounts.ban_user"),
+    Action.UNBAN: Rule(MODERATION, permission="accounts.ban_user"),
+    Action.DEACTIVATE: Rule(MODERATION, permission="accounts.change_user"),
+    Action.EDIT_PROFILE: Rule(MODERATION, permission="accounts.change_user"),
+    Action.REVOKE_SESSIONS: Rule(MODERATION, permission="accounts.change_authsession"),
+    Action.ERASE: Rule(ADMINISTRATION, permission="accounts.delete_user"),
+    Action.RESET_MFA: Rule(ADMINISTRATION),
+    Action.SET_PASSWORD: Rule(ADMINISTRATION),
+    Action.SET_ROLES: Rule(
+        {Role.SUPERADMIN: Role.SUPERADMIN},
+        on_self=True,
+        permission="accounts.change_role",
+    ),
+}
+
+
+class SystemActor:
+    """The actor of ``manage.py`` commands and jobs: no person, every action allowed."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "SYSTEM_ACTOR"
+
+
+SYSTEM_ACTOR: Final = SystemActor()
+
+Actor: TypeAlias = User | SystemActor
+
+
+def person(actor: Actor) -> User | None:
+    """The user to record as the actor (audit events, ``Ban.created_by``): ``None`` for
+    the system."""
+    return None if isinstance(actor, SystemActor) else actor
+
+
+def _reach(rule: Rule, actor_rank: int) -> int | None:
+    """The highest rank ``rule`` lets an actor of ``actor_rank`` act on, or ``None``."""
+    for role in reversed(ROLE_ORDER[: actor_rank + 1]):
+        if role in rule.reach:
+            return RANK[rule.reach[role]]
+    return None
+
+
+def may_take(actor: Actor, action: Action) -> bool:
+    """Whether ``actor``'s role takes ``action`` on anyone at all: the check made before
+    looking a target up (API permission classes, which admin actions are offered)."""
+    if isinstance(actor, SystemActor):
+        return True
+    return _reach(RULES[action], rank_of(actor)) is not None
+
+
+def may_see(actor: Actor, target: User) -> bool:
+    """Staff see every account; nobody else sees any through staff actions."""
+    return isinstance(actor, SystemActor) or is_staff_member(actor)
+
+
+def may(actor: Actor, action: Action, target: User) -> bool:
+    """Whether ``actor`` may take ``action`` on ``target``: for lists and the admin."""
+    if isinstance(actor, SystemActor):
+        return True
+    rule = RULES[action]
+    if actor.pk == target.pk and not rule.on_self:
+        return False
+    highest = _reach(rule, rank_of(actor))
+    return highest is not None and rank_of(target) <= highest
+
+
+def refusal() -> ApplicationError:
+    return ApplicationError(
+        "permission_denied", "You do not have permission to perform this action."
+    )
+
+
+def check(actor: Actor, action: Action, target: User) -> None:
+    """Raise ``403 permission_denied`` unless ``actor`` may take ``action`` on ``target``
+    (who is already known to be visible to them)."""
+    if not may(actor, action, target):
+        raise refusal()
+
+
+def target_for(
+    actor: Actor,
+    action: Action | Collection[Action],
+    user_id: uuid.UUID | str,
+    *,
+    for_update: bool = False,
+) -> User:
+    """The account ``user_id`` that ``actor`` is about to take ``action`` on (or each of
+    several actions, as one staff update both edits and deactivates).
+
+    Raises ``403 permission_denied`` when the actor's role cannot take the action at all
+    (before any lookup), ``404 not_found`` when there is no such account or the actor may
+    not see it, and ``403 permission_denied`` when they see it but may not act on it.
+    Services pass ``for_update=True`` to lock the row they change.
+    """
+    actions = [action] if isinstance(action, Action) else list(action)
+    if not all(may_take(actor, each) for each in actions):
+        raise refusal()
+    users = User.objects.select_for_update() if for_update else User.objects
+    target = users.filter(pk=user_id).first()
+    if target is None or not may_see(actor, target):
+        raise ApplicationError("not_found", "No such user.")
+    for each in actions:
+        check(actor, each, target)
+    return target
+
+
+def model_permissions(role: Role) -> list[str]:
+    """The model permissions standing for the actions ``role`` may take (see ``Rule``)."""
+    return sorted(
+        {
+            rule.permission
+            for rule in RULES.values()
+            if rule.permission and _reach(rule, RANK[role]) is not None
+        }
+    )
