@@ -15,11 +15,13 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 
 from accounts.access import Action, may, may_take
 from accounts.admin.actions import UserActions
@@ -30,6 +32,7 @@ from accounts.models import Ban, User
 from accounts.roles import Role, roles_of
 from accounts.selectors import group_names_of, profile_annotations
 from accounts.services.moderation import roles_set, user_update_by_staff
+from accounts.services.password import password_set_by_staff
 from accounts.services.profile import profile_changes_clean, user_profile_update
 from config.client import ClientInfo
 from config.errors import ApplicationError
@@ -268,7 +271,10 @@ class UserAdmin(UserActions, DjangoUserAdmin):
     def user_change_password(
         self, request: HttpRequest, id: str, form_url: str = ""
     ) -> HttpResponse:
-        """Django's password page: for one's own account, or by ``set_password``."""
+        """Django's password page, for one's own account or by ``set_password``, saved
+        through ``password_set_by_staff`` (policy, history, sessions ended, audit, email)
+        instead of the form's raw ``save()``. Django's view renders the page and its
+        errors; a valid submission never reaches it."""
         user = self.get_object(request, unquote(id))
         actor = acting_user(request)
         refused = (
@@ -278,7 +284,42 @@ class UserAdmin(UserActions, DjangoUserAdmin):
         )
         if refused:
             raise PermissionDenied
-        return super().user_change_password(request, id, form_url)
+        if user is None or request.method != "POST":
+            return super().user_change_password(request, id, form_url)
+        form = self.change_password_form(user, request.POST)
+        if not form.is_valid() or not (
+            form.cleaned_data["set_usable_password"] or "unset-password" in request.POST
+        ):
+            return super().user_change_password(request, id, form_url)
+        usable = form.cleaned_data["set_usable_password"]
+        try:
+            user = password_set_by_staff(
+                actor=actor,
+                user_id=user.pk,
+                new_password=form.cleaned_data["password1"] if usable else None,
+                client=ClientInfo.from_request(request),
+            )
+        except ApplicationError as error:
+            self.message_user(request, error.detail, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+        self.log_change(
+            request, user, self.construct_change_message(request, form, None)
+        )
+        self.message_user(
+            request,
+            "Password changed successfully."
+            if usable
+            else "Password-based authentication was disabled.",
+            messages.SUCCESS,
+        )
+        if user.pk == actor.pk:
+            update_session_auth_hash(request, user)  # keep this admin session
+        return HttpResponseRedirect(
+            reverse("admin:accounts_user_change", args=(user.pk,))
+        )
 
     def save_model(
         self, request: HttpRequest, obj: User, form: Any, change: bool

@@ -17,6 +17,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from accounts.access import Action, target_for
 from accounts.constants import AuditKind, RevokeReason
 from accounts.models import PasswordHistory, User
 from accounts.selectors import user_by_email
@@ -64,6 +65,52 @@ def password_change(
             kind=AuditKind.PASSWORD_CHANGED, client=client, actor=user, target=user
         )
         get_adapter().send_notification_mail("account/email/password_changed", user)
+
+
+def password_set_by_staff(
+    *,
+    actor: User,
+    user_id: uuid.UUID,
+    new_password: str | None,
+    client: ClientInfo,
+) -> User:
+    """The admin's password page: a staff member sets an account's password, or turns
+    password sign-in off (``new_password=None``), without knowing the current one.
+
+    On someone else's account it needs ``set_password`` (``accounts.access``), asserted on
+    the locked row. Either way it is a password change like any other: the policy and the
+    history apply, every API session of the account ends (a staff member's own admin
+    session is kept by the admin), the change is audited with the staff member as actor,
+    and the owner is told by email.
+    """
+    with transaction.atomic():
+        if actor.pk == user_id:
+            user = User.objects.select_for_update().get(pk=user_id)
+        else:
+            user = target_for(actor, Action.SET_PASSWORD, user_id, for_update=True)
+        if new_password is None:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        else:
+            _set_password(user, "password1", new_password)
+        sessions_revoke_all(
+            user=user,
+            reason=RevokeReason.PASSWORD_CHANGED,
+            client=client,
+            audit=False,
+        )
+        audit_record(
+            kind=AuditKind.PASSWORD_CHANGED,
+            client=client,
+            actor=actor,
+            target=user,
+            payload={
+                "by_staff": actor.pk != user.pk,
+                "usable": new_password is not None,
+            },
+        )
+        get_adapter().send_notification_mail("account/email/password_changed", user)
+    return user
 
 
 def password_reset_token(user: User) -> str:

@@ -36,6 +36,7 @@ from accounts.services.moderation import (
     user_unban,
     user_update_by_staff,
 )
+from accounts.services.password import password_set_by_staff
 from accounts.services.sessions import session_create
 from config.client import SYSTEM
 from config.errors import ApplicationError
@@ -398,7 +399,7 @@ def test_the_admins_password_page(actor_role: str, target_role: str) -> None:
 
 # --- the services themselves: a caller that skips the checks is still refused ------------
 
-SERVICE_ACTIONS = tuple(action for action in MAY if action != "set_password")
+SERVICE_ACTIONS = tuple(MAY)
 
 
 def service_call(actor: Actor, action: str, target: User) -> None:
@@ -416,6 +417,9 @@ def service_call(actor: Actor, action: str, target: User) -> None:
         "erase": lambda: user_delete(**common),
         "reset_mfa": lambda: mfa_reset_by_staff(**common),
         "set_roles": lambda: roles_set(**common, roles=wanted_roles(target)),
+        "set_password": lambda: password_set_by_staff(
+            **common, new_password=NEW_PASSWORD
+        ),
     }[action]()
 
 
@@ -425,8 +429,9 @@ def service_call(actor: Actor, action: str, target: User) -> None:
         row
         for row in rows(SERVICE_ACTIONS)
         # user_delete on oneself is the owner's own deletion (DELETE me/, with the
-        # password), not a staff action.
-        if row.values[1:] != ("erase", "self")
+        # password), and the admin's password page on one's own account is one's own
+        # password change: neither is a staff action.
+        if row.values[1:] not in {("erase", "self"), ("set_password", "self")}
     ],
 )
 def test_the_services(actor_role: str, action: str, target_role: str) -> None:
