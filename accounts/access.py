@@ -50,7 +50,7 @@ from typing import Final, TypeAlias
 
 from accounts.models import User
 from accounts.roles import RANK, ROLE_ORDER, Role, is_staff_member, rank_of
-from config.errors import ApplicationError
+from config.error_codes import ApplicationError
 
 
 class Action(StrEnum):

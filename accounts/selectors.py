@@ -29,7 +29,7 @@ from accounts.models import (
 )
 from accounts.roles import roles_of
 from config.aggregates import GroupConcat
-from config.errors import ApplicationError
+from config.error_codes import ApplicationError
 
 
 def iso_timestamp(value: datetime | None) -> str | None:

@@ -18,7 +18,7 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, Token
 
 from accounts.models import AuthSession, User
-from config.errors import ApplicationError
+from config.error_codes import ApplicationError
 
 SESSION_CLAIM = "sid"
 

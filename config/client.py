@@ -8,12 +8,13 @@ with :meth:`ClientInfo.from_request`; ``manage.py`` commands and background jobs
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from django.http import HttpRequest
-from rest_framework.request import Request
+from typing import TYPE_CHECKING
 
 from config.client_ip import client_ip
-from config.requests import django_request
+
+if TYPE_CHECKING:  # domain code imports this module: it must not pull in HTTP or DRF
+    from django.http import HttpRequest
+    from rest_framework.request import Request
 
 USER_AGENT_MAX_LENGTH = 512
 
@@ -29,7 +30,7 @@ class ClientInfo:
 
     @classmethod
     def from_request(cls, request: HttpRequest | Request) -> ClientInfo:
-        http_request = django_request(request)
+        http_request: HttpRequest = getattr(request, "_request", request)  # DRF's wraps
         return cls(
             ip=client_ip(http_request),
             user_agent=http_request.META.get("HTTP_USER_AGENT", "")[

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from guardian.shortcuts import assign_perm, remove_perm
 
 from accounts.models import BLOCKED_FROM_PROFILE, User
-from config.errors import ApplicationError
+from config.error_codes import ApplicationError
 
 BLOCKED = f"accounts.{BLOCKED_FROM_PROFILE}"
 

@@ -15,7 +15,7 @@ from accounts.services.audit import audit_record
 from accounts.services.sessions import sessions_revoke_all
 from accounts.user_data import user_data_registry
 from config.client import ClientInfo
-from config.errors import ApplicationError
+from config.error_codes import ApplicationError
 
 ACCOUNT_DELETED_EMAIL = "account/email/account_deleted"
 

@@ -26,7 +26,7 @@ from accounts.services.sessions import session_create
 from accounts.session_state import forget_user
 from accounts.tokens import TokenPair, issue_mfa_token
 from config.client import ClientInfo
-from config.errors import ApplicationError
+from config.error_codes import ApplicationError
 
 
 @dataclass(frozen=True)

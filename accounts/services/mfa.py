@@ -32,7 +32,7 @@ from accounts.services.login import LoginResult, login_complete, raise_if_banned
 from accounts.services.sessions import sessions_revoke_all
 from accounts.tokens import MfaClaims, read_mfa_token
 from config.client import ClientInfo
-from config.errors import ApplicationError
+from config.error_codes import ApplicationError
 
 MFA_CHANGED_EMAIL = "account/email/mfa_changed"
 MFA_EMAIL_CODE_EMAIL = "account/email/login_code_mfa"

@@ -33,7 +33,7 @@ from accounts.services.audit import audit_record
 from accounts.services.profile import PROFILE_FIELDS, profile_changes_clean
 from accounts.services.sessions import session_revoke, sessions_revoke_all
 from config.client import ClientInfo
-from config.errors import ApplicationError
+from config.error_codes import ApplicationError
 
 BANNED_EMAIL = "account/email/banned"
 UNBANNED_EMAIL = "account/email/unbanned"

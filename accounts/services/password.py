@@ -24,7 +24,7 @@ from accounts.selectors import user_by_email
 from accounts.services.audit import audit_record
 from accounts.services.sessions import sessions_revoke_all
 from config.client import ClientInfo
-from config.errors import ApplicationError
+from config.error_codes import ApplicationError
 
 
 def _set_password(user: User, field: str, password: str) -> None:

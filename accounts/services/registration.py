@@ -27,7 +27,7 @@ from accounts.services.audit import audit_record
 from accounts.services.password import password_history_record
 from accounts.validators import validate_username
 from config.client import ClientInfo
-from config.errors import ApplicationError
+from config.error_codes import ApplicationError
 
 USERNAME_TAKEN = "This username is taken."
 

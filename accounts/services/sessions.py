@@ -21,7 +21,7 @@ from accounts.tokens import (
     read_refresh_token,
 )
 from config.client import ClientInfo
-from config.errors import ApplicationError
+from config.error_codes import ApplicationError
 
 
 def _session_expiry(now: datetime) -> datetime:
