@@ -1,8 +1,9 @@
 """OpenAPI generation: every operation documents its problem-details error responses.
 
 The error statuses an operation can answer are derived from the view itself (does it take a
-body, need authentication, have a path parameter, sit behind a rate limit), so the schema stays
-true as views change instead of relying on hand-written lists per view.
+body, need authentication, have a path parameter, page a list, sit behind a rate limit), so
+the schema stays true as views change instead of relying on hand-written lists per view.
+Every error status is served as ``application/problem+json``, whoever declared it.
 """
 
 from __future__ import annotations
@@ -11,12 +12,17 @@ from typing import Any
 
 from django.conf import settings
 from drf_spectacular import openapi
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    extend_schema_field,
+)
 from rest_framework import permissions, serializers
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from config.error_codes import ERROR_CODES
+from config.errors import PROBLEM_CONTENT_TYPE
 
 
 class CanReadApiDocs(permissions.BasePermission):
@@ -24,6 +30,22 @@ class CanReadApiDocs(permissions.BasePermission):
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         return settings.API_DOCS_PUBLIC or bool(request.user and request.user.is_staff)
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {
+            "anyOf": [
+                {"type": "array", "items": {"type": "string"}},
+                {"type": "object"},
+            ]
+        },
+    }
+)
+class ValidationErrorsField(serializers.DictField):
+    """DRF's validation errors: a list of messages per field, or, for a nested serializer
+    or a list field, an object of the same shape (``{"roles": {"0": ["…"]}}``)."""
 
 
 class ProblemSerializer(serializers.Serializer):
@@ -34,10 +56,12 @@ class ProblemSerializer(serializers.Serializer):
     status = serializers.IntegerField()
     code = serializers.CharField(help_text="Stable machine-readable error code.")
     detail = serializers.CharField(help_text="A human-readable sentence.")
-    errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
+    errors = ValidationErrorsField(
         required=False,
-        help_text="Field name -> messages; present on validation errors.",
+        help_text=(
+            "Field name -> messages; present on validation errors. A nested or list "
+            "field maps its own field names (or item indexes) the same way."
+        ),
     )
 
 
@@ -87,6 +111,21 @@ STANDARD_ERRORS: dict[str, tuple[str, OpenApiExample]] = {
     "404": ("No such object, or not visible to the caller.", NOT_FOUND),
     "429": ("Rate limited; see the Retry-After header.", RATE_LIMITED),
 }
+# What a list (config.pagination) answers for its page parameters.
+PAGINATION_ERRORS: dict[str, tuple[str, OpenApiExample]] = {
+    "400": (
+        "A `page_size` that is not a positive whole number.",
+        problem_example(
+            "validation_error",
+            "A positive whole number is required.",
+            errors={"page_size": ["A positive whole number is required."]},
+        ),
+    ),
+    "404": (
+        "A `page` that is not a number, or lies past the last page.",
+        problem_example("not_found", "Invalid page."),
+    ),
+}
 
 
 def problem_response(description: str, *examples: OpenApiExample) -> OpenApiResponse:
@@ -108,20 +147,33 @@ class AutoSchema(openapi.AutoSchema):
         return owner + name
 
     def _error_statuses(self) -> list[str]:
-        statuses = []
-        if self.method in {"POST", "PUT", "PATCH"} or self._delete_takes_body():
-            statuses.append("400")
+        takes_body = (
+            self.method in {"POST", "PUT", "PATCH"} or self._delete_takes_body()
+        )
+        # A list validates ``page_size`` (400) and answers 404 for a page that is not a
+        # number or lies past the last (config.pagination).
+        paginated = self._is_paginated_list()
         needs_authentication = not all(
             isinstance(permission, permissions.AllowAny)
             for permission in self.view.get_permissions()
         )
+        statuses = []
+        if takes_body or paginated:
+            statuses.append("400")
         if needs_authentication:
             statuses += ["401", "403"]
-        if "{" in self.path:
+        if "{" in self.path or paginated:
             statuses.append("404")
         if getattr(self.view, "rate_limited", False):
             statuses.append("429")
         return statuses
+
+    def _is_paginated_list(self) -> bool:
+        return (
+            self.method == "GET"
+            and self._get_paginator() is not None
+            and self._is_list_view()
+        )
 
     def _delete_takes_body(self) -> bool:
         """A view sets ``delete_takes_body = True`` when its DELETE reads a body (the
@@ -144,16 +196,31 @@ class AutoSchema(openapi.AutoSchema):
 
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
+        errors = STANDARD_ERRORS
+        if self._is_paginated_list():
+            errors = {**STANDARD_ERRORS, **PAGINATION_ERRORS}
         for status in self._error_statuses():
             if status not in responses:
-                description, example = STANDARD_ERRORS[status]
+                description, example = errors[status]
                 responses[status] = self._get_response_for_code(
-                    problem_response(description, example),
-                    status,
-                    ["application/problem+json"],
-                    direction,
+                    problem_response(description, example), status, None, direction
                 )
         return responses
+
+    def _get_response_for_code(
+        self,
+        serializer: Any,
+        status_code: str,
+        media_types: Any = None,
+        direction: str = "response",
+    ) -> dict[str, Any]:
+        """Error bodies are problem details, served as ``application/problem+json``
+        (``config.errors``), also where a view declares its own error responses."""
+        if not media_types and int(status_code) >= 400:
+            media_types = [PROBLEM_CONTENT_TYPE]
+        return super()._get_response_for_code(
+            serializer, status_code, media_types, direction
+        )
 
 
 def split_security_alternatives(result: dict, **kwargs: Any) -> dict:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularRedocView,
@@ -43,8 +44,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Unknown API routes answer the JSON problem even with DEBUG on, where Django would
     # otherwise render its HTML debug page. Only paths ending in a slash match, so a path
-    # without one still gets CommonMiddleware's redirect to its slashed route.
-    re_path(r"^api/.*/$", page_not_found),
+    # without one still gets CommonMiddleware's redirect to its slashed route. Exempt from
+    # CSRF, or a POST or DELETE to an unknown route (an id that is not a UUID) answers 403.
+    re_path(r"^api/.*/$", csrf_exempt(page_not_found)),
 ]
 
 if settings.BENCHMARK_REFERENCE_VIEW:

@@ -87,6 +87,18 @@ def test_unknown_routes_are_404_problems(api_client: APIClient, path: str) -> No
     assert_problem(api_client.get(path), 404, "not_found")
 
 
+@pytest.mark.parametrize("method", ["post", "delete"])
+def test_unsafe_methods_on_unknown_api_routes_are_404_not_a_csrf_failure(
+    method: str,
+) -> None:
+    # As a browser's fetch would send them: CSRF is checked (an id that is not a UUID
+    # falls through to the unknown-route view).
+    client = APIClient(enforce_csrf_checks=True)
+    response = getattr(client, method)("/api/v1/auth/sessions/not-a-uuid/")
+
+    assert_problem(response, 404, "not_found")
+
+
 def test_wrong_method_is_405_with_allow_header(api_client: APIClient) -> None:
     response = api_client.post("/health/live/", {}, format="json")
 

@@ -1,4 +1,5 @@
-"""Every list answers {"count", "next", "previous", "results"}; page_size is capped at 100."""
+"""Every list answers {"count", "next", "previous", "results"}; page_size is a positive
+whole number, capped at 100."""
 
 from __future__ import annotations
 
@@ -37,3 +38,16 @@ def test_a_page_past_the_end_is_a_404_problem() -> None:
 
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.parametrize("page_size", ["0", "-3", "ten", "null", ""])
+def test_a_page_size_that_is_not_a_positive_whole_number_is_a_400_problem(
+    page_size: str,
+) -> None:
+    response = APIClient().get("/test/numbers/", {"page_size": page_size})
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["errors"] == {
+        "page_size": ["A positive whole number is required."]
+    }

@@ -35,7 +35,7 @@ def test_schema_documents_the_health_probes_with_their_error_shape(
     schema = response.json()
     ready = schema["paths"]["/health/ready/"]["get"]
     assert set(ready["responses"]) == {"200", "503"}
-    problem = ready["responses"]["503"]["content"]["application/json"]["schema"]
+    problem = ready["responses"]["503"]["content"]["application/problem+json"]["schema"]
     assert problem == {"$ref": "#/components/schemas/Problem"}
     assert {"type", "title", "status", "code", "detail"} <= set(
         schema["components"]["schemas"]["Problem"]["properties"]
@@ -173,3 +173,32 @@ def test_schema_description_names_only_features_that_are_served(
             assert any(path.startswith(prefix) for path in paths), (
                 f"the description advertises {feature} but no {prefix} route exists"
             )
+
+
+def test_every_error_answer_is_declared_as_a_problem_document(
+    api_client: APIClient,
+) -> None:
+    paths = api_client.get("/api/schema/", {"format": "json"}).json()["paths"]
+
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            for status, response in operation["responses"].items():
+                if int(status) >= 400:
+                    content = response["content"]
+                    assert list(content) == ["application/problem+json"], (method, path)
+                    assert content["application/problem+json"]["schema"] == {
+                        "$ref": "#/components/schemas/Problem"
+                    }, (method, path, status)
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/auth/sessions/", "/api/v1/users/", "/api/v1/users/me/activity/"]
+)
+def test_lists_declare_their_page_errors(api_client: APIClient, path: str) -> None:
+    operation = api_client.get("/api/schema/", {"format": "json"}).json()["paths"][
+        path
+    ]["get"]
+
+    assert {"400", "404"} <= set(operation["responses"])
+    page_size = next(p for p in operation["parameters"] if p["name"] == "page_size")
+    assert page_size["schema"] == {"type": "integer", "minimum": 1}
