@@ -10,7 +10,6 @@ from django.db.models import QuerySet
 
 from accounts.constants import AuditKind, RevokeReason
 from accounts.models import AuditEvent, User
-from accounts.selectors import iso_timestamp
 
 # Reasons that only restate the event they come with ("Signed out", because: signed out).
 RESTATING_REASONS = frozenset(
@@ -91,13 +90,13 @@ def shows_origin(event: AuditEvent, *, user: User) -> bool:
 
 
 def activity_item(event: AuditEvent, *, user: User) -> dict[str, Any]:
-    """One event as ``user`` sees it (``users/me/activity/``)."""
+    """One event as ``user`` sees it (``users/me/activity/``), for a serializer to render."""
     origin_shown = shows_origin(event, user=user)
     return {
-        "id": str(event.pk),
+        "id": event.pk,
         "kind": event.kind,
         "description": describe_event(event),
         "ip": event.ip if origin_shown else None,
         "user_agent": event.user_agent if origin_shown else "",
-        "created_at": iso_timestamp(event.created_at),
+        "created_at": event.created_at,
     }

@@ -112,14 +112,14 @@ def sessions_live(*, user: User) -> QuerySet[AuthSession]:
 
 
 def user_profile(user: User) -> dict[str, Any]:
-    """The full own profile of ``me/``: from the request's cached snapshot when there is one
-    (no query), else from the database."""
+    """The full profile of ``user`` as Python values (a UUID, datetimes), which
+    ``accounts.serializers.UserProfileSerializer`` renders. From the request's cached
+    snapshot when there is one (no query), else from the database."""
     if isinstance(user, SessionUser):
         snapshot = user.snapshot
         email_verified = snapshot["email_verified"]
         roles = user.roles
         mfa_enabled = snapshot["mfa_enabled"]
-        date_joined, last_login = snapshot["date_joined"], snapshot["last_login"]
     else:
         if hasattr(user, "profile_email_verified"):  # loaded with profile_annotations()
             email_verified = user.profile_email_verified
@@ -132,10 +132,8 @@ def user_profile(user: User) -> dict[str, Any]:
             ).exists()
             group_names = user.groups.values_list("name", flat=True) if user.pk else []
         roles = roles_of(group_names, is_superuser=user.is_superuser)
-        date_joined = iso_timestamp(user.date_joined)
-        last_login = iso_timestamp(user.last_login)
     return {
-        "id": str(user.pk),
+        "id": user.pk,
         "username": user.username,
         "email": user.email,
         "email_verified": email_verified,
@@ -149,8 +147,8 @@ def user_profile(user: User) -> dict[str, Any]:
         "avatar_url": None,
         "roles": roles,
         "mfa_enabled": mfa_enabled,
-        "date_joined": date_joined,
-        "last_login": last_login,
+        "date_joined": user.date_joined,
+        "last_login": user.last_login,
     }
 
 
@@ -183,7 +181,6 @@ def ban_in_force(user: User) -> Ban | None:
     return Ban.objects.filter(user=user).in_force().order_by("-created_at").first()
 
 
-PUBLIC_PROFILE_FIELDS = ("id", "username", "display_name", "avatar_url", "bio")
 STAFF_ORDERINGS = ("username", "email", "date_joined", "last_login")
 
 
@@ -200,11 +197,6 @@ def is_blocked_by(viewer: User, profile: User) -> bool:
     """Whether ``profile``'s owner blocked ``viewer``: one query on guardian's direct table
     (the viewer's own object permissions on the profile; groups do not block)."""
     return BLOCKED_FROM_PROFILE in get_user_perms(viewer, profile)
-
-
-def public_profile(user: User) -> dict[str, Any]:
-    profile = user_profile(user)
-    return {field: profile[field] for field in PUBLIC_PROFILE_FIELDS}
 
 
 # Up to this many matches, a searched page is sorted from the matches themselves; past it,

@@ -7,9 +7,10 @@ from rest_framework import serializers
 from accounts.roles import Role
 
 
+# Renders what accounts.selectors.user_profile returns. GET me/ skips it for speed, and
+# tests/config/test_response_shapes.py holds that answer to this shape too.
 class UserProfileSerializer(serializers.Serializer):
-    """The full own profile (``me/``). Rendered from ``accounts.selectors.user_profile``;
-    this class documents it in the schema, and a test keeps the two equal."""
+    """The full profile: the caller's own, or any account's for staff."""
 
     id = serializers.UUIDField()
     username = serializers.CharField()

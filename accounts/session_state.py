@@ -26,7 +26,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from accounts.models import AuthSession, SessionUser, User
-from accounts.selectors import group_names_of, iso_timestamp, profile_annotations
+from accounts.selectors import group_names_of, profile_annotations
 
 REVOKED = "revoked"
 SNAPSHOT_FIELDS = (
@@ -52,14 +52,20 @@ def _state_timeout() -> int:
     return int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()) + 60
 
 
+def _stored_timestamp(value: datetime | None) -> str | None:
+    """The snapshot's storage format for datetimes, ISO 8601 strings that
+    ``session_user_from_snapshot`` parses back (responses render their own)."""
+    return value.isoformat() if value else None
+
+
 def user_snapshot(
     user: User, *, email_verified: bool, group_names: Iterable[str], mfa_enabled: bool
 ) -> dict:
     snapshot = {field: getattr(user, field) for field in SNAPSHOT_FIELDS}
     snapshot.update(
         id=str(user.pk),
-        date_joined=iso_timestamp(user.date_joined),
-        last_login=iso_timestamp(user.last_login),
+        date_joined=_stored_timestamp(user.date_joined),
+        last_login=_stored_timestamp(user.last_login),
         email_verified=email_verified,
         mfa_enabled=mfa_enabled,
         groups=sorted(name for name in group_names if name),

@@ -99,4 +99,4 @@ class FrontendConfigApi(APIView):
         responses=FrontendConfigSerializer,
     )
     def get(self, request: Request) -> Response:
-        return Response(frontend_config())
+        return Response(FrontendConfigSerializer(frontend_config()).data)

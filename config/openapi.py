@@ -146,6 +146,17 @@ class AutoSchema(openapi.AutoSchema):
         owner = owner.split(".")[-1].removesuffix("Api").removesuffix("Serializer")
         return owner + name
 
+    def _map_basic_serializer(
+        self, serializer: serializers.BaseSerializer, direction: str
+    ) -> dict[str, Any]:
+        """A serializer that sets ``closed = True`` admits no other key
+        (``additionalProperties: false``), so that a ``oneOf`` tells it from a fuller
+        shape (the public profile from the full one)."""
+        schema = super()._map_basic_serializer(serializer, direction)
+        if getattr(serializer, "closed", False):
+            schema["additionalProperties"] = False
+        return schema
+
     def _error_statuses(self) -> list[str]:
         takes_body = (
             self.method in {"POST", "PUT", "PATCH"} or self._delete_takes_body()

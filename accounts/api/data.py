@@ -96,7 +96,8 @@ class MeExportApi(NoStoreMixin, RateLimitHeadersMixin, GenericAPIView):
     permission_classes = [IsAuthenticated]
 
     def get_serializer_class(self) -> type[serializers.Serializer]:
-        # Only the schema asks: the document is rendered by accounts.user_data itself.
+        # Only the schema asks: accounts.user_data renders each section with the
+        # serializer that documents it, and this one is made of those.
         return _document_serializer(tuple(user_data_registry))
 
     @extend_schema(
@@ -163,7 +164,7 @@ class MeActivityApi(NoStoreMixin, GenericAPIView):
         responses={
             200: OutputSerializer(many=True),
             400: problem_response(
-                "An unknown `kind`, or a page or page size that is not a number.",
+                "An unknown `kind`, or a `page_size` that is not a positive whole number.",
                 problem_example(
                     "validation_error",
                     '"login.nope" is not a valid choice.',
@@ -206,6 +207,5 @@ class MeActivityApi(NoStoreMixin, GenericAPIView):
             user=request.user, kind=filters.validated_data.get("kind")
         )
         page = self.paginate_queryset(events)
-        return self.get_paginated_response(
-            [activity_item(event, user=request.user) for event in page]
-        )
+        items = [activity_item(event, user=request.user) for event in page]
+        return self.get_paginated_response(self.OutputSerializer(items, many=True).data)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
@@ -19,7 +19,6 @@ from accounts.permissions import CanSeeProfile, IsStaffWithMfa, MayTake
 from accounts.roles import Role, is_staff_member
 from accounts.selectors import (
     STAFF_ORDERINGS,
-    public_profile,
     user_profile,
     user_with_profile,
     users_for_staff,
@@ -37,6 +36,8 @@ from config.openapi import problem_example, problem_response
 
 
 class StaffUserSerializer(UserProfileSerializer):
+    """An account in the staff list: its full profile and its state."""
+
     is_active = serializers.BooleanField()
     is_banned = serializers.BooleanField()
 
@@ -74,26 +75,31 @@ class UserListApi(GenericAPIView):
         parameters=[FilterSerializer],
         responses={
             200: StaffUserSerializer(many=True),
-            400: problem_response("A bad filter."),
+            400: problem_response("A bad filter or `page_size`."),
         },
     )
     def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         page = self.paginate_queryset(users_for_staff(**filters.validated_data))
-        return self.get_paginated_response(
-            [
-                {
-                    **user_profile(user),
-                    "is_active": user.is_active,
-                    "is_banned": user.banned,
-                }
-                for user in page
-            ]
-        )
+        rows = [
+            {
+                **user_profile(user),
+                "is_active": user.is_active,
+                "is_banned": user.banned,
+            }
+            for user in page
+        ]
+        return self.get_paginated_response(StaffUserSerializer(rows, many=True).data)
 
 
 class PublicProfileSerializer(serializers.Serializer):
+    """What anyone signed in sees of another account's profile."""
+
+    # Renders a part of the full profile. No other key (additionalProperties: false,
+    # config.openapi.AutoSchema), so that a client tells it from the full profile.
+    closed = True
+
     id = serializers.UUIDField()
     username = serializers.CharField()
     display_name = serializers.CharField()
@@ -148,13 +154,20 @@ class UserDetailApi(APIView):
             "Yourself or staff: the full profile. Anyone else: the public profile (`id`, "
             "`username`, `display_name`, `avatar_url`, `bio`); 404 when they blocked you."
         ),
-        responses={200: PublicProfileSerializer, 404: NOT_FOUND},
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="Profile",
+                serializers=[UserProfileSerializer, PublicProfileSerializer],
+                resource_type_field_name=None,
+            ),
+            404: NOT_FOUND,
+        },
     )
     def get(self, request: Request, user_id: uuid.UUID) -> Response:
         user = self.get_object(user_id)
         if user.pk == request.user.pk or is_staff_member(request.user):
-            return Response(user_profile(user))
-        return Response(public_profile(user))
+            return Response(UserProfileSerializer(user_profile(user)).data)
+        return Response(PublicProfileSerializer(user_profile(user)).data)
 
     @extend_schema(
         tags=["staff"],
@@ -174,7 +187,7 @@ class UserDetailApi(APIView):
             changes=dict(data.validated_data),
             client=ClientInfo.from_request(request),
         )
-        return Response(user_profile(user))
+        return Response(UserProfileSerializer(user_profile(user)).data)
 
     @extend_schema(
         tags=["staff"],

@@ -13,10 +13,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.access import Action, target_for
-from accounts.models import Ban
 from accounts.permissions import IsStaffWithMfa, MayTake
 from accounts.roles import Role
-from accounts.selectors import iso_timestamp, user_profile
+from accounts.selectors import user_profile
 from accounts.serializers import UserProfileSerializer
 from accounts.services.moderation import roles_set, user_ban, user_unban
 from config.client import ClientInfo
@@ -28,20 +27,10 @@ MAX_BAN_SECONDS = 100 * 365 * 24 * 3600
 
 class BanOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
-    user = serializers.UUIDField()
+    user = serializers.UUIDField(source="user_id")
     reason = serializers.CharField()
     created_at = serializers.DateTimeField()
     until = serializers.DateTimeField(allow_null=True, help_text="null: permanent.")
-
-
-def ban_data(ban: Ban) -> dict:
-    return {
-        "id": str(ban.pk),
-        "user": str(ban.user_id),
-        "reason": ban.reason,
-        "created_at": iso_timestamp(ban.created_at),
-        "until": iso_timestamp(ban.until),
-    }
 
 
 class StaffApi(APIView):
@@ -103,7 +92,7 @@ class UserBanApi(StaffApi):
             until=data.validated_data.get("until"),
             client=ClientInfo.from_request(request),
         )
-        return Response(ban_data(ban))
+        return Response(BanOutputSerializer(ban).data)
 
     @extend_schema(
         tags=TAGS,
@@ -159,4 +148,4 @@ class UserRolesApi(StaffApi):
             roles=data.validated_data["roles"],
             client=ClientInfo.from_request(request),
         )
-        return Response(user_profile(user))
+        return Response(UserProfileSerializer(user_profile(user)).data)

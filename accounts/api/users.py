@@ -60,6 +60,9 @@ class MeApi(NoStoreMixin, RateLimitHeadersMixin, APIView):
         responses=UserProfileSerializer,
     )
     def get(self, request: Request) -> Response:
+        # The hottest authenticated path: the selector's values go to the JSON renderer
+        # as they are (UUID, datetimes), which renders them as UserProfileSerializer
+        # would; tests/config/test_response_shapes.py holds the answer to the schema.
         return Response(user_profile(request.user))
 
     @extend_schema(
@@ -81,7 +84,7 @@ class MeApi(NoStoreMixin, RateLimitHeadersMixin, APIView):
             changes=data.validated_data,
             client=ClientInfo.from_request(request),
         )
-        return Response(user_profile(user))
+        return Response(UserProfileSerializer(user_profile(user)).data)
 
     @extend_schema(
         tags=["users"],
@@ -140,9 +143,7 @@ class MeEmailChangeApi(RateLimitHeadersMixin, APIView):
             client=ClientInfo.from_request(request),
             **data.validated_data,
         )
-        return Response(
-            {
-                "detail": "Follow the link sent to the new address to confirm the change."
-            },
-            status=status.HTTP_202_ACCEPTED,
-        )
+        answer = {
+            "detail": "Follow the link sent to the new address to confirm the change."
+        }
+        return Response(DetailSerializer(answer).data, status=status.HTTP_202_ACCEPTED)

@@ -20,7 +20,7 @@ from django.utils import timezone
 from accounts.constants import AuditKind
 from accounts.emails import send_account_email
 from accounts.models import AuthSession, User, normalize_email, normalize_username
-from accounts.selectors import ban_in_force, iso_timestamp, mfa_methods
+from accounts.selectors import ban_in_force, mfa_methods
 from accounts.services.audit import audit_record
 from accounts.services.sessions import session_create
 from accounts.session_state import forget_user
@@ -160,5 +160,5 @@ def raise_if_banned(user: User) -> None:
     raise ApplicationError(
         "account_banned",
         f"This account is banned.{ends}",
-        extra={"banned_until": iso_timestamp(ban.until)},
+        extra={"banned_until": ban.until},  # the JSON renderer writes it as DRF would
     )

@@ -60,4 +60,5 @@ class EmailedLinkApi(PublicApi):
             request, "email_per_address", key=f"{self.link_kind}:{email}"
         )
         self.send_link(request, email)
-        return Response({"detail": self.answer}, status=status.HTTP_202_ACCEPTED)
+        answer = DetailSerializer({"detail": self.answer}).data
+        return Response(answer, status=status.HTTP_202_ACCEPTED)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers, status
@@ -61,19 +63,23 @@ def password_login(
         raise
 
 
-def login_response(result: LoginResult | MfaChallenge) -> dict:
+def login_response(result: LoginResult | MfaChallenge) -> dict[str, Any]:
     """The tokens and profile, or, for an account with a second factor, the challenge."""
     if isinstance(result, MfaChallenge):
-        return {
-            "mfa_required": True,
-            "mfa_token": result.mfa_token,
-            "methods": result.methods,
+        return MfaRequiredSerializer(
+            {
+                "mfa_required": True,
+                "mfa_token": result.mfa_token,
+                "methods": result.methods,
+            }
+        ).data
+    return LoginResponseSerializer(
+        {
+            "access": result.tokens.access,
+            "refresh": result.tokens.refresh,
+            "user": user_profile(result.user),
         }
-    return {
-        "access": result.tokens.access,
-        "refresh": result.tokens.refresh,
-        "user": user_profile(result.user),
-    }
+    ).data
 
 
 class MfaRequiredSerializer(serializers.Serializer):
@@ -160,14 +166,13 @@ class OAuth2TokenApi(NoStoreMixin, PublicApi):
                 "This account has two-factor authentication: sign in with auth/login/.",
             )
         lifetime = settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"]
-        return Response(
-            {
-                "access_token": result.tokens.access,
-                "token_type": "bearer",
-                "refresh_token": result.tokens.refresh,
-                "expires_in": int(lifetime.total_seconds()),
-            }
-        )
+        answer = {
+            "access_token": result.tokens.access,
+            "token_type": "bearer",
+            "refresh_token": result.tokens.refresh,
+            "expires_in": int(lifetime.total_seconds()),
+        }
+        return Response(self.OutputSerializer(answer).data)
 
 
 class RefreshInputSerializer(serializers.Serializer):
@@ -196,7 +201,7 @@ class TokenRefreshApi(NoStoreMixin, PublicApi):
             refresh_token=data.validated_data["refresh"],
             client=ClientInfo.from_request(request),
         )
-        return Response({"access": tokens.access, "refresh": tokens.refresh})
+        return Response(TokenPairSerializer(tokens).data)
 
 
 class LogoutApi(APIView):

@@ -80,7 +80,7 @@ class MfaStatusApi(MfaApi):
         tags=TAGS, summary="Which second factors are on", responses=OutputSerializer
     )
     def get(self, request: Request) -> Response:
-        return Response(mfa_status(request.user))
+        return Response(self.OutputSerializer(mfa_status(request.user)).data)
 
 
 class TotpSetupApi(MfaApi):
@@ -106,7 +106,7 @@ class TotpSetupApi(MfaApi):
         },
     )
     def post(self, request: Request) -> Response:
-        return Response(totp_setup(actor=request.user))
+        return Response(self.OutputSerializer(totp_setup(actor=request.user)).data)
 
 
 class TotpConfirmApi(MfaApi):
@@ -131,7 +131,7 @@ class TotpConfirmApi(MfaApi):
             code=data.validated_data["code"],
             client=ClientInfo.from_request(request),
         )
-        return Response({"recovery_codes": codes})
+        return Response(RecoveryCodesSerializer({"recovery_codes": codes}).data)
 
 
 class TotpApi(MfaApi):
@@ -196,7 +196,7 @@ class RecoveryCodesApi(MfaApi):
             password=self.confirmed_password(request),
             client=ClientInfo.from_request(request),
         )
-        return Response({"recovery_codes": codes})
+        return Response(RecoveryCodesSerializer({"recovery_codes": codes}).data)
 
 
 MFA_INVALID = problem_example("mfa_invalid", "This code is wrong or expired.")

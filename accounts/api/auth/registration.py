@@ -64,7 +64,8 @@ class RegisterApi(NoStoreMixin, PublicApi):
         user = user_register(
             client=ClientInfo.from_request(request), **data.validated_data
         )
-        return Response({"user": user_profile(user)}, status=status.HTTP_201_CREATED)
+        answer = UserEnvelopeSerializer({"user": user_profile(user)}).data
+        return Response(answer, status=status.HTTP_201_CREATED)
 
 
 class EmailVerifyApi(NoStoreMixin, PublicApi):
@@ -93,7 +94,7 @@ class EmailVerifyApi(NoStoreMixin, PublicApi):
         user = email_verify(
             key=data.validated_data["key"], client=ClientInfo.from_request(request)
         )
-        return Response({"user": user_profile(user)})
+        return Response(UserEnvelopeSerializer({"user": user_profile(user)}).data)
 
 
 @extend_schema_view(

@@ -18,7 +18,8 @@ from accounts.api.auth.common import (
     TAGS,
 )
 from accounts.constants import RevokeReason
-from accounts.selectors import iso_timestamp, sessions_live
+from accounts.models import AuthSession
+from accounts.selectors import sessions_live
 from accounts.services.sessions import (
     session_revoke,
 )
@@ -28,6 +29,7 @@ from config.client import ClientInfo
 
 
 class SessionOutputSerializer(serializers.Serializer):
+    # Renders an AuthSession; the context names the session making the request.
     id = serializers.UUIDField()
     created_at = serializers.DateTimeField()
     last_used_at = serializers.DateTimeField(
@@ -35,9 +37,12 @@ class SessionOutputSerializer(serializers.Serializer):
     )
     ip = serializers.IPAddressField(allow_null=True)
     user_agent = serializers.CharField()
-    current = serializers.BooleanField(
+    current = serializers.SerializerMethodField(
         help_text="This is the session making the request."
     )
+
+    def get_current(self, session: AuthSession) -> bool:
+        return str(session.pk) == str(self.context["current_session_id"])
 
 
 class SessionListApi(NoStoreMixin, GenericAPIView):
@@ -51,20 +56,10 @@ class SessionListApi(NoStoreMixin, GenericAPIView):
     )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(sessions_live(user=request.user))
-        current = str(request.auth[SESSION_CLAIM])
-        return self.get_paginated_response(
-            [
-                {
-                    "id": str(session.pk),
-                    "created_at": iso_timestamp(session.created_at),
-                    "last_used_at": iso_timestamp(session.last_used_at),
-                    "ip": session.ip,
-                    "user_agent": session.user_agent,
-                    "current": str(session.pk) == current,
-                }
-                for session in page
-            ]
+        sessions = SessionOutputSerializer(
+            page, many=True, context={"current_session_id": request.auth[SESSION_CLAIM]}
         )
+        return self.get_paginated_response(sessions.data)
 
 
 class SessionDetailApi(APIView):
