@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -30,13 +29,6 @@ from accounts.models import (
 from accounts.roles import roles_of
 from config.aggregates import GroupConcat
 from config.error_codes import ApplicationError
-
-
-def iso_timestamp(value: datetime | None) -> str | None:
-    """ISO 8601 in UTC with a ``Z``, as DRF renders datetimes and the contract shows them."""
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def profile_annotations(*, through: str | None = None) -> dict[str, Any]:

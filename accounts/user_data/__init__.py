@@ -6,8 +6,8 @@ Each app declares one entry per model of its own that holds a user's data::
     register_user_data(
         model=ApiKey,
         section="api_keys",
-        export=export_api_keys,  # (user) -> JSON-ready value, usually a list of dicts
-        schema=ExportApiKeySerializer(many=True),  # documents that value in the schema
+        export=export_api_keys,  # (user) -> the section's data, usually a list of dicts
+        schema=ExportApiKeySerializer(many=True),  # renders it, and documents it
         erase=erase_api_keys,  # (user) -> None: delete, revoke or anonymise the rows
     )
 
@@ -25,7 +25,8 @@ Rules for an export:
 - no secret, ever: no password hash, token, key, refresh ``jti``, recovery code; select
   only the columns exported (``values()``), so a secret is never even loaded;
 - a bounded number of queries (one, ideally) whatever the number of rows;
-- its ``schema`` names exactly the keys it renders (a test compares the two).
+- it returns Python values (UUIDs, datetimes...): its ``schema`` renders them, so the
+  document has exactly the shape the OpenAPI schema shows.
 
 Rules for an erasure:
 

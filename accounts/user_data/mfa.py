@@ -10,7 +10,6 @@ from django_otp.plugins.otp_email.models import EmailDevice
 from rest_framework import serializers
 
 from accounts.models import RecoveryCode, RecoveryCodeSet, TOTPAuthenticator, User
-from accounts.selectors import iso_timestamp
 from accounts.user_data.registry import UserDataRegistry
 
 
@@ -25,17 +24,11 @@ def _export_devices(
     model: type[models.Model],
 ) -> Callable[[User], list[dict[str, Any]]]:
     def export(user: User) -> list[dict[str, Any]]:
-        rows = model.objects.filter(user=user).values(
-            "name", "confirmed", "created_at", "last_used_at"
+        return list(
+            model.objects.filter(user=user).values(
+                "name", "confirmed", "created_at", "last_used_at"
+            )
         )
-        return [
-            {
-                **row,
-                "created_at": iso_timestamp(row["created_at"]),
-                "last_used_at": iso_timestamp(row["last_used_at"]),
-            }
-            for row in rows
-        ]
 
     return export
 

@@ -10,7 +10,6 @@ from guardian.models import UserObjectPermission
 from rest_framework import serializers
 
 from accounts.models import BLOCKED_FROM_PROFILE, Ban, ProfilePermission, User
-from accounts.selectors import iso_timestamp
 from accounts.user_data.registry import UserDataRegistry, kept
 
 
@@ -24,19 +23,11 @@ class ExportBanSerializer(serializers.Serializer):
 
 def export_bans(user: User) -> list[dict[str, Any]]:
     # Who banned is a staff member's data, not the user's: left out.
-    rows = Ban.objects.filter(user=user).values(
-        "id", "reason", "created_at", "until", "lifted_at"
+    return list(
+        Ban.objects.filter(user=user).values(
+            "id", "reason", "created_at", "until", "lifted_at"
+        )
     )
-    return [
-        {
-            "id": str(row["id"]),
-            "reason": row["reason"],
-            "created_at": iso_timestamp(row["created_at"]),
-            "until": iso_timestamp(row["until"]),
-            "lifted_at": iso_timestamp(row["lifted_at"]),
-        }
-        for row in rows
-    ]
 
 
 class ExportBlockSerializer(serializers.Serializer):
@@ -47,10 +38,7 @@ class ExportBlockSerializer(serializers.Serializer):
 def export_blocks(user: User) -> list[dict[str, Any]]:
     # Only the blocks the user made: who blocked them is the other person's choice.
     return [
-        {
-            "blocked_user": str(row["user_id"]),
-            "created_at": iso_timestamp(row["created_at"]),
-        }
+        {"blocked_user": row["user_id"], "created_at": row["created_at"]}
         for row in ProfilePermission.objects.filter(
             content_object=user, permission__codename=BLOCKED_FROM_PROFILE
         ).values("user_id", "created_at")

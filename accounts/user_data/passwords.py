@@ -7,7 +7,6 @@ from typing import Any
 from rest_framework import serializers
 
 from accounts.models import PasswordHistory, User
-from accounts.selectors import iso_timestamp
 from accounts.user_data.registry import UserDataRegistry
 
 
@@ -22,11 +21,12 @@ class ExportPasswordHistorySerializer(serializers.Serializer):
 
 
 def export_password_history(user: User) -> dict[str, Any]:
-    dates = PasswordHistory.objects.filter(user_id=user.pk).values_list(
-        "created_at", flat=True
+    dates = list(
+        PasswordHistory.objects.filter(user_id=user.pk).values_list(
+            "created_at", flat=True
+        )
     )
-    set_at = [iso_timestamp(date) for date in dates]
-    return {"count": len(set_at), "set_at": set_at}
+    return {"count": len(dates), "set_at": dates}
 
 
 def erase_password_history(user: User) -> None:

@@ -17,7 +17,6 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from accounts.models import User
-from accounts.selectors import iso_timestamp
 
 # Keys of the document that are not sections.
 RESERVED_KEYS = frozenset({"exported_at"})
@@ -68,8 +67,8 @@ class UserDataRegistry:
         schema: serializers.Field,
         erase: Erase,
     ) -> UserData:
-        """Declare ``model``'s user data: ``export(user)`` returns the JSON-ready value of
-        the section ``section``, which ``schema`` (a DRF serializer or field) documents;
+        """Declare ``model``'s user data: ``export(user)`` returns the data of the section
+        ``section``, which ``schema`` (a DRF serializer or field) renders and documents;
         ``erase(user)`` deletes or anonymises the rows (``kept(reason)`` keeps them)."""
         if section in RESERVED_KEYS or section in self._entries:
             raise ImproperlyConfigured(
@@ -95,9 +94,14 @@ class UserDataRegistry:
         return {entry.model._meta.concrete_model for entry in self}
 
     def document(self, user: User, *, now: datetime | None = None) -> dict[str, Any]:
-        document: dict[str, Any] = {"exported_at": iso_timestamp(now or timezone.now())}
+        """The export: each section rendered by the serializer that documents it, so
+        the document has the shape the OpenAPI schema shows (JSON-ready)."""
+        exported_at = serializers.DateTimeField().to_representation(
+            now or timezone.now()
+        )
+        document: dict[str, Any] = {"exported_at": exported_at}
         for entry in self:
-            document[entry.section] = entry.export(user)
+            document[entry.section] = entry.schema.to_representation(entry.export(user))
         return document
 
     def erase(self, user: User) -> None:

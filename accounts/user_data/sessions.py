@@ -7,7 +7,6 @@ from typing import Any
 from rest_framework import serializers
 
 from accounts.models import AuthSession, User
-from accounts.selectors import iso_timestamp
 from accounts.user_data.registry import UserDataRegistry
 
 
@@ -41,17 +40,7 @@ def export_sessions(user: User) -> list[dict[str, Any]]:
     """Every session still stored, revoked ones included (``purge_sessions`` deletes them
     some minutes after they end). ``refresh_jti`` is never selected."""
     sessions = AuthSession.objects.filter(user_id=user.pk).order_by("-created_at")
-    return [
-        {
-            **session,
-            "id": str(session["id"]),
-            "created_at": iso_timestamp(session["created_at"]),
-            "last_used_at": iso_timestamp(session["last_used_at"]),
-            "expires_at": iso_timestamp(session["expires_at"]),
-            "revoked_at": iso_timestamp(session["revoked_at"]),
-        }
-        for session in sessions.values(*SESSION_FIELDS)
-    ]
+    return list(sessions.values(*SESSION_FIELDS))
 
 
 def erase_sessions(user: User) -> None:
