@@ -7,8 +7,10 @@ stops the process with one readable line instead of a traceback deep inside Djan
 
 from __future__ import annotations
 
+import builtins
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import dj_email_url
@@ -17,6 +19,8 @@ from environs import Env, EnvError
 # A SECRET_KEY shorter than this, or one of Django's `django-insecure-` keys, is refused.
 MINIMUM_SECRET_KEY_LENGTH = 50
 EMAIL_SCHEMES = {"smtp", "smtps", "submission", "console", "file"}
+
+T = TypeVar("T")
 
 
 class ConfigurationError(SystemExit):
@@ -33,34 +37,42 @@ class ConfigurationError(SystemExit):
 
 
 class Settings:
-    """Typed accessors over ``os.environ`` that fail with :class:`ConfigurationError`."""
+    """Typed accessors over ``os.environ`` that fail with :class:`ConfigurationError`.
+
+    The methods are named after what they return (``env.str``, ``env.int``), so inside the
+    class those names are the methods: annotations spell the types ``builtins.str``.
+    """
 
     def __init__(self) -> None:
         self._env = Env()
 
-    def _read(self, method: str, name: str, *args: Any, **kwargs: Any) -> Any:
+    def _read(self, read: Callable[[], T]) -> T:
         try:
-            return getattr(self._env, method)(name, *args, **kwargs)
+            return read()
         except EnvError as error:
             raise ConfigurationError(str(error)) from None
 
-    def is_set(self, name: str) -> bool:
+    def is_set(self, name: builtins.str) -> builtins.bool:
         return bool(os.environ.get(name, "").strip())
 
-    def str(self, name: str, default: str = "") -> str:
-        return self._read("str", name, default).strip()
+    def str(self, name: builtins.str, default: builtins.str = "") -> builtins.str:
+        return self._read(lambda: self._env.str(name, default)).strip()
 
-    def bool(self, name: str, default: bool) -> bool:
-        return self._read("bool", name, default)
+    def bool(self, name: builtins.str, default: builtins.bool) -> builtins.bool:
+        return self._read(lambda: self._env.bool(name, default))
 
-    def int(self, name: str, default: int) -> int:
-        return self._read("int", name, default)
+    def int(self, name: builtins.str, default: builtins.int) -> builtins.int:
+        return self._read(lambda: self._env.int(name, default))
 
-    def list(self, name: str, default: list[str] | None = None) -> list[str]:
-        values = self._read("list", name, default or [])
+    def list(
+        self, name: builtins.str, default: builtins.list[builtins.str] | None = None
+    ) -> builtins.list[builtins.str]:
+        values = self._read(lambda: self._env.list(name, default or []))
         return [value.strip() for value in values if value.strip()]
 
-    def database(self, name: str, default: str) -> dict[str, Any]:
+    def database(
+        self, name: builtins.str, default: builtins.str
+    ) -> dict[builtins.str, Any]:
         """A Django ``DATABASES`` entry from a URL; only PostgreSQL and SQLite are supported."""
         if self.is_set(name):
             scheme = urlsplit(os.environ[name]).scheme
@@ -70,14 +82,18 @@ class Settings:
                     "postgres://USER:PASSWORD@HOST:5432/NAME or sqlite:///ABSOLUTE/PATH"
                     f" (scheme {scheme or 'missing'!r} is not supported)."
                 )
-        config: dict[str, Any] = self._read("dj_db_url", name, default)
+        config: dict[builtins.str, Any] = self._read(
+            lambda: self._env.dj_db_url(name, default)
+        )
         if not config.get("NAME"):
             raise ConfigurationError(
                 f'Environment variable "{name}" invalid: the database name is missing.'
             )
         return config
 
-    def email(self, name: str, default: str) -> dict[str, Any]:
+    def email(
+        self, name: builtins.str, default: builtins.str
+    ) -> dict[builtins.str, Any]:
         """Django email settings from a URL.
 
         ``smtp://``, ``smtps://`` (implicit TLS), ``submission://`` (STARTTLS), ``console:``,
@@ -110,7 +126,7 @@ class Settings:
             ) from None
         return {key: value for key, value in config.items() if value not in (None, "")}
 
-    def anymail(self) -> dict[str, str]:
+    def anymail(self) -> dict[builtins.str, builtins.str]:
         """Each ``ANYMAIL_<NAME>`` variable becomes ``ANYMAIL["<NAME>"]``.
 
         For example ``ANYMAIL_MAILGUN_API_KEY`` sets ``ANYMAIL["MAILGUN_API_KEY"]``.
@@ -122,7 +138,7 @@ class Settings:
             if key.startswith(prefix)
         }
 
-    def secret_key(self, *, debug: bool) -> str:
+    def secret_key(self, *, debug: builtins.bool) -> builtins.str:
         key = self.str("SECRET_KEY")
         if debug and not key:
             # Only for a developer's machine: sessions and tokens die with each restart.

@@ -20,7 +20,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
-from config.error_codes import ApplicationError
+# Re-exported: code that raises it may import it from here or from config.error_codes.
+from config.error_codes import ApplicationError as ApplicationError
 from config.middleware import current_request_id
 
 logger = logging.getLogger("gatehouse.errors")
@@ -109,8 +110,10 @@ def _api_exception_problem(exc: exceptions.APIException) -> Response:
     headers: dict[str, str] = {}
     if auth_header := getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = auth_header
-    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        headers["Retry-After"] = str(int(exc.wait))
+    if isinstance(exc, exceptions.Throttled):
+        wait: float | None = exc.wait  # type: ignore[attr-defined]  # missing from the stubs
+        if wait is not None:
+            headers["Retry-After"] = str(int(wait))
 
     detail: Any = exc.detail
     code = exc.default_code

@@ -12,14 +12,15 @@ from django.conf import settings
 from django.contrib.auth.password_validation import password_validators_help_texts
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 
-class FrontendConfigSerializer(serializers.Serializer):
-    class PasswordPolicySerializer(serializers.Serializer):
+class FrontendConfigSerializer(serializers.Serializer[dict[str, Any]]):
+    class PasswordPolicySerializer(serializers.Serializer[dict[str, Any]]):
         min_length = serializers.IntegerField()
         max_length = serializers.IntegerField()
         min_strength = serializers.IntegerField(help_text="zxcvbn score, 0 to 4.")
@@ -28,14 +29,14 @@ class FrontendConfigSerializer(serializers.Serializer):
         )
         rules = serializers.ListField(child=serializers.CharField())
 
-    class LoginSerializer(serializers.Serializer):
+    class LoginSerializer(serializers.Serializer[dict[str, Any]]):
         methods = serializers.ListField(child=serializers.CharField())
         lockout_attempts = serializers.IntegerField()
         lockout_minutes = serializers.IntegerField()
         access_token_lifetime = serializers.IntegerField(help_text="Seconds.")
         refresh_token_lifetime = serializers.IntegerField(help_text="Seconds.")
 
-    class LanguageSerializer(serializers.Serializer):
+    class LanguageSerializer(serializers.Serializer[dict[str, Any]]):
         code = serializers.CharField()
         name = serializers.CharField()
 
@@ -63,7 +64,7 @@ def password_policy() -> dict[str, Any]:
     }
 
 
-def frontend_config() -> dict:
+def frontend_config() -> dict[str, Any]:
     jwt = settings.SIMPLE_JWT
     return {
         "site_name": settings.SITE_NAME,
@@ -90,7 +91,7 @@ def frontend_config() -> dict:
 
 
 class FrontendConfigApi(APIView):
-    authentication_classes: list = []
+    authentication_classes: list[type[BaseAuthentication]] = []
     permission_classes = [AllowAny]
 
     @extend_schema(

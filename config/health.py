@@ -11,6 +11,7 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,13 +26,15 @@ logger = logging.getLogger("gatehouse.health")
 def database_is_ready() -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
-        return cursor.fetchone() == (1,)
+        row: object = cursor.fetchone()
+        return row == (1,)
 
 
 def cache_is_ready() -> bool:
     key = f"health:{uuid.uuid4().hex}"
     cache.set(key, "ok", timeout=5)
-    ready = cache.get(key) == "ok"
+    value: object = cache.get(key)
+    ready = value == "ok"
     cache.delete(key)
     return ready
 
@@ -54,7 +57,7 @@ def run_readiness_checks() -> dict[str, str]:
 
 
 class ProbeApi(APIView):
-    authentication_classes: list = []
+    authentication_classes: list[type[BaseAuthentication]] = []
     permission_classes = [AllowAny]
 
 
