@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Mapping
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
@@ -21,9 +21,31 @@ from accounts.models import SessionUser
 from accounts.session_state import authenticated_user
 from accounts.tokens import SESSION_CLAIM
 
+if TYPE_CHECKING:
+    # Not at run time: drf_spectacular.openapi imports DRF's views, which import this
+    # module through the DEFAULT_AUTHENTICATION_CLASSES setting.
+    from drf_spectacular.openapi import AutoSchema
+
+TokenClaims = Mapping[str, Any]
+
+
+class AuthenticatedRequest(Request):
+    """The request a view behind ``IsAuthenticated`` handles, as the type checker sees it:
+    :class:`SessionTokenAuthentication` set ``user`` to the read-only :class:`SessionUser`
+    and ``auth`` to the token's claims. An annotation only: DRF builds plain ``Request``
+    objects, and these views are never reached anonymously."""
+
+    user: SessionUser
+    auth: TokenClaims
+
+
+def session_id_of(request: AuthenticatedRequest) -> uuid.UUID:
+    """The session of the access token that authenticated ``request``."""
+    return uuid.UUID(str(request.auth[SESSION_CLAIM]))
+
 
 @lru_cache(maxsize=8192)
-def _verified_claims(raw_token: bytes) -> Mapping[str, Any]:
+def _verified_claims(raw_token: bytes) -> TokenClaims:
     """The claims of an access token simplejwt accepted (signature, algorithm, expiry,
     ``token_type``). A client sends the same token for its whole life, so each process
     verifies it once: PyJWT's checks cost about a third of an authenticated request.
@@ -32,7 +54,9 @@ def _verified_claims(raw_token: bytes) -> Mapping[str, Any]:
     Every request with the token gets this one object as ``request.auth``, so it is
     read-only: a request cannot change the claims another one sees. The proxy is
     shallow, which suffices: our tokens' claims are strings and numbers."""
-    return MappingProxyType(dict(AccessToken(raw_token).payload))
+    # simplejwt annotates the argument as a Token; it takes the encoded token (str or bytes).
+    token = AccessToken(raw_token)  # type: ignore[arg-type]
+    return MappingProxyType(dict(token.payload))
 
 
 class SessionTokenAuthentication(JWTAuthentication):
@@ -43,9 +67,10 @@ class SessionTokenAuthentication(JWTAuthentication):
     once warm. ``request.auth`` is the token's claims, a read-only mapping.
     """
 
-    def authenticate(
+    # request.auth is the claims mapping, not the Token object simplejwt's class returns.
+    def authenticate(  # type: ignore[override]
         self, request: Request
-    ) -> tuple[SessionUser, Mapping[str, Any]] | None:
+    ) -> tuple[SessionUser, TokenClaims] | None:
         header = self.get_header(request)
         if header is None:
             return None
@@ -74,7 +99,7 @@ class SessionTokenAuthenticationScheme(OpenApiAuthenticationExtension):
     target_class = SessionTokenAuthentication
     name = ["bearerAuth", "oauth2"]
 
-    def get_security_definition(self, auto_schema) -> list[dict]:
+    def get_security_definition(self, auto_schema: AutoSchema) -> list[dict[str, Any]]:
         return [
             {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
             {

@@ -10,10 +10,10 @@ from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.activity import activity_item, user_activity
+from accounts.authentication import AuthenticatedRequest
 from accounts.constants import AuditKind
 from accounts.user_data import UserData, user_data_registry, user_export
 from config.api import NoStoreMixin
@@ -118,7 +118,7 @@ class MeExportApi(NoStoreMixin, RateLimitHeadersMixin, GenericAPIView):
             OpenApiExample("export", value=EXPORT_EXAMPLE, response_only=True),
         ],
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         enforce_rate_limit(request, "export_per_user", key=f"user:{request.user.pk}")
         document = user_export(user=request.user)
         response = Response(document)
@@ -200,12 +200,12 @@ class MeActivityApi(NoStoreMixin, GenericAPIView):
             ),
         ],
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         events = user_activity(
             user=request.user, kind=filters.validated_data.get("kind")
         )
         page = self.paginate_queryset(events)
-        items = [activity_item(event, user=request.user) for event in page]
+        items = [activity_item(event, user=request.user) for event in page or []]
         return self.get_paginated_response(self.OutputSerializer(items, many=True).data)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -14,6 +13,7 @@ from accounts.api.serializers import (
     PasswordConfirmationSerializer,
     UserProfileSerializer,
 )
+from accounts.authentication import AuthenticatedRequest
 from accounts.selectors import user_profile
 from accounts.services.deletion import user_delete_own
 from accounts.services.profile import (
@@ -59,7 +59,7 @@ class MeApi(NoStoreMixin, RateLimitHeadersMixin, APIView):
         summary="The caller's full profile",
         responses=UserProfileSerializer,
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         # The hottest authenticated path: the selector's values go to the JSON renderer
         # as they are (UUID, datetimes), which renders them as UserProfileSerializer
         # would; tests/config/test_response_shapes.py holds the answer to the schema.
@@ -76,7 +76,7 @@ class MeApi(NoStoreMixin, RateLimitHeadersMixin, APIView):
         request=UpdateSerializer,
         responses=UserProfileSerializer,
     )
-    def patch(self, request: Request) -> Response:
+    def patch(self, request: AuthenticatedRequest) -> Response:
         data = self.UpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = user_profile_update(
@@ -98,7 +98,7 @@ class MeApi(NoStoreMixin, RateLimitHeadersMixin, APIView):
         responses={204: None},
         examples=[WRONG_PASSWORD],
     )
-    def delete(self, request: Request) -> Response:
+    def delete(self, request: AuthenticatedRequest) -> Response:
         enforce_rate_limit(
             request, "account_deletion_per_user", key=f"user:{request.user.pk}"
         )
@@ -132,7 +132,7 @@ class MeEmailChangeApi(RateLimitHeadersMixin, APIView):
         responses={202: DetailSerializer},
         examples=[WRONG_PASSWORD],
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         enforce_rate_limit(
             request, "email_change_per_user", key=f"user:{request.user.pk}"
         )

@@ -23,6 +23,7 @@ from accounts.api.serializers import (
     LoginResponseSerializer,
     TokenPairSerializer,
 )
+from accounts.authentication import AuthenticatedRequest
 from accounts.constants import MfaMethod, RevokeReason
 from accounts.selectors import user_by_login, user_profile
 from accounts.services.login import (
@@ -236,7 +237,7 @@ class LogoutAllApi(APIView):
     @extend_schema(
         tags=TAGS, summary="Sign out every session", request=None, responses={204: None}
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         sessions_revoke_all(
             user=request.user,
             reason=RevokeReason.LOGOUT_ALL,

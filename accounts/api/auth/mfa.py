@@ -15,6 +15,7 @@ from accounts.api.serializers import (
     LoginResponseSerializer,
     PasswordConfirmationSerializer,
 )
+from accounts.authentication import AuthenticatedRequest, session_id_of
 from accounts.constants import MfaMethod
 from accounts.selectors import mfa_status
 from accounts.services.mfa import (
@@ -26,7 +27,6 @@ from accounts.services.mfa import (
     totp_confirm,
     totp_setup,
 )
-from accounts.tokens import SESSION_CLAIM
 from config.api import NoStoreMixin
 from config.client import ClientInfo
 from config.openapi import WRONG_PASSWORD, problem_example, problem_response
@@ -50,7 +50,7 @@ RECOVERY_CODES_EXAMPLE = OpenApiExample(
 class MfaApi(NoStoreMixin, RateLimitHeadersMixin, APIView):
     permission_classes = [IsAuthenticated]
 
-    def confirmed_password(self, request: Request) -> str:
+    def confirmed_password(self, request: AuthenticatedRequest) -> str:
         """The password a change is confirmed with (validated), counting the change."""
         enforce_rate_limit(
             request, "mfa_change_per_user", key=f"user:{request.user.pk}"
@@ -59,13 +59,13 @@ class MfaApi(NoStoreMixin, RateLimitHeadersMixin, APIView):
         data.is_valid(raise_exception=True)
         return data.validated_data["password"]
 
-    def disable(self, request: Request, method: str) -> Response:
+    def disable(self, request: AuthenticatedRequest, method: str) -> Response:
         factor_disable(
             actor=request.user,
             method=method,
             password=self.confirmed_password(request),
             client=ClientInfo.from_request(request),
-            current_session_id=request.auth[SESSION_CLAIM],
+            current_session_id=session_id_of(request),
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -79,7 +79,7 @@ class MfaStatusApi(MfaApi):
     @extend_schema(
         tags=TAGS, summary="Which second factors are on", responses=OutputSerializer
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return Response(self.OutputSerializer(mfa_status(request.user)).data)
 
 
@@ -105,7 +105,7 @@ class TotpSetupApi(MfaApi):
             ),
         },
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         return Response(self.OutputSerializer(totp_setup(actor=request.user)).data)
 
 
@@ -120,7 +120,7 @@ class TotpConfirmApi(MfaApi):
         responses={200: RecoveryCodesSerializer},
         examples=[RECOVERY_CODES_EXAMPLE],
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         enforce_rate_limit(
             request, "mfa_change_per_user", key=f"user:{request.user.pk}"
         )
@@ -145,7 +145,7 @@ class TotpApi(MfaApi):
         responses={204: None},
         examples=[WRONG_PASSWORD],
     )
-    def delete(self, request: Request) -> Response:
+    def delete(self, request: AuthenticatedRequest) -> Response:
         return self.disable(request, "totp")
 
 
@@ -163,7 +163,7 @@ class EmailCodesApi(MfaApi):
         responses={204: None},
         examples=[WRONG_PASSWORD],
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         email_codes_enable(
             actor=request.user,
             password=self.confirmed_password(request),
@@ -178,7 +178,7 @@ class EmailCodesApi(MfaApi):
         responses={204: None},
         examples=[WRONG_PASSWORD],
     )
-    def delete(self, request: Request) -> Response:
+    def delete(self, request: AuthenticatedRequest) -> Response:
         return self.disable(request, "email")
 
 
@@ -190,7 +190,7 @@ class RecoveryCodesApi(MfaApi):
         responses={200: RecoveryCodesSerializer},
         examples=[RECOVERY_CODES_EXAMPLE, WRONG_PASSWORD],
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         codes = recovery_codes_regenerate(
             actor=request.user,
             password=self.confirmed_password(request),

@@ -19,12 +19,12 @@ from accounts.api.auth.common import (
     EmailedLinkApi,
     PublicApi,
 )
+from accounts.authentication import AuthenticatedRequest, session_id_of
 from accounts.services.password import (
     password_change,
     password_reset_confirm,
     password_reset_request,
 )
-from accounts.tokens import SESSION_CLAIM
 from config.client import ClientInfo
 from config.openapi import problem_example, problem_response
 from config.ratelimits import RateLimitHeadersMixin, enforce_rate_limit
@@ -61,7 +61,7 @@ class PasswordChangeApi(RateLimitHeadersMixin, APIView):
             )
         ],
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         enforce_rate_limit(
             request, "password_change_per_user", key=f"user:{request.user.pk}"
         )
@@ -69,7 +69,7 @@ class PasswordChangeApi(RateLimitHeadersMixin, APIView):
         data.is_valid(raise_exception=True)
         password_change(
             actor=request.user,
-            current_session_id=request.auth[SESSION_CLAIM],
+            current_session_id=session_id_of(request),
             client=ClientInfo.from_request(request),
             **data.validated_data,
         )

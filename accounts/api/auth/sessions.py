@@ -10,20 +10,19 @@ from drf_spectacular.utils import (
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.auth.common import (
     TAGS,
 )
+from accounts.authentication import AuthenticatedRequest, session_id_of
 from accounts.constants import RevokeReason
 from accounts.models import AuthSession
 from accounts.selectors import sessions_live
 from accounts.services.sessions import (
     session_revoke,
 )
-from accounts.tokens import SESSION_CLAIM
 from config.api import NoStoreMixin
 from config.client import ClientInfo
 
@@ -54,10 +53,10 @@ class SessionListApi(NoStoreMixin, GenericAPIView):
         summary="The caller's live sessions",
         responses=SessionOutputSerializer(many=True),
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         page = self.paginate_queryset(sessions_live(user=request.user))
         sessions = SessionOutputSerializer(
-            page, many=True, context={"current_session_id": request.auth[SESSION_CLAIM]}
+            page, many=True, context={"current_session_id": session_id_of(request)}
         )
         return self.get_paginated_response(sessions.data)
 
@@ -71,7 +70,7 @@ class SessionDetailApi(APIView):
         description="Its access and refresh tokens stop working at once.",
         responses={204: None},
     )
-    def delete(self, request: Request, session_id: uuid.UUID) -> Response:
+    def delete(self, request: AuthenticatedRequest, session_id: uuid.UUID) -> Response:
         session_revoke(
             user=request.user,
             session_id=session_id,
