@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, TypeGuard, cast
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -29,6 +30,23 @@ from accounts.models import (
 from accounts.roles import roles_of
 from config.aggregates import GroupConcat
 from config.error_codes import ApplicationError
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class ProfileAnnotations(TypedDict):
+    """What :func:`profile_annotations` adds to each row."""
+
+    profile_email_verified: bool
+    profile_group_names: str | None
+    profile_has_unlifted_ban: bool
+    profile_mfa_enabled: bool
+
+
+# A user loaded with profile_annotations(). django-stubs infers annotations from keyword
+# arguments only, so the selectors that annotate with **profile_annotations() say so.
+ProfiledUser: TypeAlias = "WithAnnotations[User, ProfileAnnotations]"
 
 
 def profile_annotations(*, through: str | None = None) -> dict[str, Any]:
@@ -60,6 +78,10 @@ def profile_annotations(*, through: str | None = None) -> dict[str, Any]:
     }
 
 
+def has_profile_annotations(user: User) -> TypeGuard[ProfiledUser]:
+    return hasattr(user, "profile_email_verified")
+
+
 def group_names_of(annotated: str | None) -> list[str]:
     return [name for name in (annotated or "").split(",") if name]
 
@@ -78,7 +100,7 @@ def _login_lookup_sql(field: str, vendor: str) -> tuple[str, tuple[Any, ...]]:
     return query.query.sql_with_params()
 
 
-def user_by_login(login: str) -> User | None:
+def user_by_login(login: str) -> ProfiledUser | None:
     """The account a login name designates, with its profile annotations: an email if it
     has an ``@`` (usernames never do), else a username; case never matters (both are
     stored folded to lowercase, so an exact match on the folded value finds them)."""
@@ -90,7 +112,8 @@ def user_by_login(login: str) -> User | None:
     )
     sql, params = _login_lookup_sql(field, connection.vendor)
     bound = [value if param == _LOOKUP_PLACEHOLDER else param for param in params]
-    return next(iter(User.objects.raw(sql, bound)), None)
+    user = next(iter(User.objects.raw(sql, bound)), None)
+    return cast("ProfiledUser | None", user)
 
 
 def user_by_email(email: str) -> User | None:
@@ -113,7 +136,8 @@ def user_profile(user: User) -> dict[str, Any]:
         roles = user.roles
         mfa_enabled = snapshot["mfa_enabled"]
     else:
-        if hasattr(user, "profile_email_verified"):  # loaded with profile_annotations()
+        group_names: Iterable[str]
+        if has_profile_annotations(user):
             email_verified = user.profile_email_verified
             group_names = group_names_of(user.profile_group_names)
             mfa_enabled = user.profile_mfa_enabled
@@ -176,13 +200,13 @@ def ban_in_force(user: User) -> Ban | None:
 STAFF_ORDERINGS = ("username", "email", "date_joined", "last_login")
 
 
-def user_with_profile(user_id: Any) -> User:
+def user_with_profile(user_id: Any) -> ProfiledUser:
     """The account ``user_id`` with its profile annotations; ``404 not_found`` when there is
     none. Who may see it is the view's object permission (``accounts.permissions``)."""
     user = User.objects.annotate(**profile_annotations()).filter(pk=user_id).first()
     if user is None:
         raise ApplicationError("not_found", "No such user.")
-    return user
+    return cast("ProfiledUser", user)
 
 
 def is_blocked_by(viewer: User, profile: User) -> bool:
@@ -262,7 +286,7 @@ def users_for_staff(
         )
     if role:
         # Exists, not a join + DISTINCT: DISTINCT over the annotated rows is costly.
-        has_role = Exists(
+        has_role: Exists | Q = Exists(
             User.groups.through.objects.filter(user=OuterRef("pk"), group__name=role)
         )
         if role == "superadmin":

@@ -20,13 +20,20 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.core.cache import cache
 
 from accounts.models import AuthSession, SessionUser, User
-from accounts.selectors import group_names_of, profile_annotations
+from accounts.selectors import (
+    ProfileAnnotations,
+    group_names_of,
+    profile_annotations,
+)
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 REVOKED = "revoked"
 SNAPSHOT_FIELDS = (
@@ -100,11 +107,13 @@ def _load_from_database(session_id: uuid.UUID, user_id: uuid.UUID) -> dict | Non
     )
     if session is None or not session.is_live or not session.user.is_active:
         return None
+    # django-stubs does not follow **profile_annotations(): say what the row holds.
+    annotated = cast("WithAnnotations[AuthSession, ProfileAnnotations]", session)
     return user_snapshot(
         session.user,
-        email_verified=session.profile_email_verified,
-        group_names=group_names_of(session.profile_group_names),
-        mfa_enabled=session.profile_mfa_enabled,
+        email_verified=annotated.profile_email_verified,
+        group_names=group_names_of(annotated.profile_group_names),
+        mfa_enabled=annotated.profile_mfa_enabled,
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
@@ -27,6 +28,9 @@ from accounts.session_state import forget_user
 from accounts.tokens import TokenPair, issue_mfa_token
 from config.client import ClientInfo
 from config.error_codes import ApplicationError
+
+if TYPE_CHECKING:
+    from accounts.selectors import ProfiledUser
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,7 @@ def login_failure_record(
 
 
 def user_login(
-    *, user: User | None, password: str, client: ClientInfo
+    *, user: ProfiledUser | None, password: str, client: ClientInfo
 ) -> LoginResult | MfaChallenge:
     """Check the password of the account a login name designates and open a session.
 
@@ -104,7 +108,7 @@ def user_login(
     raise_if_banned(user)
     if (
         settings.ACCOUNT_EMAIL_VERIFICATION == "mandatory"
-        and not user.profile_email_verified  # annotated by user_by_login
+        and not user.profile_email_verified
     ):
         raise ApplicationError(
             "email_not_verified",
