@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.constants import AuditKind, RevokeReason
@@ -26,7 +26,8 @@ from config.error_codes import ApplicationError
 
 def _session_expiry(now: datetime) -> datetime:
     # Sliding: each refresh extends the session by the refresh token's lifetime.
-    return now + settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"]
+    lifetime: timedelta = settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"]
+    return now + lifetime
 
 
 def session_create(*, user: User, client: ClientInfo) -> tuple[AuthSession, TokenPair]:
@@ -76,10 +77,10 @@ def session_refresh(*, refresh_token: str, client: ClientInfo) -> TokenPair:
         user_agent=client.user_agent,
     )
     if rotated and User.objects.filter(pk=claims.user_id, is_active=True).exists():
-        session = AuthSession(
+        rotated_session = AuthSession(
             pk=claims.session_id, user_id=claims.user_id, refresh_jti=new_jti
         )
-        return issue_token_pair(session)
+        return issue_token_pair(rotated_session)
     if rotated:  # the account was deactivated: this session ends here
         with transaction.atomic():
             _revoke(
@@ -107,9 +108,11 @@ def session_refresh(*, refresh_token: str, client: ClientInfo) -> TokenPair:
     raise _token_invalid()
 
 
-def _revoke(sessions: object, reason: RevokeReason, now: datetime) -> list[uuid.UUID]:
+def _revoke(
+    sessions: QuerySet[AuthSession], reason: RevokeReason, now: datetime
+) -> list[uuid.UUID]:
     """Revoke the live sessions of a queryset; their tokens die once this commits."""
-    live = sessions.filter(revoked_at__isnull=True)  # type: ignore[attr-defined]
+    live = sessions.filter(revoked_at__isnull=True)
     session_ids = list(live.values_list("pk", flat=True))
     if session_ids:
         AuthSession.objects.filter(pk__in=session_ids, revoked_at__isnull=True).update(
@@ -189,7 +192,7 @@ def sessions_purge(*, now: datetime | None = None) -> int:
     """Delete sessions that can never be used again: expired, or revoked longer ago than an
     access token lives (their tombstones have expired too, and the row says nothing new)."""
     now = now or timezone.now()
-    grace = settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"]
+    grace: timedelta = settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"]
     deleted, _ = AuthSession.objects.filter(
         Q(expires_at__lte=now) | Q(revoked_at__lte=now - grace)
     ).delete()
