@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
@@ -51,7 +51,9 @@ class UserManager(DjangoUserManager["User"]):
         **extra_fields: Any,
     ) -> User:
         extra_fields.setdefault("display_name", normalize_username(username))
-        return super()._create_user(username, email, password, **extra_fields)
+        # Django's private _create_user (behind create_user and create_superuser) is not
+        # in django-stubs.
+        return super()._create_user(username, email, password, **extra_fields)  # type: ignore[misc]
 
 
 class User(AbstractUser):
@@ -87,7 +89,7 @@ class User(AbstractUser):
         max_length=16, default="en", validators=[validate_language]
     )
 
-    objects = UserManager()
+    objects: ClassVar[UserManager] = UserManager()
 
     # What a user may change about themselves (PATCH me/), in display order.
     PROFILE_FIELDS = (
