@@ -13,6 +13,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
+from django_otp.models import Device
 from django_otp.plugins.otp_email.models import EmailDevice
 
 from accounts.access import Action, Actor, person, target_for
@@ -188,7 +190,10 @@ def _factor_off(
     _notify(user, f"A two-factor method was turned off ({method}).")
 
 
-FACTOR_DEVICES = {"totp": TOTPAuthenticator, "email": EmailDevice}
+FACTOR_DEVICES: dict[str, type[Device]] = {
+    "totp": TOTPAuthenticator,
+    "email": EmailDevice,
+}
 NOT_ON = {
     "totp": "No authenticator app is set up.",
     "email": "Emailed codes are not turned on.",
@@ -272,6 +277,7 @@ def _live_claims(mfa_token: str) -> MfaClaims:
 
 
 def _device_verifies(user: User, method: str, code: str) -> bool:
+    devices: QuerySet[Device]
     if method == "totp":
         devices = TOTPAuthenticator.objects.filter(user=user, confirmed=True)
     elif method == "email":
@@ -328,7 +334,7 @@ def mfa_email_code_send(*, device: EmailCodeDevice) -> None:
     The code is stored on the device (django-otp's ``generate_token``) and expires after
     ``MFA_EMAIL_CODE_VALIDITY`` seconds; a new one replaces the last.
     """
-    device.generate_token(
+    device.generate_token(  # type: ignore[no-untyped-call]  # django-otp has no annotations
         length=settings.MFA_EMAIL_CODE_LENGTH,
         valid_secs=settings.MFA_EMAIL_CODE_VALIDITY,
         commit=True,
