@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import QuerySet
+from django.db.models import Field, QuerySet
 
 from accounts.constants import AuditKind, RevokeReason
 from accounts.models import AuditEvent, User
@@ -37,9 +37,10 @@ def _field_names(fields: list[str]) -> str:
     names = []
     for name in fields:
         try:
-            names.append(str(User._meta.get_field(name).verbose_name))
+            field = User._meta.get_field(name)
         except FieldDoesNotExist:
-            names.append(name)
+            field = None
+        names.append(str(field.verbose_name) if isinstance(field, Field) else name)
     return ", ".join(names)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.db import models
+from django_otp.models import Device
 from django_otp.plugins.otp_email.models import EmailDevice
 from rest_framework import serializers
 
@@ -21,7 +21,7 @@ class ExportMfaDeviceSerializer(serializers.Serializer):
 
 
 def _export_devices(
-    model: type[models.Model],
+    model: type[TOTPAuthenticator | EmailDevice],
 ) -> Callable[[User], list[dict[str, Any]]]:
     def export(user: User) -> list[dict[str, Any]]:
         return list(
@@ -33,7 +33,7 @@ def _export_devices(
     return export
 
 
-def _erase_devices(model: type[models.Model]) -> Callable[[User], None]:
+def _erase_devices(model: type[Device]) -> Callable[[User], None]:
     def erase(user: User) -> None:
         model.objects.filter(user=user).delete()
 

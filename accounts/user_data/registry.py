@@ -91,7 +91,11 @@ class UserDataRegistry:
         return len(self._entries)
 
     def covered_models(self) -> set[type[models.Model]]:
-        return {entry.model._meta.concrete_model for entry in self}
+        return {
+            model
+            for entry in self
+            if (model := entry.model._meta.concrete_model) is not None
+        }
 
     def document(self, user: User, *, now: datetime | None = None) -> dict[str, Any]:
         """The export: each section rendered by the serializer that documents it, so
