@@ -7,9 +7,12 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.admin.sites import AdminSite
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django_otp import devices_for_user
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
+from django_otp.middleware import is_verified
 
 from accounts.selectors import user_by_login
 from accounts.services.login import lockout_key, login_failure_record
@@ -18,7 +21,7 @@ from config.errors import PROBLEM_CONTENT_TYPE, ApplicationError, problem_body
 from config.ratelimits import check_not_locked, count_login_failure
 
 
-def has_second_factor(user: Any) -> bool:
+def has_second_factor(user: AbstractBaseUser | AnonymousUser) -> bool:
     return user.is_authenticated and any(devices_for_user(user, confirmed=True))
 
 
@@ -27,7 +30,7 @@ class AdminLoginForm(OTPAdminAuthenticationForm):
     devices. A staff member with no device may enter without one only while
     ``MFA_REQUIRED_FOR_STAFF`` is off."""
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, Any]:
         self.cleaned_data = super(OTPAdminAuthenticationForm, self).clean()
         user = self.get_user()
         if settings.MFA_REQUIRED_FOR_STAFF or has_second_factor(user):
@@ -45,14 +48,16 @@ class GatehouseAdminSite(OTPAdminSite):
     def has_permission(self, request: HttpRequest) -> bool:
         if not AdminSite.has_permission(self, request):
             return False
-        if request.user.is_verified():
+        if is_verified(
+            request.user
+        ):  # what OTPMiddleware installs as user.is_verified()
             return True
         return not settings.MFA_REQUIRED_FOR_STAFF and not has_second_factor(
             request.user
         )
 
     def login(
-        self, request: HttpRequest, extra_context: dict | None = None
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         """Counted against the same limits as ``auth/login/``: the account's lockout and
         the client's failures."""
