@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
@@ -61,11 +62,11 @@ class ProbeApi(APIView):
     permission_classes = [AllowAny]
 
 
-class LivenessSerializer(serializers.Serializer):
+class LivenessSerializer(serializers.Serializer[dict[str, str]]):
     status = serializers.CharField()
 
 
-class ReadinessSerializer(serializers.Serializer):
+class ReadinessSerializer(serializers.Serializer[dict[str, Any]]):
     status = serializers.CharField()
     checks = serializers.DictField(child=serializers.CharField())
 

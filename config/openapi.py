@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from drf_spectacular import openapi
 from drf_spectacular.utils import (
+    Direction,
     OpenApiExample,
     OpenApiResponse,
     extend_schema_field,
@@ -48,7 +49,7 @@ class ValidationErrorsField(serializers.DictField):
     or a list field, an object of the same shape (``{"roles": {"0": ["…"]}}``)."""
 
 
-class ProblemSerializer(serializers.Serializer):
+class ProblemSerializer(serializers.Serializer[dict[str, Any]]):
     """RFC 9457 problem details, the body of every 4xx/5xx answer."""
 
     type = serializers.CharField(default="about:blank")
@@ -56,7 +57,9 @@ class ProblemSerializer(serializers.Serializer):
     status = serializers.IntegerField()
     code = serializers.CharField(help_text="Stable machine-readable error code.")
     detail = serializers.CharField(help_text="A human-readable sentence.")
-    errors = ValidationErrorsField(
+    # A declared field: DRF's serializer metaclass takes it off the class, so it does not
+    # shadow Serializer.errors as the stubs believe.
+    errors = ValidationErrorsField(  # type: ignore[assignment]
         required=False,
         help_text=(
             "Field name -> messages; present on validation errors. A nested or list "
@@ -136,7 +139,7 @@ def problem_response(description: str, *examples: OpenApiExample) -> OpenApiResp
 
 class AutoSchema(openapi.AutoSchema):
     def get_serializer_name(
-        self, serializer: serializers.BaseSerializer, direction: str
+        self, serializer: serializers.BaseSerializer[Any], direction: Direction
     ) -> str:
         """Views nest their own ``InputSerializer``/``OutputSerializer``; name each
         component after its owner (``RegisterApi.InputSerializer`` -> ``RegisterInput``)."""
@@ -147,12 +150,12 @@ class AutoSchema(openapi.AutoSchema):
         return owner + name
 
     def _map_basic_serializer(
-        self, serializer: serializers.BaseSerializer, direction: str
+        self, serializer: serializers.BaseSerializer[Any], direction: Direction
     ) -> dict[str, Any]:
         """A serializer that sets ``closed = True`` admits no other key
         (``additionalProperties: false``), so that a ``oneOf`` tells it from a fuller
         shape (the public profile from the full one)."""
-        schema = super()._map_basic_serializer(serializer, direction)
+        schema: dict[str, Any] = super()._map_basic_serializer(serializer, direction)
         if getattr(serializer, "closed", False):
             schema["additionalProperties"] = False
         return schema
@@ -193,7 +196,7 @@ class AutoSchema(openapi.AutoSchema):
             self.view, "delete_takes_body", False
         )
 
-    def _get_request_body(self, direction: str = "request") -> Any:
+    def _get_request_body(self, direction: Direction = "request") -> Any:
         if not self._delete_takes_body():
             return super()._get_request_body(direction)
         method, self.method = (
@@ -205,7 +208,7 @@ class AutoSchema(openapi.AutoSchema):
         finally:
             self.method = method
 
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(self, direction: Direction = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         errors = STANDARD_ERRORS
         if self._is_paginated_list():
@@ -223,18 +226,21 @@ class AutoSchema(openapi.AutoSchema):
         serializer: Any,
         status_code: str,
         media_types: Any = None,
-        direction: str = "response",
+        direction: Direction = "response",
     ) -> dict[str, Any]:
         """Error bodies are problem details, served as ``application/problem+json``
         (``config.errors``), also where a view declares its own error responses."""
         if not media_types and int(status_code) >= 400:
             media_types = [PROBLEM_CONTENT_TYPE]
-        return super()._get_response_for_code(
+        response: dict[str, Any] = super()._get_response_for_code(
             serializer, status_code, media_types, direction
         )
+        return response
 
 
-def split_security_alternatives(result: dict, **kwargs: Any) -> dict:
+def split_security_alternatives(
+    result: dict[str, Any], **kwargs: Any
+) -> dict[str, Any]:
     """drf-spectacular lists an authentication class's several schemes in one requirement,
     which OpenAPI reads as "all of them"; each is an alternative (a bearer token obtained
     any way, or Swagger UI's OAuth2 password flow)."""
