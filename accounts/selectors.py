@@ -49,6 +49,14 @@ class ProfileAnnotations(TypedDict):
 ProfiledUser: TypeAlias = "WithAnnotations[User, ProfileAnnotations]"
 
 
+class StaffListAnnotations(ProfileAnnotations):
+    banned: bool
+
+
+# A user of the staff list (users_for_staff).
+StaffListedUser: TypeAlias = "WithAnnotations[User, StaffListAnnotations]"
+
+
 def profile_annotations(*, through: str | None = None) -> dict[str, Any]:
     """What a profile needs beyond the user row, as subqueries of the same query:
     ``profile_email_verified`` and ``profile_group_names`` (comma-joined). ``through`` names
@@ -234,7 +242,9 @@ class StaffUserList:
     (3 ms for a term matching nearly everyone, against 0.4-0.7 s to sort it).
     """
 
-    def __init__(self, users: QuerySet[User], *, ordering: str, searched: bool) -> None:
+    def __init__(
+        self, users: QuerySet[StaffListedUser], *, ordering: str, searched: bool
+    ) -> None:
         self.users = users.order_by(ordering, "pk")
         self.ordering = ordering
         self.searched = searched
@@ -247,7 +257,7 @@ class StaffUserList:
     def __len__(self) -> int:
         return self.count() if self.matches is None else self.matches
 
-    def __getitem__(self, page: slice) -> list[User]:
+    def __getitem__(self, page: slice) -> list[StaffListedUser]:
         users = self.users
         if self.searched and (self.matches or 0) <= SORT_MATCHES_UP_TO:
             users = users.order_by(_sort_key(self.ordering), "pk")
@@ -273,9 +283,12 @@ def users_for_staff(
     """Every account, for staff: searched by username, email or display name (prefix on
     the first two, which their pattern indexes serve; any part of the display name, which
     its trigram index serves on PostgreSQL), filtered and ordered."""
-    users = User.objects.annotate(
-        **profile_annotations(),
-        banned=Exists(Ban.objects.filter(user=OuterRef("pk")).in_force()),
+    users = cast(
+        "QuerySet[StaffListedUser]",
+        User.objects.annotate(
+            **profile_annotations(),
+            banned=Exists(Ban.objects.filter(user=OuterRef("pk")).in_force()),
+        ),
     )
     if search:
         term = search.strip().lower()
