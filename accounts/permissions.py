@@ -47,9 +47,8 @@ class MayTake(BasePermission):
         self.action = action
 
     def has_permission(self, request: Request, view: APIView) -> bool:
-        return bool(request.user and request.user.is_authenticated) and may_take(
-            request.user, self.action
-        )
+        user = request.user
+        return user.is_authenticated and may_take(user, self.action)
 
 
 class CanSeeProfile(BasePermission):
@@ -60,6 +59,8 @@ class CanSeeProfile(BasePermission):
 
     def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
         viewer = request.user
+        if not viewer.is_authenticated:  # IsAuthenticated runs first
+            return False
         if obj.pk == viewer.pk or is_staff_member(viewer):
             return True
         if obj.is_active and not is_blocked_by(viewer, obj):

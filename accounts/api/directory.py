@@ -9,16 +9,17 @@ from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.access import Action, target_for
+from accounts.authentication import AuthenticatedRequest
 from accounts.models import User
 from accounts.permissions import CanSeeProfile, IsStaffWithMfa, MayTake
 from accounts.roles import Role, is_staff_member
 from accounts.selectors import (
     STAFF_ORDERINGS,
+    StaffListedUser,
     user_profile,
     user_with_profile,
     users_for_staff,
@@ -78,17 +79,19 @@ class UserListApi(GenericAPIView):
             400: problem_response("A bad filter or `page_size`."),
         },
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        page = self.paginate_queryset(users_for_staff(**filters.validated_data))
+        users = users_for_staff(**filters.validated_data)
+        # Django's paginator takes any object with count() and slicing, as StaffUserList.
+        page: list[StaffListedUser] | None = self.paginate_queryset(users)  # type: ignore[arg-type]
         rows = [
             {
                 **user_profile(user),
                 "is_active": user.is_active,
                 "is_banned": user.banned,
             }
-            for user in page
+            for user in page or []
         ]
         return self.get_paginated_response(StaffUserSerializer(rows, many=True).data)
 
@@ -163,7 +166,7 @@ class UserDetailApi(APIView):
             404: NOT_FOUND,
         },
     )
-    def get(self, request: Request, user_id: uuid.UUID) -> Response:
+    def get(self, request: AuthenticatedRequest, user_id: uuid.UUID) -> Response:
         user = self.get_object(user_id)
         if user.pk == request.user.pk or is_staff_member(request.user):
             return Response(UserProfileSerializer(user_profile(user)).data)
@@ -176,7 +179,7 @@ class UserDetailApi(APIView):
         request=StaffUserUpdateSerializer,
         responses={200: UserProfileSerializer, 404: NOT_FOUND},
     )
-    def patch(self, request: Request, user_id: uuid.UUID) -> Response:
+    def patch(self, request: AuthenticatedRequest, user_id: uuid.UUID) -> Response:
         fields = request.data.keys() if isinstance(request.data, Mapping) else ()
         target_for(request.user, staff_update_actions(fields), user_id)
         data = StaffUserUpdateSerializer(data=request.data)
@@ -194,7 +197,7 @@ class UserDetailApi(APIView):
         summary="Delete an account's personal data (staff: admin and up)",
         responses={204: None, 404: NOT_FOUND},
     )
-    def delete(self, request: Request, user_id: uuid.UUID) -> Response:
+    def delete(self, request: AuthenticatedRequest, user_id: uuid.UUID) -> Response:
         target_for(request.user, Action.ERASE, user_id)
         user_delete(
             user_id=user_id, actor=request.user, client=ClientInfo.from_request(request)
@@ -226,7 +229,7 @@ class UserBlockApi(APIView):
             ),
         },
     )
-    def post(self, request: Request, user_id: uuid.UUID) -> Response:
+    def post(self, request: AuthenticatedRequest, user_id: uuid.UUID) -> Response:
         user_block(blocker=request.user, blocked=user_with_profile(user_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -236,6 +239,6 @@ class UserBlockApi(APIView):
         description="Idempotent: 204 whether or not they were blocked.",
         responses={204: None},
     )
-    def delete(self, request: Request, user_id: uuid.UUID) -> Response:
+    def delete(self, request: AuthenticatedRequest, user_id: uuid.UUID) -> Response:
         user_unblock(blocker=request.user, blocked_id=user_id)
         return Response(status=status.HTTP_204_NO_CONTENT)

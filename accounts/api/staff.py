@@ -8,11 +8,11 @@ from datetime import timedelta
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.access import Action, target_for
+from accounts.authentication import AuthenticatedRequest
 from accounts.permissions import IsStaffWithMfa, MayTake
 from accounts.roles import Role
 from accounts.selectors import user_profile
@@ -39,6 +39,7 @@ class StaffApi(APIView):
     may not act on this one. ``actions`` maps each HTTP method to its action."""
 
     actions: dict[str, Action]
+    request: AuthenticatedRequest  # IsStaffWithMfa lets only signed-in staff through
 
     def get_permissions(self) -> list:
         action = self.actions.get(self.request.method or "")
@@ -81,7 +82,7 @@ class UserBanApi(StaffApi):
         request=InputSerializer,
         responses={200: BanOutputSerializer},
     )
-    def post(self, request: Request, user_id: uuid.UUID) -> Response:
+    def post(self, request: AuthenticatedRequest, user_id: uuid.UUID) -> Response:
         user_id = self.get_object(user_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -105,7 +106,7 @@ class UserBanApi(StaffApi):
             ),
         },
     )
-    def delete(self, request: Request, user_id: uuid.UUID) -> Response:
+    def delete(self, request: AuthenticatedRequest, user_id: uuid.UUID) -> Response:
         user_unban(
             user_id=self.get_object(user_id),
             actor=request.user,
@@ -138,7 +139,7 @@ class UserRolesApi(StaffApi):
             ),
         },
     )
-    def put(self, request: Request, user_id: uuid.UUID) -> Response:
+    def put(self, request: AuthenticatedRequest, user_id: uuid.UUID) -> Response:
         user_id = self.get_object(user_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
