@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+from allauth.account.models import EmailAddress
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import QuerySet
@@ -185,8 +186,8 @@ class UserActions(admin.ModelAdmin):
     ) -> None:
         sent = 0
         for user in queryset:
-            address = user.emailaddress_set.filter(
-                verified=False, email__iexact=user.email
+            address = EmailAddress.objects.filter(
+                user=user, verified=False, email__iexact=user.email
             ).first()
             if address is not None:
                 # allauth's middleware has put the request in allauth's context.

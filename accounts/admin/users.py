@@ -11,7 +11,8 @@ as fields.
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -30,12 +31,25 @@ from accounts.admin.base import acting_user
 from accounts.admin.sessions import SessionInline
 from accounts.models import Ban, User
 from accounts.roles import Role, roles_of
-from accounts.selectors import group_names_of, profile_annotations
+from accounts.selectors import ProfileAnnotations, group_names_of, profile_annotations
 from accounts.services.moderation import roles_set, user_update_by_staff
 from accounts.services.password import password_set_by_staff
 from accounts.services.profile import profile_changes_clean, user_profile_update
 from config.client import ClientInfo
 from config.errors import ApplicationError
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class ListAnnotations(ProfileAnnotations):
+    """What UserAdmin.get_queryset adds to each row, for the list's columns."""
+
+    is_banned: bool
+    banned_until: datetime | None
+
+
+ListedUser: TypeAlias = "WithAnnotations[User, ListAnnotations]"
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -198,17 +212,17 @@ class UserAdmin(UserActions, DjangoUserAdmin):
         )
 
     @admin.display(boolean=True, description="MFA", ordering="profile_mfa_enabled")
-    def mfa(self, user: User) -> bool:
+    def mfa(self, user: ListedUser) -> bool:
         return user.profile_mfa_enabled
 
     @admin.display(
         boolean=True, description="verified", ordering="profile_email_verified"
     )
-    def verified(self, user: User) -> bool:
+    def verified(self, user: ListedUser) -> bool:
         return user.profile_email_verified
 
     @admin.display(description="roles")
-    def role_list(self, user: User) -> str:
+    def role_list(self, user: ListedUser) -> str:
         return ", ".join(
             roles_of(
                 group_names_of(user.profile_group_names), is_superuser=user.is_superuser
@@ -216,7 +230,7 @@ class UserAdmin(UserActions, DjangoUserAdmin):
         )
 
     @admin.display(description="banned", ordering="is_banned")
-    def banned(self, user: User) -> str:
+    def banned(self, user: ListedUser) -> str:
         if not user.is_banned:
             return "—"
         return (
@@ -305,9 +319,7 @@ class UserAdmin(UserActions, DjangoUserAdmin):
         except ValidationError as error:
             self.message_user(request, " ".join(error.messages), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
-        self.log_change(
-            request, user, self.construct_change_message(request, form, None)
-        )
+        self.log_change(request, user, self.construct_change_message(request, form, ()))
         self.message_user(
             request,
             "Password changed successfully."
