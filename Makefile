@@ -22,12 +22,14 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## Static checks CI runs too (import rules: [tool.importlinter] in pyproject.toml).
+## Static checks CI runs too (import rules: [tool.importlinter] in pyproject.toml). mypy's
+## Django plugin imports the settings, hence DEBUG=true (it stands in for a SECRET_KEY).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/lint-imports
+	DEBUG=true $(BIN)/mypy
 
 ## The production server (granian) on whatever DATABASE_URL/REDIS_URL say.
 serve: $(STAMP)
@@ -51,4 +53,4 @@ bench: $(STAMP)
 	bench/run
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .mypy_cache
