@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django_otp.models import Device
@@ -22,8 +22,8 @@ class ExportMfaDeviceSerializer(serializers.Serializer):
 
 def _export_devices(
     model: type[TOTPAuthenticator | EmailDevice],
-) -> Callable[[User], list[dict[str, Any]]]:
-    def export(user: User) -> list[dict[str, Any]]:
+) -> Callable[[User], list[Mapping[str, Any]]]:
+    def export(user: User) -> list[Mapping[str, Any]]:
         return list(
             model.objects.filter(user=user).values(
                 "name", "confirmed", "created_at", "last_used_at"

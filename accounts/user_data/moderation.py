@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -21,7 +22,7 @@ class ExportBanSerializer(serializers.Serializer):
     lifted_at = serializers.DateTimeField(allow_null=True)
 
 
-def export_bans(user: User) -> list[dict[str, Any]]:
+def export_bans(user: User) -> list[Mapping[str, Any]]:
     # Who banned is a staff member's data, not the user's: left out.
     return list(
         Ban.objects.filter(user=user).values(
