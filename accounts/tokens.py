@@ -74,6 +74,7 @@ class MfaToken(Token):
 
     token_type = "mfa"  # noqa: S105 (a claim value, not a secret)
 
+    # simplejwt declares lifetime a class attribute; a property reads the setting when used.
     @property
     def lifetime(self) -> timedelta:  # type: ignore[override]
         return timedelta(seconds=settings.MFA_TOKEN_LIFETIME)

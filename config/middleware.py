@@ -40,6 +40,7 @@ class RequestLogMiddleware:
         request_id = (
             incoming if WELL_FORMED_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         )
+        # An attribute of ours on Django's request (ClientInfo.from_request reads it).
         request.request_id = request_id  # type: ignore[attr-defined]
         context_token = current_request_id.set(request_id)
         started = time.perf_counter()

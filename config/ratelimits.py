@@ -19,6 +19,7 @@ from django_ratelimit.core import get_usage
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from config.api import ViewMixin
 from config.errors import ApplicationError
 from config.requests import django_request
 
@@ -69,6 +70,7 @@ def rate_limit_usage(
         reset_seconds=max(int(usage["time_left"]), 1),
     )
     reported = getattr(plain_request, "rate_limits", [])
+    # An attribute of ours on Django's request (RateLimitHeadersMixin reports it).
     plain_request.rate_limits = [*reported, result]  # type: ignore[attr-defined]
     return result
 
@@ -116,7 +118,7 @@ def count_login_failure(request: HttpRequest | Request, key: str) -> int | None:
     return None
 
 
-class RateLimitHeadersMixin:
+class RateLimitHeadersMixin(ViewMixin):
     """Adds the IETF draft ``RateLimit-*`` headers for the tightest limit checked."""
 
     rate_limited = True  # the OpenAPI schema then documents the 429 answer
@@ -124,7 +126,7 @@ class RateLimitHeadersMixin:
     def finalize_response(
         self, request: Request, response: Response, *args: Any, **kwargs: Any
     ) -> Response:
-        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+        response = super().finalize_response(request, response, *args, **kwargs)
         usages: list[Usage] = getattr(django_request(request), "rate_limits", [])
         if usages:
             tightest = min(
