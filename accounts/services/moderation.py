@@ -30,7 +30,11 @@ from accounts.emails import send_account_email
 from accounts.models import AuthSession, Ban, User
 from accounts.roles import RANK, Role, permissions_of, rank_of
 from accounts.services.audit import audit_record
-from accounts.services.profile import PROFILE_FIELDS, profile_changes_clean
+from accounts.services.profile import (
+    PROFILE_FIELDS,
+    profile_changes_apply,
+    profile_changes_save,
+)
 from accounts.services.sessions import session_revoke, sessions_revoke_all
 from config.client import ClientInfo
 from config.error_codes import ApplicationError
@@ -210,12 +214,7 @@ def user_update_by_staff(
         )
     user = target_for(actor, staff_update_actions(changes), user_id, for_update=True)
     profile = {field: value for field, value in changes.items() if field != "is_active"}
-    profile = profile_changes_clean(user, profile)
-    for field, value in profile.items():
-        setattr(user, field, value)
-    user.full_clean(
-        exclude=[field.name for field in User._meta.fields if field.name not in profile]
-    )
+    profile = profile_changes_apply(user, profile)
     is_active = changes.get("is_active", user.is_active)
     if not is_active and user.is_active and rank_of(user) == RANK[Role.SUPERADMIN]:
         _keep_a_superadmin(user, actor=actor, force=False)
@@ -239,15 +238,7 @@ def user_update_by_staff(
             actor=by,
             target=user,
         )
-    if profile:
-        user.save(update_fields=[*profile])
-        audit_record(
-            kind=AuditKind.PROFILE_UPDATED,
-            client=client,
-            actor=by,
-            target=user,
-            payload={"fields": sorted(profile)},
-        )
+    profile_changes_save(user=user, fields=profile, actor=by, client=client)
     return user
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from allauth.account.adapter import get_adapter
@@ -53,22 +54,38 @@ def user_profile_update(
             {field: ["This field cannot be changed here."] for field in sorted(unknown)}
         )
     user = User.objects.select_for_update().get(pk=user_id)
-    changes = profile_changes_clean(user, changes)
-    for field, value in changes.items():
+    changes = profile_changes_apply(user, changes)
+    profile_changes_save(user=user, fields=changes, actor=user, client=client)
+    return user
+
+
+def profile_changes_apply(user: User, changes: dict[str, Any]) -> dict[str, Any]:
+    """Clean ``changes`` (``profile_changes_clean``), set them on ``user`` and run the
+    model's validation of those fields; returns the cleaned changes. Nothing is saved."""
+    cleaned = profile_changes_clean(user, changes)
+    for field, value in cleaned.items():
         setattr(user, field, value)
     user.full_clean(
-        exclude=[f.name for f in User._meta.fields if f.name not in changes]
+        exclude=[field.name for field in User._meta.fields if field.name not in cleaned]
     )
-    if changes:
-        user.save(update_fields=[*changes])
+    return cleaned
+
+
+def profile_changes_save(
+    *, user: User, fields: Iterable[str], actor: User | None, client: ClientInfo
+) -> None:
+    """Save the applied profile ``fields`` of ``user`` and audit the change (nothing when
+    there is none). Call it in the transaction that locked the row."""
+    names = sorted(fields)
+    if names:
+        user.save(update_fields=names)
         audit_record(
             kind=AuditKind.PROFILE_UPDATED,
             client=client,
-            actor=user,
+            actor=actor,
             target=user,
-            payload={"fields": sorted(changes)},
+            payload={"fields": names},
         )
-    return user
 
 
 def email_change_request(
