@@ -5,13 +5,11 @@ from collections.abc import Callable, Iterator
 import pytest
 from allauth.account.models import EmailAddress
 from django.core.cache import cache
-from django.test import Client
-from django_otp import DEVICE_ID_SESSION_KEY
 from rest_framework.test import APIClient
 
-from accounts.crypto import encrypt_secret
-from accounts.models import TOTPAuthenticator, User
-from tests.factories import DEFAULT_PASSWORD, UserFactory
+from accounts.models import User
+from tests.factories import UserFactory
+from tests.helpers import bearer, log_in
 
 
 @pytest.fixture(autouse=True)
@@ -48,24 +46,6 @@ def other_user(db: None) -> User:
     return account
 
 
-def log_in(user: User, password: str = DEFAULT_PASSWORD, **headers: str) -> dict:
-    """Sign in through the API; returns the login answer (access, refresh, user)."""
-    response = APIClient().post(
-        "/api/v1/auth/login/",
-        {"login": user.username, "password": password},
-        format="json",
-        **headers,
-    )
-    assert response.status_code == 200, response.content
-    return response.json()
-
-
-def bearer(access: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
-    return client
-
-
 @pytest.fixture
 def tokens(user: User) -> dict:
     return log_in(user)
@@ -80,20 +60,3 @@ def user_client(tokens: dict) -> APIClient:
 @pytest.fixture
 def login() -> Callable[..., dict]:
     return log_in
-
-
-def otp_verified_staff_client(username: str = "root") -> tuple[Client, User]:
-    """A superuser with an authenticator app, signed in to the admin with its second
-    factor (the session django-otp's middleware reads), as staff must be."""
-    staff = User.objects.create_superuser(
-        username, f"{username}@example.com", "admin password 123"
-    )
-    device = TOTPAuthenticator.objects.create(
-        user=staff, name="app", confirmed=True, encrypted_key=encrypt_secret(b"0" * 20)
-    )
-    client = Client()
-    client.force_login(staff)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session.save()
-    return client, staff

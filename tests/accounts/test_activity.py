@@ -12,7 +12,7 @@ from accounts.constants import AuditKind
 from accounts.models import AuditEvent, User
 from accounts.services.audit import audit_record
 from config.client import ClientInfo
-from tests.conftest import bearer
+from tests.helpers import bearer
 
 # Transactional: revocations and emails happen on commit, as in production.
 pytestmark = pytest.mark.django_db(transaction=True)

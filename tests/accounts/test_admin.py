@@ -8,9 +8,13 @@ from django.test import Client
 
 from accounts.constants import AuditKind
 from accounts.models import AuditEvent, AuthSession, User
-from tests.accounts.test_bans_and_roles import account
-from tests.conftest import otp_verified_staff_client
 from tests.factories import UserFactory
+from tests.helpers import (
+    account,
+    admin_client_for,
+    bearer,
+    otp_verified_staff_client,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -107,7 +111,6 @@ def test_staff_revoke_a_session_from_the_admin_and_its_token_dies(
     admin_client_logged_in: Client, user: User, login
 ) -> None:
     from accounts.models import AuthSession
-    from tests.conftest import bearer
 
     tokens = login(user)
     assert bearer(tokens["access"]).get("/api/v1/users/me/").status_code == 200
@@ -158,7 +161,6 @@ def test_ban_for_a_day_from_the_list_asks_a_reason_and_kills_tokens(
     from django.core import mail
 
     from accounts.models import Ban
-    from tests.conftest import bearer
 
     client = otp_verified_staff_client()[0]
     session = login(user)
@@ -214,8 +216,6 @@ def test_revoke_all_sessions_and_resend_verification_actions(login) -> None:
     from allauth.account.models import EmailAddress
     from django.core import mail
 
-    from tests.conftest import bearer
-
     client = otp_verified_staff_client()[0]
     account = UserFactory()
     EmailAddress.objects.create(
@@ -239,22 +239,6 @@ def test_revoke_all_sessions_and_resend_verification_actions(login) -> None:
 
 
 # --- Staff edit only what their role allows (the API's rules) -------------------------
-
-
-def admin_client_for(user: User) -> Client:
-    """An admin session for ``user`` (a role account with its factor, see ``account``)."""
-    from django_otp import DEVICE_ID_SESSION_KEY
-
-    from accounts.models import TOTPAuthenticator
-
-    client = Client()
-    client.force_login(user)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = TOTPAuthenticator.objects.get(
-        user=user
-    ).persistent_id
-    session.save()
-    return client
 
 
 def change_form_data(client: Client, user: User, **changes: object) -> dict:

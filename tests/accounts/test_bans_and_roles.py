@@ -12,36 +12,11 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.crypto import encrypt_secret
 from accounts.models import AuditEvent, Ban, TOTPAuthenticator, User
-from tests.conftest import bearer
-from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.factories import DEFAULT_PASSWORD
+from tests.helpers import account, bearer, client_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def account(role: str | None = None, **fields: object) -> User:
-    user = UserFactory(**fields)
-    if role:
-        user.groups.add(Group.objects.get_or_create(name=role)[0])
-        user.is_staff = role in {"moderator", "admin", "superadmin"}
-        user.save()
-        # Staff need a second factor (MFA_REQUIRED_FOR_STAFF) to use staff endpoints.
-        TOTPAuthenticator.objects.create(
-            user=user,
-            name="app",
-            confirmed=True,
-            encrypted_key=encrypt_secret(b"1" * 20),
-        )
-    return user
-
-
-def client_for(user: User) -> APIClient:
-    """A session for ``user`` without the login's second step (its factor is a fixture)."""
-    from accounts.services.sessions import session_create
-    from config.client import SYSTEM
-
-    return bearer(session_create(user=user, client=SYSTEM)[1].access)
 
 
 def ban(actor: User, target: User, **body: object):

@@ -10,8 +10,8 @@ from accounts.access import SYSTEM_ACTOR
 from accounts.models import ProfilePermission
 from accounts.services.moderation import user_ban
 from config.client import SYSTEM
-from tests.accounts.test_bans_and_roles import account, client_for
 from tests.factories import UserFactory
+from tests.helpers import account, client_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

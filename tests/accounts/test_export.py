@@ -33,7 +33,7 @@ from accounts.user_data import (
 )
 from accounts.user_data.profile import ExportProfileSerializer
 from config.client import ClientInfo
-from tests.conftest import bearer
+from tests.helpers import bearer
 
 # Transactional: revocations and emails happen on commit, as in production.
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import re
-from urllib.parse import unquote
-
 import pytest
 from django.core import mail
 from rest_framework.test import APIClient
 
-from tests.conftest import bearer
+from tests.helpers import bearer, verification_key
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PASSWORD = "violet lanterns drift over quiet harbours"
-
-
-def verification_key(message: mail.EmailMessage) -> str:
-    match = re.search(
-        r"http://localhost:3000/verify-email\?key=([^\s\"<&]+)", message.body
-    )
-    assert match, message.body
-    return unquote(match.group(1))  # the frontend reads it from its query string
 
 
 def test_register_verify_login_me_refresh_logout() -> None:

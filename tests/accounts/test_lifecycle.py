@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from urllib.parse import unquote
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -13,8 +11,8 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from accounts.models import AuditEvent, AuthSession, PasswordHistory, User
-from tests.conftest import bearer, otp_verified_staff_client
 from tests.factories import DEFAULT_PASSWORD
+from tests.helpers import bearer, otp_verified_staff_client, verification_key
 
 # Transactional: revocations and emails happen on commit, as in production.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -106,12 +104,6 @@ def change_email(client: APIClient, new_email: str, password: str = DEFAULT_PASS
         {"new_email": new_email, "password": password},
         format="json",
     )
-
-
-def verification_key(message: mail.EmailMessage) -> str:
-    match = re.search(r"/verify-email\?key=([^\s\"<&]+)", message.body)
-    assert match, message.body
-    return unquote(match.group(1))
 
 
 def test_email_change_end_to_end(user: User, user_client: APIClient) -> None:

@@ -8,26 +8,13 @@ from unittest import mock
 
 import pytest
 from django.core.cache import caches
-from django.db import connection
 
-from tests.conftest import bearer
+from tests.helpers import bearer, count_queries
 
 # Transactional: revocations and emails happen on commit, as in production.
 pytestmark = pytest.mark.django_db(transaction=True)
 
 CACHE_CALLS = ("get", "get_many", "set", "set_many", "add", "delete", "incr", "has_key")
-
-
-@contextmanager
-def count_queries() -> Iterator[list[str]]:
-    queries: list[str] = []
-
-    def record(execute, sql, params, many, context):
-        queries.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(record):
-        yield queries
 
 
 @contextmanager

@@ -21,8 +21,8 @@ from accounts.models import (
     TOTPAuthenticator,
     User,
 )
-from tests.conftest import bearer, otp_verified_staff_client
 from tests.factories import DEFAULT_PASSWORD
+from tests.helpers import bearer, otp_verified_staff_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import re
-from urllib.parse import unquote
-
 import pytest
 from django.core import mail
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import AuditEvent, PasswordHistory, User
-from tests.conftest import bearer
 from tests.factories import DEFAULT_PASSWORD
+from tests.helpers import bearer, reset_token
 
 # Transactional: revocations and emails happen on commit, as in production.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -78,14 +75,6 @@ def test_change_needs_authentication(db: None) -> None:
     response = change(APIClient(), DEFAULT_PASSWORD, NEW_PASSWORD)
 
     assert response.status_code == 401
-
-
-def reset_token(message: mail.EmailMessage) -> str:
-    match = re.search(
-        r"http://localhost:3000/reset-password\?token=([^\s\"<&]+)", message.body
-    )
-    assert match, message.body
-    return unquote(match.group(1))  # the frontend reads it from its query string
 
 
 def test_reset_answers_alike_for_known_and_unknown_addresses(user: User) -> None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
 import threading
-from urllib.parse import unquote
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -15,6 +13,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import AuditEvent, User
+from tests.helpers import verification_key
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,12 +29,6 @@ def register(**fields: str):
         **fields,
     }
     return APIClient().post(REGISTER, body, format="json")
-
-
-def link_key(message: mail.EmailMessage) -> str:
-    match = re.search(r"/verify-email\?key=([^\s\"<&]+)", message.body)
-    assert match, message.body
-    return unquote(match.group(1))  # the frontend reads it from its query string
 
 
 def test_register_creates_an_unverified_account_and_sends_a_verification_link() -> None:
@@ -122,7 +115,7 @@ def test_registration_can_be_closed() -> None:
 
 def test_verification_link_works_once() -> None:
     register()
-    key = link_key(mail.outbox[0])
+    key = verification_key(mail.outbox[0])
     client = APIClient()
 
     assert (
@@ -149,7 +142,7 @@ def test_a_wrong_verification_key_is_invalid_key(key: str) -> None:
 
 def test_an_expired_verification_key_is_invalid_key(time_machine) -> None:
     register()
-    key = link_key(mail.outbox[0])
+    key = verification_key(mail.outbox[0])
 
     time_machine.move_to(timezone.now(), tick=False)
 

@@ -10,8 +10,8 @@ from rest_framework.test import APIClient
 
 from accounts.models import AuthSession, User
 from accounts.services.password import password_reset_token
-from tests.conftest import bearer
 from tests.factories import DEFAULT_PASSWORD
+from tests.helpers import bearer
 
 # Transactional: revocations and emails happen on commit, as in production.
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import AuthSession, User
-from tests.conftest import bearer
+from tests.helpers import bearer
 
 # Transactional: revocations and emails happen on commit, as in production.
 pytestmark = pytest.mark.django_db(transaction=True)

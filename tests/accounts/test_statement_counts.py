@@ -8,8 +8,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from tests.accounts.test_me_hot_path import count_queries
 from tests.factories import DEFAULT_PASSWORD
+from tests.helpers import count_queries
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -14,7 +14,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.models import AuthSession, User
-from tests.conftest import bearer
+from tests.helpers import bearer
 
 # Transactional: revocations and emails happen on commit, as in production.
 pytestmark = pytest.mark.django_db(transaction=True)
