@@ -1,15 +1,69 @@
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable, Iterator
 
 import pytest
 from allauth.account.models import EmailAddress
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
+from django.db import DEFAULT_DB_ALIAS, connections
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from tests.factories import UserFactory
 from tests.helpers import bearer, log_in
+
+logger = logging.getLogger("django.db.backends.base")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _requests_run_their_commit_callbacks() -> Iterator[None]:
+    """Each request of the test client ends as it does on a server: what its transactions
+    left to ``transaction.on_commit`` (emails, cache invalidation, revocations) has run by
+    the time the test reads the response.
+
+    A test marked ``django_db`` runs inside one transaction that is rolled back at its end,
+    so nothing ever commits and Django keeps those callbacks waiting. This runs the ones a
+    request registered when the request finishes, as ``django_capture_on_commit_callbacks(
+    execute=True)`` would around it, and drops them so that they run once. Callbacks of a
+    savepoint that rolled back (a failed service) were already discarded by Django: they
+    never run, as on a server. Tests that call services directly wrap them in
+    ``django_capture_on_commit_callbacks``; tests with ``transaction=True`` commit for real.
+    """
+    local = (
+        threading.local()
+    )  # live_server answers in other threads, on other connections
+
+    def started(**kwargs: object) -> None:
+        local.start = len(connections[DEFAULT_DB_ALIAS].run_on_commit)
+
+    def finished(**kwargs: object) -> None:
+        start = getattr(local, "start", None)
+        if start is None:
+            return
+        local.start = None
+        run_on_commit = connections[DEFAULT_DB_ALIAS].run_on_commit
+        while len(run_on_commit) > start:  # callbacks may register more callbacks
+            _, callback, robust = run_on_commit.pop(start)
+            if not robust:
+                callback()
+                continue
+            try:
+                callback()
+            except Exception as error:
+                logger.error(  # as Django logs a robust callback's failure
+                    f"Error calling {callback.__qualname__} in on_commit() (%s).",
+                    error,
+                    exc_info=True,
+                )
+
+    request_started.connect(started, weak=False)
+    request_finished.connect(finished, weak=False)
+    yield
+    request_started.disconnect(started)
+    request_finished.disconnect(finished)
 
 
 @pytest.fixture(autouse=True)

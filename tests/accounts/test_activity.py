@@ -14,8 +14,7 @@ from accounts.services.audit import audit_record
 from config.client import ClientInfo
 from tests.helpers import bearer
 
-# Transactional: revocations and emails happen on commit, as in production.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 ACTIVITY_URL = "/api/v1/users/me/activity/"
 

@@ -106,7 +106,6 @@ def test_the_admin_is_closed_to_non_staff(client: Client) -> None:
     assert response["Location"].startswith("/admin/login/")
 
 
-@pytest.mark.django_db(transaction=True)
 def test_staff_revoke_a_session_from_the_admin_and_its_token_dies(
     admin_client_logged_in: Client, user: User, login
 ) -> None:
@@ -154,7 +153,6 @@ def test_audit_events_are_listed_and_read_only(
     assert AuditEvent.objects.filter(pk=event.pk).exists()
 
 
-@pytest.mark.django_db(transaction=True)
 def test_ban_for_a_day_from_the_list_asks_a_reason_and_kills_tokens(
     user: User, login
 ) -> None:
@@ -211,7 +209,6 @@ def test_the_new_filters(admin_client_logged_in: Client, query: str) -> None:
     )
 
 
-@pytest.mark.django_db(transaction=True)
 def test_revoke_all_sessions_and_resend_verification_actions(login) -> None:
     from allauth.account.models import EmailAddress
     from django.core import mail
@@ -263,7 +260,6 @@ def change_form_data(client: Client, user: User, **changes: object) -> dict:
     return {key: value for key, value in data.items() if value is not None}
 
 
-@pytest.mark.django_db(transaction=True)
 def test_an_admin_cannot_raise_anyones_rights_from_the_admin() -> None:
     admin, user = account("admin"), account("user")
     client = admin_client_for(admin)
@@ -289,7 +285,6 @@ def test_an_admin_cannot_raise_anyones_rights_from_the_admin() -> None:
         assert superadmin_group not in target.groups.all()
 
 
-@pytest.mark.django_db(transaction=True)
 def test_staff_cannot_change_or_delete_accounts_they_do_not_outrank() -> None:
     moderator, admin, superadmin = (
         account("moderator"),
@@ -312,7 +307,6 @@ def test_staff_cannot_change_or_delete_accounts_they_do_not_outrank() -> None:
     assert User.objects.filter(pk=moderator.pk).exists()
 
 
-@pytest.mark.django_db(transaction=True)
 def test_a_superadmin_changes_roles_from_the_admin_by_the_roles_rules() -> None:
     superadmin, user = account("superadmin"), account("user")
     client = admin_client_for(superadmin)
@@ -340,7 +334,6 @@ def test_a_superadmin_changes_roles_from_the_admin_by_the_roles_rules() -> None:
     assert superadmin.groups.filter(name="superadmin").exists()
 
 
-@pytest.mark.django_db(transaction=True)
 def test_admin_actions_skip_accounts_the_staff_member_does_not_outrank() -> None:
     from accounts.services.sessions import session_create
     from config.client import SYSTEM

@@ -92,7 +92,7 @@ def test_with_the_requirement_off_a_staff_member_with_a_factor_still_needs_it(
     assert client.get("/admin/").status_code == 302
 
 
-@pytest.mark.django_db(transaction=True)  # the lockout email leaves on commit
+@pytest.mark.django_db
 def test_failed_admin_logins_lock_out_like_the_api(
     staff_device: TOTPAuthenticator,
 ) -> None:

@@ -16,7 +16,7 @@ from accounts.models import AuditEvent, Ban, TOTPAuthenticator, User
 from tests.factories import DEFAULT_PASSWORD
 from tests.helpers import account, bearer, client_for
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def ban(actor: User, target: User, **body: object):
@@ -169,11 +169,17 @@ def test_staff_without_mfa_cannot_ban() -> None:
     assert response.json()["code"] == "mfa_setup_required"
 
 
-def test_manage_py_ban_and_unban(login: Callable) -> None:
+def test_manage_py_ban_and_unban(
+    login: Callable, django_capture_on_commit_callbacks
+) -> None:
     target = account()
     session = login(target)
+    assert bearer(session["access"]).get("/api/v1/users/me/").status_code == 200
 
-    call_command("ban", target.email, "--for", "7d", "--reason", "abuse", verbosity=0)
+    with django_capture_on_commit_callbacks(execute=True):  # as the command commits
+        call_command(
+            "ban", target.email, "--for", "7d", "--reason", "abuse", verbosity=0
+        )
 
     ban_row = Ban.objects.get(user=target)
     assert (

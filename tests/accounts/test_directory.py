@@ -13,7 +13,7 @@ from config.client import SYSTEM
 from tests.factories import UserFactory
 from tests.helpers import account, client_for
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def test_another_users_profile_is_public_fields_only() -> None:

@@ -35,8 +35,7 @@ from accounts.user_data.profile import ExportProfileSerializer
 from config.client import ClientInfo
 from tests.helpers import bearer
 
-# Transactional: revocations and emails happen on commit, as in production.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 EXPORT_URL = "/api/v1/users/me/export/"
 

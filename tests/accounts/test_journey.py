@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from tests.helpers import bearer, verification_key
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 PASSWORD = "violet lanterns drift over quiet harbours"
 

@@ -14,8 +14,7 @@ from accounts.models import AuditEvent, AuthSession, PasswordHistory, User
 from tests.factories import DEFAULT_PASSWORD
 from tests.helpers import bearer, otp_verified_staff_client, verification_key
 
-# Transactional: revocations and emails happen on commit, as in production.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 # --- profile rules ---------------------------------------------------------------------

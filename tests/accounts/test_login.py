@@ -15,8 +15,7 @@ from accounts.models import AuditEvent, User
 from accounts.services import login as login_service
 from tests.factories import DEFAULT_PASSWORD
 
-# Transactional: revocations and emails happen on commit, as in production.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 LOGIN = "/api/v1/auth/login/"
 

@@ -8,8 +8,7 @@ from rest_framework.test import APIClient
 from accounts.api.serializers import UserProfileSerializer
 from accounts.models import User
 
-# Transactional: revocations and emails happen on commit, as in production.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def test_me_answers_every_contract_field(user: User, user_client: APIClient) -> None:

@@ -11,8 +11,7 @@ from django.core.cache import caches
 
 from tests.helpers import bearer, count_queries
 
-# Transactional: revocations and emails happen on commit, as in production.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 CACHE_CALLS = ("get", "get_many", "set", "set_many", "add", "delete", "incr", "has_key")
 

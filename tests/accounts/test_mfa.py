@@ -24,7 +24,7 @@ from accounts.models import (
 from tests.factories import DEFAULT_PASSWORD
 from tests.helpers import bearer, otp_verified_staff_client
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def totp_code(secret: str, at: float | None = None, step: int = 30) -> str:

@@ -11,8 +11,7 @@ from accounts.models import AuditEvent, PasswordHistory, User
 from tests.factories import DEFAULT_PASSWORD
 from tests.helpers import bearer, reset_token
 
-# Transactional: revocations and emails happen on commit, as in production.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 NEW_PASSWORD = "copper lanterns glow in winter harbours"
 

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 from accounts.models import AuditEvent, User
 from tests.helpers import verification_key
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 PASSWORD = "amber meadows hum with sleepy bees"
 REGISTER = "/api/v1/auth/register/"
@@ -173,6 +173,7 @@ def test_resend_answers_202_for_known_and_unknown_addresses_alike() -> None:
     assert message.to == ["grace@example.com"]
 
 
+@pytest.mark.django_db(transaction=True)  # threads on their own connections
 @pytest.mark.skipif(connection.vendor == "sqlite", reason="SQLite serialises writers")
 def test_concurrent_sign_ups_with_one_username_create_one_account() -> None:
     statuses = _race(
@@ -184,6 +185,7 @@ def test_concurrent_sign_ups_with_one_username_create_one_account() -> None:
     assert User.objects.filter(username="racer").count() == 1
 
 
+@pytest.mark.django_db(transaction=True)  # threads on their own connections
 @pytest.mark.skipif(connection.vendor == "sqlite", reason="SQLite serialises writers")
 def test_concurrent_sign_ups_with_one_email_end_with_one_account() -> None:
     statuses = _race(

@@ -13,8 +13,7 @@ from accounts.services.password import password_reset_token
 from tests.factories import DEFAULT_PASSWORD
 from tests.helpers import bearer
 
-# Transactional: revocations and emails happen on commit, as in production.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 NEW_PASSWORD = "silver kettles whistle beneath autumn rain"
 
@@ -91,13 +90,14 @@ def test_password_reset_revokes_every_session(user: User, login: Callable) -> No
 
 
 def test_deactivating_the_account_refuses_its_tokens(
-    user: User, login: Callable
+    user: User, login: Callable, django_capture_on_commit_callbacks
 ) -> None:
     session = login(user)
     assert not is_refused(session["access"])
 
-    user.is_active = False
-    user.save()  # as the admin does
+    with django_capture_on_commit_callbacks(execute=True):
+        user.is_active = False
+        user.save()  # as the admin does: the cached account is forgotten on commit
 
     assert is_refused(session["access"])
 
@@ -130,10 +130,13 @@ def test_refresh_token_reuse_revokes_the_session(user: User, login: Callable) ->
     assert len(mail.outbox) == 0
 
 
-def test_a_deactivated_account_cannot_refresh(user: User, login: Callable) -> None:
+def test_a_deactivated_account_cannot_refresh(
+    user: User, login: Callable, django_capture_on_commit_callbacks
+) -> None:
     session = login(user)
-    user.is_active = False
-    user.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        user.is_active = False
+        user.save()
 
     response = APIClient().post(
         "/api/v1/auth/token/refresh/", {"refresh": session["refresh"]}, format="json"

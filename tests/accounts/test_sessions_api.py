@@ -13,8 +13,7 @@ from rest_framework.test import APIClient
 from accounts.models import AuthSession, User
 from tests.helpers import bearer
 
-# Transactional: revocations and emails happen on commit, as in production.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def test_sessions_list_the_callers_live_sessions_and_mark_the_current(

@@ -11,7 +11,7 @@ from accounts.models import User
 from tests.factories import DEFAULT_PASSWORD
 from tests.helpers import count_queries
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 TRANSACTION_CONTROL = ("BEGIN", "SAVEPOINT", "RELEASE", "COMMIT", "ROLLBACK")
 

@@ -16,8 +16,7 @@ from rest_framework.test import APIClient
 from accounts.models import AuthSession, User
 from tests.helpers import bearer
 
-# Transactional: revocations and emails happen on commit, as in production.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def claims_of(token: str) -> dict:
@@ -108,7 +107,7 @@ def test_tokens_are_never_read_from_the_query_string(tokens: dict) -> None:
         assert response.json()["code"] == "not_authenticated"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True)  # threads on their own connections
 @pytest.mark.skipif(
     connection.vendor == "sqlite", reason="SQLite has no concurrent writers to race"
 )
