@@ -9,13 +9,47 @@ from allauth.account.models import EmailAddress
 from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.test.signals import setting_changed
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from tests.factories import UserFactory
 from tests.helpers import bearer, log_in
 
+# Fast to compute and never accepted in production (it is not in settings.PASSWORD_HASHERS).
+FAST_PASSWORD_HASHER = "django.contrib.auth.hashers.MD5PasswordHasher"
+
 logger = logging.getLogger("django.db.backends.base")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(request: pytest.FixtureRequest) -> None:
+    """Every password is hashed with MD5 first, except in tests marked ``real_hasher``.
+
+    Argon2id at OWASP's parameters costs 19 MiB and tens of milliseconds a hash, and each
+    factory user, login and password change hashes at least once. The production hashers
+    stay behind MD5, so hashes they made still verify.
+    """
+    if request.node.get_closest_marker("real_hasher"):
+        return
+    settings = request.getfixturevalue("settings")
+    settings.PASSWORD_HASHERS = [FAST_PASSWORD_HASHER, *settings.PASSWORD_HASHERS]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _dummy_hash_follows_the_hasher() -> Iterator[None]:
+    """Login verifies unknown names against a dummy hash it makes once per process; make it
+    again whenever the hashers change, so that an unknown name costs what a known one does
+    in tests of the real hasher too."""
+    from accounts.services import login
+
+    def receiver(*, setting: str, **kwargs: object) -> None:
+        if setting == "PASSWORD_HASHERS":
+            login._dummy_password_hash.cache_clear()
+
+    setting_changed.connect(receiver, weak=False)
+    yield
+    setting_changed.disconnect(receiver)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -14,6 +14,8 @@ from django.contrib.auth.hashers import (
 from accounts.models import User
 from tests.factories import UserFactory
 
+pytestmark = pytest.mark.real_hasher
+
 PASSWORD = "a passphrase long enough for the policy"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from unittest import mock
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -12,6 +13,7 @@ from django.test import override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts.hashers import Argon2idPasswordHasher
 from accounts.models import AuditEvent, User
 from tests.helpers import verification_key
 
@@ -19,6 +21,7 @@ pytestmark = pytest.mark.django_db
 
 PASSWORD = "amber meadows hum with sleepy bees"
 REGISTER = "/api/v1/auth/register/"
+ARGON2ID_ENCODE = Argon2idPasswordHasher.encode
 
 
 def register(**fields: str):
@@ -65,6 +68,22 @@ def test_an_email_with_an_account_gets_the_same_answer_and_its_owner_is_told() -
     [message] = mail.outbox
     assert message.to == ["grace@example.com"]
     assert "verify-email" not in message.body
+
+
+@pytest.mark.real_hasher
+def test_an_email_with_an_account_costs_one_argon2id_hash_as_a_new_one() -> None:
+    with mock.patch.object(
+        Argon2idPasswordHasher, "encode", autospec=True, side_effect=ARGON2ID_ENCODE
+    ) as encode:
+        assert register().status_code == 201
+        new = encode.call_count
+        assert (
+            register(username="impostor", email="grace@example.com").status_code == 201
+        )
+        existing = encode.call_count - new
+
+    # The same hasher at the same cost: the answer's timing does not tell them apart.
+    assert new == existing == 1
 
 
 def test_a_taken_username_is_a_field_error() -> None:

@@ -204,5 +204,6 @@ def test_production_grade_defaults_apply_with_debug_off() -> None:
         assert database["CONN_HEALTH_CHECKS"] is True
 
 
+@pytest.mark.real_hasher
 def test_password_hashing_prefers_argon2id() -> None:
     assert settings.PASSWORD_HASHERS[0] == "accounts.hashers.Argon2idPasswordHasher"
