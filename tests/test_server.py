@@ -21,7 +21,7 @@ from tests.processes import (
     scratch_database_url,
 )
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.slow, pytest.mark.server]
 
 
 def fetch(

@@ -12,10 +12,13 @@ from django.conf import settings
 from config.celery import app
 from tests.processes import PROJECT_ROOT, process_environment
 
-pytestmark = pytest.mark.skipif(
-    not settings.REDIS_URL,
-    reason="the embedded default has no broker: tasks run inline",
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not settings.REDIS_URL,
+        reason="the embedded default has no broker: tasks run inline",
+    ),
+]
 
 
 def test_bin_worker_answers_on_the_broker(tmp_path: Path) -> None:

@@ -46,6 +46,7 @@ def test_each_request_logs_method_path_status_duration_and_id(
     assert "secret" not in record.getMessage()  # query strings are never logged
 
 
+@pytest.mark.slow
 def test_log_format_json_writes_one_json_object_per_line(tmp_path) -> None:
     script = (
         "import django; django.setup();"

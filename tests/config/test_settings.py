@@ -23,6 +23,7 @@ def run_manage_check(
     return run_python("manage.py", "check", *options, environment=environment)
 
 
+@pytest.mark.slow
 def test_embedded_default_starts_with_debug_and_nothing_else(tmp_path: Path) -> None:
     result = run_manage_check(tmp_path, DEBUG="true")
 
@@ -30,10 +31,12 @@ def test_embedded_default_starts_with_debug_and_nothing_else(tmp_path: Path) -> 
     assert (tmp_path / "gatehouse.sqlite3").exists() is False  # check opens no database
 
 
+@pytest.mark.slow
 def test_a_real_secret_key_is_enough_with_debug_off(tmp_path: Path) -> None:
     assert run_manage_check(tmp_path, SECRET_KEY=STRONG_SECRET_KEY).returncode == 0
 
 
+@pytest.mark.slow
 def test_deploy_checklist_passes_once_the_two_opt_ins_are_set(tmp_path: Path) -> None:
     # Redirecting to HTTPS and HSTS preload are left to the operator; everything else
     # Django's deployment checklist asks for is on by default with DEBUG off.
@@ -50,6 +53,7 @@ def test_deploy_checklist_passes_once_the_two_opt_ins_are_set(tmp_path: Path) ->
     assert result.returncode == 0, result.stderr + result.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("variables", "expected"),
     [
