@@ -149,9 +149,10 @@ def password_reset_confirm(
 ) -> None:
     """Set a new password from an emailed token; every session ends."""
     user_part, _, django_token = token.partition("-")
+    # A UUID primary key raises Django's ValidationError, an integer one ValueError.
     try:
         user_id = url_str_to_user_pk(user_part)
-    except (ValueError, TypeError):
+    except (ValidationError, ValueError, TypeError):
         raise _invalid_token() from None
     with transaction.atomic():
         user = (
