@@ -66,18 +66,19 @@ def _requests_run_their_commit_callbacks() -> Iterator[None]:
     never run, as on a server. Tests that call services directly wrap them in
     ``django_capture_on_commit_callbacks``; tests with ``transaction=True`` commit for real.
     """
-    local = (
-        threading.local()
-    )  # live_server answers in other threads, on other connections
+    # Per thread (live_server answers in others, on other connections), and a stack: a
+    # test may send a request while another is being answered (a race, played in order).
+    local = threading.local()
 
     def started(**kwargs: object) -> None:
-        local.start = len(connections[DEFAULT_DB_ALIAS].run_on_commit)
+        if not hasattr(local, "starts"):
+            local.starts = []
+        local.starts.append(len(connections[DEFAULT_DB_ALIAS].run_on_commit))
 
     def finished(**kwargs: object) -> None:
-        start = getattr(local, "start", None)
-        if start is None:
+        if not getattr(local, "starts", None):
             return
-        local.start = None
+        start = local.starts.pop()
         run_on_commit = connections[DEFAULT_DB_ALIAS].run_on_commit
         while len(run_on_commit) > start:  # callbacks may register more callbacks
             _, callback, robust = run_on_commit.pop(start)
