@@ -133,7 +133,9 @@ def authenticated_user(session_id: uuid.UUID, user_id: uuid.UUID) -> SessionUser
             return None
         cache.add(session_key, str(user_id), _state_timeout())
         cache.add(user_key, snapshot, _state_timeout())
-    if not snapshot["is_active"]:
+    # Defensive: only active accounts are cached (_load_from_database), and deactivation
+    # forgets the snapshot.
+    if not snapshot["is_active"]:  # pragma: no cover
         return None
     return session_user_from_snapshot(snapshot)
 
@@ -141,7 +143,7 @@ def authenticated_user(session_id: uuid.UUID, user_id: uuid.UUID) -> SessionUser
 def mark_sessions_revoked(session_ids: Iterable[uuid.UUID | str]) -> None:
     """Refuse these sessions' access tokens from the next request on (call after commit)."""
     keys = {_session_key(session_id): REVOKED for session_id in session_ids}
-    if keys:
+    if keys:  # pragma: no branch (callers pass at least one id)
         cache.set_many(keys, _state_timeout())
 
 

@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 
 from accounts.access import SYSTEM_ACTOR
-from accounts.models import ProfilePermission
+from accounts.models import AuditEvent, ProfilePermission
 from accounts.services.moderation import user_ban
 from config.client import SYSTEM
 from tests.factories import UserFactory
@@ -291,6 +291,25 @@ def test_staff_deactivate_accounts_they_outrank(
     assert (target.bio == "x") is (status == 200)
     revoked = targets_session.get("/api/v1/users/me/").status_code == 401
     assert revoked is (status == 200)
+
+
+def test_staff_reactivate_an_account_and_an_unchanged_state_is_not_recorded() -> None:
+    moderator, target = account("moderator"), account(is_active=False)
+    client = client_for(moderator)
+
+    reactivated = client.patch(
+        f"/api/v1/users/{target.pk}/", {"is_active": True}, format="json"
+    )
+    unchanged = client.patch(
+        f"/api/v1/users/{target.pk}/", {"is_active": True}, format="json"
+    )
+
+    assert reactivated.status_code == unchanged.status_code == 200
+    target.refresh_from_db()
+    assert target.is_active is True
+    assert list(AuditEvent.objects.values_list("kind", flat=True)) == [
+        "user.reactivated"
+    ]
 
 
 def test_staff_patch_refuses_other_fields() -> None:

@@ -185,6 +185,63 @@ def test_email_change_needs_authentication(db: None) -> None:
     assert change_email(APIClient(), "new@example.com").status_code == 401
 
 
+def claim_an_address_twice(user_client: APIClient) -> tuple[str, str]:
+    """``user`` asks to move to an address that a new account then signs up with: two
+    unverified claims on one address. Returns the two verification keys (user's, new's)."""
+    assert change_email(user_client, "shared@example.com").status_code == 202
+    signed_up = APIClient().post(
+        "/api/v1/auth/register/",
+        {
+            "username": "newcomer",
+            "email": "shared@example.com",
+            "password": "violet lanterns drift over quiet harbours",
+        },
+        format="json",
+    )
+    assert signed_up.status_code == 201
+    change_link, sign_up_link = mail.outbox
+    return verification_key(change_link), verification_key(sign_up_link)
+
+
+def verify(key: str):
+    return APIClient().post("/api/v1/auth/email/verify/", {"key": key}, format="json")
+
+
+def test_an_address_claimed_twice_goes_to_the_sign_up_that_confirms_it_first(
+    user: User, user_client: APIClient
+) -> None:
+    change_key, sign_up_key = claim_an_address_twice(user_client)
+    old_email = user.email
+
+    assert verify(sign_up_key).status_code == 200
+    response = verify(change_key)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_key"
+    user.refresh_from_db()
+    assert user.email == old_email
+    assert not AuditEvent.objects.filter(kind="email.changed").exists()
+
+
+def test_an_address_claimed_twice_is_a_conflict_for_a_change_confirmed_first(
+    user: User, user_client: APIClient
+) -> None:
+    # The new account holds the address as its login email, unverified.
+    change_key, _ = claim_an_address_twice(user_client)
+    old_email = user.email
+
+    response = verify(change_key)
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "conflict"
+    user.refresh_from_db()
+    assert user.email == old_email
+    assert not EmailAddress.objects.filter(user=user, verified=True).exclude(
+        email=old_email
+    )
+    assert not AuditEvent.objects.filter(kind="email.changed").exists()
+
+
 # --- deletion --------------------------------------------------------------------------
 
 

@@ -6,6 +6,7 @@ import re
 import time
 from base64 import b32decode
 from collections.abc import Callable
+from unittest import mock
 
 import pytest
 from django.core import mail
@@ -18,6 +19,7 @@ from accounts.models import (
     AuthSession,
     EmailCodeDevice,
     RecoveryCode,
+    RecoveryCodeSet,
     TOTPAuthenticator,
     User,
 )
@@ -407,3 +409,191 @@ def test_key_rotation_keeps_codes_working(user: User, user_client: APIClient) ->
     with override_settings(MFA_ENCRYPTION_KEYS=[new_key]):  # the old key is gone
         response = second_step(password_login(user)["mfa_token"], totp_code(secret))
     assert response.status_code == 200
+
+
+# --- What each step refuses ------------------------------------------------------------
+
+
+def enable_email_codes(client: APIClient):
+    return client.post(
+        "/api/v1/auth/mfa/email/", {"password": DEFAULT_PASSWORD}, format="json"
+    )
+
+
+def test_a_second_authenticator_app_needs_the_first_turned_off(
+    user: User, user_client: APIClient
+) -> None:
+    secret, _ = enroll_totp(user_client)
+
+    response = user_client.post("/api/v1/auth/mfa/totp/setup/")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "conflict"
+    code = totp_code(secret)
+    assert second_step(password_login(user)["mfa_token"], code).status_code == 200
+
+
+def test_confirming_an_app_that_was_never_set_up_is_refused(
+    user: User, user_client: APIClient
+) -> None:
+    response = user_client.post(
+        "/api/v1/auth/mfa/totp/confirm/", {"code": "123456"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "mfa_not_set_up"
+    assert not TOTPAuthenticator.objects.filter(user=user).exists()
+
+
+def test_turning_emailed_codes_on_twice_changes_nothing(
+    user: User, user_client: APIClient
+) -> None:
+    assert enable_email_codes(user_client).status_code == 204
+    mail.outbox.clear()
+
+    assert enable_email_codes(user_client).status_code == 204
+
+    assert mail.outbox == []
+    assert AuditEvent.objects.filter(kind="mfa.enabled", target=user).count() == 1
+
+
+def test_turning_one_factor_off_keeps_the_other_and_the_sessions(
+    user: User, user_client: APIClient
+) -> None:
+    # Given an authenticator app, emailed codes and a second session
+    _, codes = enroll_totp(user_client)
+    assert enable_email_codes(user_client).status_code == 204
+    other = second_step(password_login(user)["mfa_token"], codes[0]).json()
+
+    # When emailed codes are turned off
+    response = user_client.delete(
+        "/api/v1/auth/mfa/email/", {"password": DEFAULT_PASSWORD}, format="json"
+    )
+
+    # Then the app and the recovery codes still guard the login, and no session ended
+    assert response.status_code == 204
+    assert user_client.get("/api/v1/auth/mfa/").json() == {
+        "totp": True,
+        "email": False,
+        "recovery_codes_remaining": 9,
+    }
+    assert password_login(user)["methods"] == ["totp", "recovery_code"]
+    assert bearer(other["access"]).get("/api/v1/users/me/").status_code == 200
+    event = AuditEvent.objects.get(kind="mfa.disabled", target=user)
+    assert event.payload == {"method": "email"}
+
+
+@pytest.mark.parametrize("method", ["totp", "email"])
+def test_turning_off_a_factor_that_is_not_on_is_not_found(
+    user: User, user_client: APIClient, method: str
+) -> None:
+    response = user_client.delete(
+        f"/api/v1/auth/mfa/{method}/", {"password": DEFAULT_PASSWORD}, format="json"
+    )
+
+    assert response.status_code == 404
+    assert not AuditEvent.objects.filter(kind="mfa.disabled").exists()
+
+
+def test_recovery_codes_need_a_factor_first(user: User, user_client: APIClient) -> None:
+    response = user_client.post(
+        "/api/v1/auth/mfa/recovery-codes/",
+        {"password": DEFAULT_PASSWORD},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "mfa_not_set_up"
+    assert not RecoveryCode.objects.filter(device__user=user).exists()
+
+
+def test_an_account_deactivated_during_the_second_step_cannot_finish_it(
+    user: User, user_client: APIClient, django_capture_on_commit_callbacks
+) -> None:
+    secret, _ = enroll_totp(user_client)
+    token = password_login(user)["mfa_token"]
+    with django_capture_on_commit_callbacks(execute=True):
+        user.is_active = False
+        user.save()
+
+    response = second_step(token, totp_code(secret))
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_invalid"
+    assert AuthSession.objects.filter(user=user).count() == 1  # user_client's only
+
+
+def test_two_requests_finishing_one_sign_in_open_one_session(
+    user: User, user_client: APIClient
+) -> None:
+    # Given a sign-in waiting for its second step, and two recovery codes
+    _, codes = enroll_totp(user_client)
+    token = password_login(user)["mfa_token"]
+    verify = RecoveryCodeSet.verify_token
+    first: list = []
+
+    def verify_after_the_other_request(device: RecoveryCodeSet, code: str) -> bool:
+        if not first:  # the other request, with another code, finishes meanwhile
+            first.append(None)
+            first.append(second_step(token, codes[0], "recovery_code"))
+        return verify(device, code)
+
+    # When one request sends the token while another one with the same token succeeds
+    with mock.patch.object(
+        RecoveryCodeSet,
+        "verify_token",
+        autospec=True,
+        side_effect=verify_after_the_other_request,
+    ):
+        late = second_step(token, codes[1], "recovery_code")
+
+    # Then the attempt opened one session: the late request's code was right, too late
+    assert first[1].status_code == 200
+    assert late.status_code == 401
+    assert late.json()["code"] == "token_invalid"
+    assert AuthSession.objects.filter(user=user).count() == 2  # user_client's + one
+
+
+def test_emailed_codes_are_not_sent_for_an_account_without_them(
+    user: User, user_client: APIClient
+) -> None:
+    enroll_totp(user_client)
+    mail.outbox.clear()
+
+    response = APIClient().post(
+        "/api/v1/auth/login/mfa/email/",
+        {"mfa_token": password_login(user)["mfa_token"]},
+        format="json",
+    )
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "mfa_method_disabled"
+    assert mail.outbox == []
+
+
+def test_when_emailed_codes_are_switched_off_an_account_with_only_them_signs_in(
+    user: User, user_client: APIClient, settings
+) -> None:
+    assert enable_email_codes(user_client).status_code == 204
+
+    settings.MFA_EMAIL_ENABLED = False
+    answer = password_login(user)
+
+    # No factor the server accepts: the password is the only step, as before enrolment.
+    assert "access" in answer
+    assert "mfa_token" not in answer
+
+
+def test_a_secret_sealed_with_a_key_no_longer_configured_cannot_be_read(
+    settings,
+) -> None:
+    from cryptography.fernet import Fernet
+
+    from accounts.crypto import decrypt_secret, encrypt_secret
+
+    settings.MFA_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    sealed = encrypt_secret(b"0" * 20)
+    settings.MFA_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+
+    with pytest.raises(ValueError, match="MFA_ENCRYPTION_KEYS"):
+        decrypt_secret(sealed)

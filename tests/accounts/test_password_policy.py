@@ -116,6 +116,7 @@ def test_too_long_names_the_limit() -> None:
         "user_7user_7user_7",
         "qwertyuiopasdfgh",
         "19901231abcabc",
+        "aabaabaab",  # a repeat whose unit repeats itself
         "zanzibarquokka2024!",
         "Xq7!vR2#mK9@pL4",
     ],
@@ -126,6 +127,16 @@ def test_scores_match_zxcvbn_within_the_bounds(password: str) -> None:
     strength = password_strength(password, user_inputs=user_inputs)
 
     assert strength.score == zxcvbn(password, user_inputs=user_inputs)["score"]
+
+
+def test_a_stricter_minimum_refuses_without_advice_when_zxcvbn_has_none() -> None:
+    # zxcvbn gives advice only below score 3; this passphrase scores exactly 3.
+    assert password_strength("violet kettle").score == 3
+
+    with pytest.raises(ValidationError) as refused:
+        StrengthValidator(min_score=4).validate("violet kettle")
+
+    assert refused.value.messages == ["This password is too easy to guess."]
 
 
 def test_only_the_first_characters_are_scored() -> None:
@@ -175,6 +186,20 @@ def test_only_the_last_history_size_passwords_are_refused(user: User) -> None:
         with pytest.raises(ValidationError) as refused:
             validator.validate(password, user)
         assert refused.value.code == "password_reused"
+
+
+@pytest.mark.django_db
+def test_without_history_only_the_current_password_is_refused(user: User) -> None:
+    old_password = "an old passphrase from last spring"
+    password_history_record(user=user, encoded_password=make_password(old_password))
+    validator = PasswordHistoryValidator(history_size=0)
+
+    validator.validate(old_password, user)
+    with pytest.raises(ValidationError):
+        validator.validate(DEFAULT_PASSWORD, user)
+    assert validator.get_help_text() == (
+        "Your password must differ from your current password."
+    )
 
 
 @pytest.mark.django_db

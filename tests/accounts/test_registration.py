@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from unittest import mock
 
 import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
-from django.db import connection
+from django.db import connection, transaction
 from django.test import override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -114,6 +116,15 @@ def test_invalid_fields_are_refused_and_nothing_is_created(
     assert field in response.json()["errors"]
     assert not User.objects.exists()
     assert mail.outbox == []
+
+
+@override_settings(ACCOUNT_EMAIL_VERIFICATION="none")
+def test_without_verification_a_sign_up_sends_no_link() -> None:
+    response = register()
+
+    assert response.status_code == 201
+    assert mail.outbox == []
+    assert AuditEvent.objects.filter(kind="user.registered").exists()
 
 
 def test_username_case_is_folded() -> None:
@@ -230,3 +241,48 @@ def _race(fields_for) -> list[int]:
     for thread in threads:
         thread.join()
     return statuses
+
+
+@contextmanager
+def another_sign_up_commits_first(**fields: str) -> Iterator[list]:
+    """When a sign-up has passed its checks and opens the transaction that inserts its
+    account, another sign-up takes the username or the address first: the race that the
+    unique constraints decide. The list holds the other sign-up's answer."""
+    answers: list = []
+    raced: list[bool] = []
+    enter = transaction.Atomic.__enter__
+
+    def enter_after_the_other_sign_up(atomic: transaction.Atomic) -> None:
+        if not raced:
+            raced.append(True)
+            answers.append(register(**fields))
+        enter(atomic)
+
+    with mock.patch.object(
+        transaction.Atomic, "__enter__", enter_after_the_other_sign_up
+    ):
+        yield answers
+
+
+def test_losing_a_race_for_a_username_is_the_taken_username_error() -> None:
+    with another_sign_up_commits_first(email="winner@example.com") as answers:
+        response = register()
+
+    assert answers[0].status_code == 201
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"username": ["This username is taken."]}
+    assert list(User.objects.values_list("email", flat=True)) == ["winner@example.com"]
+
+
+def test_losing_a_race_for_an_email_answers_as_a_sign_up_and_tells_the_owner() -> None:
+    with another_sign_up_commits_first(username="winner") as answers:
+        response = register()
+
+    assert answers[0].status_code == 201
+    assert response.status_code == 201
+    assert response.json()["user"]["username"] == "grace"
+    assert list(User.objects.values_list("username", flat=True)) == ["winner"]
+    verification, already_exists = mail.outbox
+    assert "verify-email" in verification.body
+    assert already_exists.to == ["grace@example.com"]
+    assert "verify-email" not in already_exists.body

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from unittest import mock
 
 import pytest
 from django.core import mail
@@ -128,6 +129,45 @@ def test_refresh_token_reuse_revokes_the_session(user: User, login: Callable) ->
     )
     assert user.audit_events.filter(kind="session.token_reuse").count() == 1
     assert len(mail.outbox) == 0
+
+
+def test_a_replay_while_its_session_is_logged_out_records_no_reuse(
+    user: User, login: Callable
+) -> None:
+    session = login(user)
+    client = APIClient()
+    rotated = client.post(
+        "/api/v1/auth/token/refresh/", {"refresh": session["refresh"]}, format="json"
+    ).json()
+    is_live = AuthSession.is_live
+    logout: list = []
+
+    def live_while_the_owner_logs_out(self: AuthSession) -> bool:
+        live = is_live.fget(self)
+        if not logout:  # the owner's logout lands between the replay's read and write
+            logout.append(
+                client.post(
+                    "/api/v1/auth/logout/",
+                    {"refresh": rotated["refresh"]},
+                    format="json",
+                )
+            )
+        return live
+
+    with mock.patch.object(
+        AuthSession, "is_live", property(live_while_the_owner_logs_out)
+    ):
+        replay = client.post(
+            "/api/v1/auth/token/refresh/",
+            {"refresh": session["refresh"]},
+            format="json",
+        )
+
+    # The logout ended the session first; the replay is refused and ends nothing more.
+    assert logout[0].status_code == 204
+    assert replay.status_code == 401
+    assert AuthSession.objects.get(user=user).revoke_reason == "logout"
+    assert not user.audit_events.filter(kind="session.token_reuse").exists()
 
 
 def test_a_deactivated_account_cannot_refresh(

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.models import AuthSession, User
+from accounts.models import AuditEvent, AuthSession, User
 from tests.helpers import bearer
 
 pytestmark = pytest.mark.django_db
@@ -93,6 +93,27 @@ def test_logout_works_with_a_dead_access_token_in_the_header(
 
     assert response.status_code == 204
     assert bearer(again["access"]).get("/api/v1/users/me/").status_code == 401
+
+
+def test_logging_out_twice_with_one_refresh_token_is_401(
+    user: User, login: Callable
+) -> None:
+    session = login(user)
+    client = APIClient()
+    assert (
+        client.post(
+            "/api/v1/auth/logout/", {"refresh": session["refresh"]}, format="json"
+        ).status_code
+        == 204
+    )
+
+    again = client.post(
+        "/api/v1/auth/logout/", {"refresh": session["refresh"]}, format="json"
+    )
+
+    assert again.status_code == 401
+    assert again.json()["code"] == "token_invalid"
+    assert AuditEvent.objects.filter(kind="session.logout", target=user).count() == 1
 
 
 @pytest.mark.parametrize("refresh", ["garbage", "a.b.c"])

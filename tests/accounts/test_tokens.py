@@ -88,6 +88,27 @@ def test_a_token_with_another_users_subject_is_refused(
     assert_token_invalid(bearer(forged).get("/api/v1/users/me/"))
 
 
+def test_a_token_with_another_users_subject_is_refused_once_its_session_is_cached(
+    tokens: dict, other_user: User
+) -> None:
+    assert bearer(tokens["access"]).get("/api/v1/users/me/").status_code == 200
+    claims = {**claims_of(tokens["access"]), "sub": str(other_user.pk)}
+    forged = _forge(claims, settings.SIMPLE_JWT["SIGNING_KEY"], "HS256")
+
+    assert_token_invalid(bearer(forged).get("/api/v1/users/me/"))
+
+
+def test_another_authorization_scheme_is_left_to_others(tokens: dict) -> None:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Basic dXNlcjpwYXNzd29yZA==")
+
+    # Not ours to refuse: the request is anonymous, as without the header.
+    response = client.get("/api/v1/users/me/")
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+    assert client.get("/api/v1/config/").status_code == 200
+
+
 def test_expired_access_tokens_are_refused(tokens: dict, time_machine) -> None:
     client = bearer(tokens["access"])
     # verified once, then served from the per-process cache of verified tokens
