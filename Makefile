@@ -19,8 +19,16 @@ run: $(STAMP)
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver $${PORT:-8000}
 
 ## Run the whole test suite (on PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set).
+## PYTEST_ARGS='-m "not slow"' skips the tests that start processes or a browser;
+## COVERAGE=1 measures branch coverage and fails below the floors of .ci/coverage.
 test: $(STAMP)
+ifeq ($(COVERAGE),1)
+	$(BIN)/python -m coverage erase
+	$(BIN)/python -m coverage run -m pytest $(PYTEST_ARGS)
+	PATH=$(CURDIR)/$(BIN):$$PATH .ci/coverage
+else
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+endif
 
 ## Static checks CI runs too (import rules: [tool.importlinter] in pyproject.toml). mypy's
 ## Django plugin imports the settings, hence DEBUG=true (it stands in for a SECRET_KEY).
@@ -53,4 +61,4 @@ bench: $(STAMP)
 	bench/run
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .mypy_cache .coverage
