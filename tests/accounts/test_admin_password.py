@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from accounts.constants import AuditKind
 from accounts.models import AuditEvent, PasswordHistory, User
-from tests.conftest import otp_verified_staff_client
+from tests.helpers import otp_verified_staff_client
 
 pytestmark = pytest.mark.django_db
 

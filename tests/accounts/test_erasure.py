@@ -30,8 +30,7 @@ from accounts.services.blocking import user_block
 from accounts.user_data import Kept, UserDataRegistry, user_data_registry, user_export
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
-# Transactional: revocations and emails happen on commit, as in production.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def delete_own_account(client: APIClient) -> None:
