@@ -13,7 +13,6 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import AuditEvent, Ban, TOTPAuthenticator, User
-from config.errors import ApplicationError
 from tests.factories import DEFAULT_PASSWORD
 from tests.helpers import account, bearer, client_for
 
@@ -248,55 +247,6 @@ def test_a_superadmin_steps_down_while_another_remains() -> None:
     assert not second.groups.filter(name="superadmin").exists()
 
 
-@pytest.mark.parametrize(
-    ("write", "actor_role", "target_role"),
-    [
-        ("ban", "moderator", "admin"),
-        ("unban", "moderator", "admin"),
-        ("deactivate", "moderator", "moderator"),
-        ("set_roles", "admin", None),
-    ],
-)
-def test_the_services_recheck_the_rules_whoever_calls_them(
-    write: str, actor_role: str, target_role: str | None
-) -> None:
-    # The API, the admin and the commands check first; the services refuse on their own.
-    from accounts.services.moderation import (
-        roles_set,
-        user_ban,
-        user_set_active,
-        user_unban,
-    )
-    from config.client import SYSTEM
-
-    actor, target = account(actor_role), account(target_role)
-    Ban.objects.create(user=target, reason="before", created_at=timezone.now())
-    writes = {
-        "ban": lambda: user_ban(
-            user_id=target.pk, actor=actor, reason="x", until=None, client=SYSTEM
-        ),
-        "unban": lambda: user_unban(user_id=target.pk, actor=actor, client=SYSTEM),
-        "deactivate": lambda: user_set_active(
-            user_id=target.pk, actor=actor, is_active=False, client=SYSTEM
-        ),
-        "set_roles": lambda: roles_set(
-            user_id=target.pk, actor=actor, roles=["moderator"], client=SYSTEM
-        ),
-    }
-
-    with pytest.raises(ApplicationError) as refused:
-        writes[write]()
-
-    assert refused.value.code == "permission_denied"
-    target.refresh_from_db()
-    assert target.is_active is True
-    assert list(target.groups.values_list("name", flat=True)) == (
-        [target_role] if target_role else []
-    )
-    assert list(Ban.objects.in_force().values_list("reason", flat=True)) == ["before"]
-    assert not AuditEvent.objects.exists()
-
-
 def test_an_unknown_role_is_a_validation_error() -> None:
     response = set_roles(account("superadmin"), account(), ["emperor"])
 
@@ -312,6 +262,12 @@ def test_unknown_users_are_not_found() -> None:
     )
 
     assert response.status_code == 404
+
+
+def test_the_actor_of_commands_names_itself_in_logs() -> None:
+    from accounts.access import SYSTEM_ACTOR
+
+    assert repr(SYSTEM_ACTOR) == "SYSTEM_ACTOR"
 
 
 def test_sync_roles_applies_each_roles_permissions() -> None:

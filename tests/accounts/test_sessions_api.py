@@ -116,6 +116,27 @@ def test_logging_out_twice_with_one_refresh_token_is_401(
     assert AuditEvent.objects.filter(kind="session.logout", target=user).count() == 1
 
 
+def test_staff_cannot_end_a_session_that_has_ended(user: User, login: Callable) -> None:
+    # The admin lists live sessions; one may end before the staff member's action runs.
+    from accounts.access import SYSTEM_ACTOR
+    from accounts.services.moderation import session_revoke_by_staff
+    from config.client import SYSTEM
+    from config.error_codes import ApplicationError
+
+    session = login(user)
+    APIClient().post(
+        "/api/v1/auth/logout/", {"refresh": session["refresh"]}, format="json"
+    )
+    ended = AuthSession.objects.get(user=user)
+
+    with pytest.raises(ApplicationError) as refused:
+        session_revoke_by_staff(actor=SYSTEM_ACTOR, session_id=ended.pk, client=SYSTEM)
+
+    assert refused.value.code == "not_found"
+    ended.refresh_from_db()
+    assert ended.revoke_reason == "logout"
+
+
 @pytest.mark.parametrize("refresh", ["garbage", "a.b.c"])
 def test_logout_with_an_invalid_refresh_token_is_401(db: None, refresh: str) -> None:
     response = APIClient().post(

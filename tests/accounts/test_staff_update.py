@@ -4,45 +4,25 @@ the staff member as actor (``services.moderation.user_update_by_staff``)."""
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group
-from rest_framework.test import APIClient
+from django.core.exceptions import ValidationError
 
+from accounts.access import SYSTEM_ACTOR
 from accounts.constants import AuditKind
-from accounts.crypto import encrypt_secret
-from accounts.models import AuditEvent, AuthSession, TOTPAuthenticator, User
+from accounts.models import AuditEvent, AuthSession
+from accounts.services.moderation import user_update_by_staff
 from accounts.services.sessions import session_create
 from config.client import SYSTEM
+from config.error_codes import ApplicationError
+from tests.helpers import account, client_for
 
 pytestmark = pytest.mark.django_db
 
 
-def account(name: str, role: str = "user") -> User:
-    user = User.objects.create(
-        username=name, email=f"{name}@example.com", display_name=name
-    )
-    user.groups.add(Group.objects.get(name=role))
-    if role != "user":
-        user.is_staff = True
-        user.save(update_fields=["is_staff"])
-        TOTPAuthenticator.objects.create(
-            user=user,
-            name="app",
-            confirmed=True,
-            encrypted_key=encrypt_secret(b"1" * 20),
-        )
-    return user
-
-
-def client_for(user: User) -> APIClient:
-    client = APIClient()
-    client.credentials(
-        HTTP_AUTHORIZATION=f"Bearer {session_create(user=user, client=SYSTEM)[1].access}"
-    )
-    return client
-
-
 def test_a_bad_field_leaves_the_account_as_it_was() -> None:
-    moderator, target = account("moderator", "moderator"), account("target")
+    moderator, target = (
+        account("moderator", username="moderator"),
+        account(username="target"),
+    )
     session_create(user=target, client=SYSTEM)
 
     response = client_for(moderator).patch(
@@ -60,7 +40,10 @@ def test_a_bad_field_leaves_the_account_as_it_was() -> None:
 
 
 def test_the_changes_are_audited_with_the_staff_member_as_actor() -> None:
-    moderator, target = account("moderator", "moderator"), account("target")
+    moderator, target = (
+        account("moderator", username="moderator"),
+        account(username="target"),
+    )
 
     response = client_for(moderator).patch(
         f"/api/v1/users/{target.pk}/",
@@ -78,3 +61,41 @@ def test_the_changes_are_audited_with_the_staff_member_as_actor() -> None:
     assert events.get(kind=AuditKind.PROFILE_UPDATED).payload == {
         "fields": ["bio", "phone"]
     }
+
+
+# --- What the service refuses on its own (the API and the admin never ask it) -----------
+
+
+def test_fields_staff_may_not_change_are_refused_by_the_service_too() -> None:
+    target = account(username="target")
+
+    with pytest.raises(ValidationError) as refused:
+        user_update_by_staff(
+            actor=SYSTEM_ACTOR,
+            user_id=target.pk,
+            changes={"is_superuser": True},
+            client=SYSTEM,
+        )
+
+    assert refused.value.message_dict == {
+        "is_superuser": ["This field cannot be changed here."]
+    }
+    target.refresh_from_db()
+    assert target.is_superuser is False
+
+
+def test_the_last_superadmin_stays_active_even_for_the_system_actor() -> None:
+    only = account("superadmin", username="only")
+
+    with pytest.raises(ApplicationError) as refused:
+        user_update_by_staff(
+            actor=SYSTEM_ACTOR,
+            user_id=only.pk,
+            changes={"is_active": False},
+            client=SYSTEM,
+        )
+
+    assert refused.value.code == "conflict"
+    only.refresh_from_db()
+    assert only.is_active is True
+    assert not AuditEvent.objects.exists()
