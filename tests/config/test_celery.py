@@ -7,6 +7,7 @@ import ast
 import json
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 
 from tests.processes import PROJECT_ROOT, process_environment, run_python
@@ -52,6 +53,7 @@ def defined_tasks() -> set[str]:
     return names
 
 
+@pytest.mark.slow  # a fresh interpreter, as the worker starts
 def test_the_worker_registers_every_task_defined_and_scheduled() -> None:
     result = run_python(
         "-c",
