@@ -1,6 +1,9 @@
-"""Enumerations of the accounts app: audit event kinds, session revocation reasons."""
+"""Enumerations of the accounts app: roles, audit event kinds, session revocation reasons."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
 
 from django.db import models
 
@@ -54,3 +57,23 @@ class RevokeReason(models.TextChoices):
     ACCOUNT_DELETED = "account_deleted", "Account deleted"
     MFA_DISABLED = "mfa_disabled", "Two-factor authentication turned off"
     BANNED = "banned", "Account banned"
+
+
+class Role(StrEnum):
+    USER = "user"
+    TESTER = "tester"
+    MODERATOR = "moderator"
+    ADMIN = "admin"
+    SUPERADMIN = "superadmin"
+
+
+ROLE_ORDER = list(Role)
+RANK = {role: rank for rank, role in enumerate(ROLE_ORDER)}
+
+
+def roles_of(group_names: Iterable[str], *, is_superuser: bool) -> list[str]:
+    """The user's roles, lowest first, from its group names."""
+    names = set(group_names)
+    if is_superuser:
+        names.add(Role.SUPERADMIN)
+    return [role.value for role in ROLE_ORDER if role.value in names]

@@ -3,29 +3,31 @@
 Each role is a Django group of the same name (created by migration, re-applied by
 ``manage.py sync_roles``); a Django superuser counts as ``superadmin`` whatever its groups
 (API.md). A role includes the rights of the roles below it. Which role may act on which
-account is ``accounts.access``.
+account is ``accounts.access``. The roles themselves and their order are plain values in
+``accounts.constants`` (the models read them); this module reads users' roles.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from enum import StrEnum
 from typing import TYPE_CHECKING
+
+from accounts.constants import RANK, ROLE_ORDER, Role, roles_of
 
 if TYPE_CHECKING:
     from accounts.models import User
 
+__all__ = [
+    "RANK",
+    "ROLE_ORDER",
+    "ROLE_PERMISSIONS",
+    "Role",
+    "is_staff_member",
+    "permissions_of",
+    "rank_of",
+    "roles_of",
+]
 
-class Role(StrEnum):
-    USER = "user"
-    TESTER = "tester"
-    MODERATOR = "moderator"
-    ADMIN = "admin"
-    SUPERADMIN = "superadmin"
-
-
-ROLE_ORDER = list(Role)
-RANK = {role: rank for rank, role in enumerate(ROLE_ORDER)}
 
 # Model permissions each role adds to those of the roles below it: which admin screens it
 # sees. The permissions that stand for an action on an account (``ban_user``,
@@ -44,14 +46,6 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
     Role.ADMIN: ["accounts.change_ban"],
     Role.SUPERADMIN: ["accounts.add_user"],
 }
-
-
-def roles_of(group_names: Iterable[str], *, is_superuser: bool) -> list[str]:
-    """The user's roles, lowest first, from its group names."""
-    names = set(group_names)
-    if is_superuser:
-        names.add(Role.SUPERADMIN)
-    return [role.value for role in ROLE_ORDER if role.value in names]
 
 
 def rank_of(user: User) -> int:

@@ -11,7 +11,7 @@ from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.db.models.functions import Lower
 
-from accounts.roles import roles_of
+from accounts.constants import roles_of
 from accounts.validators import (
     USERNAME_MAX_LENGTH,
     USERNAME_PATTERN,
