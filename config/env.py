@@ -11,7 +11,7 @@ import builtins
 import os
 from collections.abc import Callable
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import dj_email_url
 from environs import Env, EnvError
@@ -112,6 +112,17 @@ class Settings:
             return {"EMAIL_BACKEND": f"anymail.backends.{provider}.EmailBackend"}
         if parts.scheme == "memory":
             return {"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
+        if parts.scheme == "file":
+            # file:///var/mail is the absolute /var/mail (RFC 8089); dj-email-url drops
+            # the first slash and writes relative to the working directory instead.
+            if parts.netloc or not parts.path.startswith("/"):
+                raise ConfigurationError(
+                    f'Environment variable "{name}" invalid: write file:///ABSOLUTE/PATH.'
+                )
+            return {
+                "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+                "EMAIL_FILE_PATH": "/" + unquote(parts.path).lstrip("/"),
+            }
         if parts.scheme == "smtps":
             # Implicit TLS (port 465); dj-email-url would map it to STARTTLS instead.
             url = urlunsplit(parts._replace(scheme="smtp", query="ssl=True"))

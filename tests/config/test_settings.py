@@ -168,6 +168,15 @@ def test_database_url_without_a_name_is_refused(
             "anymail://amazon_ses",
             {"EMAIL_BACKEND": "anymail.backends.amazon_ses.EmailBackend"},
         ),
+        # file:///path is absolute, as the README says (dj-email-url made it relative).
+        (
+            "file:///var/spool/gatehouse",
+            {
+                "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+                "EMAIL_FILE_PATH": "/var/spool/gatehouse",
+            },
+        ),
+        ("file:////var/spool/gatehouse", {"EMAIL_FILE_PATH": "/var/spool/gatehouse"}),
     ],
 )
 def test_email_url_schemes(
@@ -178,6 +187,16 @@ def test_email_url_schemes(
     email = Settings().email("EMAIL_URL", "console:")
 
     assert expected.items() <= email.items()
+
+
+@pytest.mark.parametrize("url", ["file://relative/mail", "file:mail"])
+def test_a_file_email_url_must_be_absolute(
+    monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    monkeypatch.setenv("EMAIL_URL", url)
+
+    with pytest.raises(ConfigurationError, match="file:///ABSOLUTE/PATH"):
+        Settings().email("EMAIL_URL", "console:")
 
 
 def test_anymail_credentials_come_from_anymail_variables(
