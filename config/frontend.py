@@ -95,6 +95,7 @@ class FrontendConfigApi(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
+        operation_id="getFrontendConfig",
         tags=["operations"],
         summary="What a frontend needs to render its forms",
         responses=FrontendConfigSerializer,

@@ -73,7 +73,7 @@ class ReadinessSerializer(serializers.Serializer[dict[str, Any]]):
 
 class LivenessApi(ProbeApi):
     @extend_schema(
-        operation_id="health_live",
+        operation_id="getLiveness",
         tags=["operations"],
         summary="The process is serving",
         responses={200: LivenessSerializer},
@@ -85,7 +85,7 @@ class LivenessApi(ProbeApi):
 
 class ReadinessApi(ProbeApi):
     @extend_schema(
-        operation_id="health_ready",
+        operation_id="getReadiness",
         tags=["operations"],
         summary="The database and the cache answer",
         responses={

@@ -101,6 +101,7 @@ class MeExportApi(NoStoreMixin, RateLimitHeadersMixin, GenericAPIView):
         return _document_serializer(tuple(user_data_registry))
 
     @extend_schema(
+        operation_id="exportMe",
         tags=TAGS,
         summary="Download every datum held about the caller",
         description=(
@@ -154,6 +155,7 @@ class MeActivityApi(NoStoreMixin, GenericAPIView):
     serializer_class = OutputSerializer
 
     @extend_schema(
+        operation_id="listMyActivity",
         tags=TAGS,
         summary="The caller's security events, newest first",
         description=(

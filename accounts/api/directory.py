@@ -65,6 +65,7 @@ class UserListApi(GenericAPIView):
         )
 
     @extend_schema(
+        operation_id="listUsers",
         tags=["staff"],
         summary="Every account (staff)",
         description=(
@@ -151,6 +152,7 @@ class UserDetailApi(APIView):
         return user
 
     @extend_schema(
+        operation_id="getUser",
         tags=["users"],
         summary="A user's profile",
         description=(
@@ -173,6 +175,7 @@ class UserDetailApi(APIView):
         return Response(PublicProfileSerializer(user_profile(user)).data)
 
     @extend_schema(
+        operation_id="updateUser",
         tags=["staff"],
         summary="Change an account's profile or active state (staff)",
         description="Deactivating ends every session at once. Staff outranking the account only.",
@@ -193,6 +196,7 @@ class UserDetailApi(APIView):
         return Response(UserProfileSerializer(user_profile(user)).data)
 
     @extend_schema(
+        operation_id="deleteUser",
         tags=["staff"],
         summary="Delete an account's personal data (staff: admin and up)",
         responses={204: None, 404: NOT_FOUND},
@@ -209,6 +213,7 @@ class UserBlockApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
+        operation_id="blockUser",
         tags=["users"],
         summary="Block a user",
         description=(
@@ -234,6 +239,7 @@ class UserBlockApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
+        operation_id="unblockUser",
         tags=["users"],
         summary="Unblock a user",
         description="Idempotent: 204 whether or not they were blocked.",

@@ -72,6 +72,7 @@ class UserBanApi(StaffApi):
             return attrs
 
     @extend_schema(
+        operation_id="banUser",
         tags=TAGS,
         summary="Ban a user",
         description=(
@@ -96,6 +97,7 @@ class UserBanApi(StaffApi):
         return Response(BanOutputSerializer(ban).data)
 
     @extend_schema(
+        operation_id="unbanUser",
         tags=TAGS,
         summary="Lift a user's ban",
         responses={
@@ -127,6 +129,7 @@ class UserRolesApi(StaffApi):
         )
 
     @extend_schema(
+        operation_id="setUserRoles",
         tags=TAGS,
         summary="Set a user's roles (superadmin)",
         description="Nobody grants a role above their own; the last superadmin stays one.",

@@ -55,6 +55,7 @@ class MeApi(NoStoreMixin, RateLimitHeadersMixin, APIView):
             return attrs
 
     @extend_schema(
+        operation_id="getMe",
         tags=["users"],
         summary="The caller's full profile",
         responses=UserProfileSerializer,
@@ -66,6 +67,7 @@ class MeApi(NoStoreMixin, RateLimitHeadersMixin, APIView):
         return Response(user_profile(request.user))
 
     @extend_schema(
+        operation_id="updateMe",
         tags=["users"],
         summary="Change profile fields",
         description=(
@@ -87,6 +89,7 @@ class MeApi(NoStoreMixin, RateLimitHeadersMixin, APIView):
         return Response(UserProfileSerializer(user_profile(user)).data)
 
     @extend_schema(
+        operation_id="deleteMe",
         tags=["users"],
         summary="Delete the account",
         description=(
@@ -120,6 +123,7 @@ class MeEmailChangeApi(RateLimitHeadersMixin, APIView):
         password = serializers.CharField(max_length=4096, trim_whitespace=False)
 
     @extend_schema(
+        operation_id="changeEmail",
         tags=["users"],
         summary="Change the email address",
         description=(

@@ -99,6 +99,7 @@ class LoginApi(NoStoreMixin, PublicApi):
         password = serializers.CharField(max_length=4096, trim_whitespace=False)
 
     @extend_schema(
+        operation_id="login",
         tags=TAGS,
         summary="Sign in with a username or email and a password",
         request=InputSerializer,
@@ -145,6 +146,7 @@ class OAuth2TokenApi(NoStoreMixin, PublicApi):
         )
 
     @extend_schema(
+        operation_id="oauth2Token",
         tags=TAGS,
         summary="OAuth2 password grant (for Swagger UI)",
         request={"application/x-www-form-urlencoded": InputSerializer},
@@ -182,6 +184,7 @@ class RefreshInputSerializer(serializers.Serializer):
 
 class TokenRefreshApi(NoStoreMixin, PublicApi):
     @extend_schema(
+        operation_id="refreshToken",
         tags=TAGS,
         summary="Exchange a refresh token for a new pair",
         description=(
@@ -213,6 +216,7 @@ class LogoutApi(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
+        operation_id="logout",
         tags=TAGS,
         summary="Sign out this session",
         request=RefreshInputSerializer,
@@ -235,7 +239,11 @@ class LogoutAllApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        tags=TAGS, summary="Sign out every session", request=None, responses={204: None}
+        operation_id="logoutAll",
+        tags=TAGS,
+        summary="Sign out every session",
+        request=None,
+        responses={204: None},
     )
     def post(self, request: AuthenticatedRequest) -> Response:
         sessions_revoke_all(

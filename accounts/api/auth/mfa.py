@@ -77,7 +77,10 @@ class MfaStatusApi(MfaApi):
         recovery_codes_remaining = serializers.IntegerField()
 
     @extend_schema(
-        tags=TAGS, summary="Which second factors are on", responses=OutputSerializer
+        operation_id="getMfaStatus",
+        tags=TAGS,
+        summary="Which second factors are on",
+        responses=OutputSerializer,
     )
     def get(self, request: AuthenticatedRequest) -> Response:
         return Response(self.OutputSerializer(mfa_status(request.user)).data)
@@ -90,6 +93,7 @@ class TotpSetupApi(MfaApi):
         qr_code = serializers.CharField(help_text="The URI as an SVG data URI.")
 
     @extend_schema(
+        operation_id="setupTotp",
         tags=TAGS,
         summary="Start setting up an authenticator app",
         description="Nothing is required at login until `mfa/totp/confirm/` gets a code.",
@@ -114,6 +118,7 @@ class TotpConfirmApi(MfaApi):
         code = serializers.CharField(max_length=16)
 
     @extend_schema(
+        operation_id="confirmTotp",
         tags=TAGS,
         summary="Turn the authenticator app on with a code it shows",
         request=InputSerializer,
@@ -138,6 +143,7 @@ class TotpApi(MfaApi):
     delete_takes_body = True
 
     @extend_schema(
+        operation_id="disableTotp",
         tags=TAGS,
         summary="Turn the authenticator app off",
         description="Needs the password. With no factor left, the other sessions end.",
@@ -153,6 +159,7 @@ class EmailCodesApi(MfaApi):
     delete_takes_body = True
 
     @extend_schema(
+        operation_id="enableEmailMfa",
         tags=TAGS,
         summary="Turn emailed sign-in codes on",
         description=(
@@ -172,6 +179,7 @@ class EmailCodesApi(MfaApi):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
+        operation_id="disableEmailMfa",
         tags=TAGS,
         summary="Turn emailed sign-in codes off",
         request=PasswordConfirmationSerializer,
@@ -184,6 +192,7 @@ class EmailCodesApi(MfaApi):
 
 class RecoveryCodesApi(MfaApi):
     @extend_schema(
+        operation_id="regenerateRecoveryCodes",
         tags=TAGS,
         summary="New recovery codes (the old ones stop working)",
         request=PasswordConfirmationSerializer,
@@ -209,6 +218,7 @@ class LoginMfaApi(NoStoreMixin, PublicApi):
         method = serializers.ChoiceField(choices=MfaMethod.choices, required=False)
 
     @extend_schema(
+        operation_id="loginMfa",
         tags=TAGS,
         summary="Finish signing in with a second factor",
         description=(
@@ -245,6 +255,7 @@ class LoginMfaEmailApi(PublicApi):
         mfa_token = serializers.CharField(max_length=2048)
 
     @extend_schema(
+        operation_id="sendLoginMfaEmailCode",
         tags=TAGS,
         summary="Email a sign-in code (during a two-step login)",
         request=InputSerializer,

@@ -38,6 +38,7 @@ class PasswordChangeApi(RateLimitHeadersMixin, APIView):
         new_password = serializers.CharField(max_length=4096, trim_whitespace=False)
 
     @extend_schema(
+        operation_id="changePassword",
         tags=TAGS,
         summary="Change the password",
         description="Every other session is signed out; a notification email is sent.",
@@ -78,6 +79,7 @@ class PasswordChangeApi(RateLimitHeadersMixin, APIView):
 
 @extend_schema_view(
     post=extend_schema(
+        operation_id="requestPasswordReset",
         tags=TAGS,
         summary="Email a password reset link",
         request=EmailedLinkApi.InputSerializer,
@@ -98,6 +100,7 @@ class PasswordResetConfirmApi(PublicApi):
         new_password = serializers.CharField(max_length=4096, trim_whitespace=False)
 
     @extend_schema(
+        operation_id="confirmPasswordReset",
         tags=TAGS,
         summary="Set a new password from a reset link",
         description="Every session of the account is signed out.",

@@ -41,6 +41,7 @@ class RegisterApi(NoStoreMixin, PublicApi):
         )
 
     @extend_schema(
+        operation_id="register",
         tags=TAGS,
         summary="Create an account",
         description=(
@@ -73,6 +74,7 @@ class EmailVerifyApi(NoStoreMixin, PublicApi):
         key = serializers.CharField(max_length=512)
 
     @extend_schema(
+        operation_id="verifyEmail",
         tags=TAGS,
         summary="Verify an email address",
         request=InputSerializer,
@@ -99,6 +101,7 @@ class EmailVerifyApi(NoStoreMixin, PublicApi):
 
 @extend_schema_view(
     post=extend_schema(
+        operation_id="resendVerification",
         tags=TAGS,
         summary="Send the verification email again",
         request=EmailedLinkApi.InputSerializer,

@@ -49,6 +49,7 @@ class SessionListApi(NoStoreMixin, GenericAPIView):
     serializer_class = SessionOutputSerializer
 
     @extend_schema(
+        operation_id="listSessions",
         tags=TAGS,
         summary="The caller's live sessions",
         responses=SessionOutputSerializer(many=True),
@@ -65,6 +66,7 @@ class SessionDetailApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
+        operation_id="revokeSession",
         tags=TAGS,
         summary="Revoke one of the caller's sessions",
         description="Its access and refresh tokens stop working at once.",
