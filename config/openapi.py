@@ -25,6 +25,9 @@ from rest_framework.views import APIView
 from config.error_codes import ERROR_CODES
 from config.errors import PROBLEM_CONTENT_TYPE
 
+# Every ``code`` a problem can carry, for the schema's ``ErrorCode`` enum.
+ERROR_CODE_CHOICES = sorted(ERROR_CODES)
+
 
 class CanReadApiDocs(permissions.BasePermission):
     """The schema and docs pages: public unless ``API_DOCS_PUBLIC`` is off, then staff only."""
@@ -49,13 +52,33 @@ class ValidationErrorsField(serializers.DictField):
     or a list field, an object of the same shape (``{"roles": {"0": ["…"]}}``)."""
 
 
+class ConstantField(serializers.Field):  # type: ignore[type-arg]
+    """An output member whose value the shape holding it fixes (``mfa_required: true``
+    in the login challenge, ``false`` beside the tokens): documented as a required
+    one-value enum, so a generated client narrows a ``oneOf`` on it
+    (``if (data.mfa_required)`` in TypeScript)."""
+
+    def __init__(self, value: bool | str, **kwargs: Any) -> None:
+        self.value = value
+        super().__init__(read_only=True, **kwargs)
+
+    def get_attribute(self, instance: Any) -> bool | str:
+        return self.value
+
+    def to_representation(self, value: Any) -> bool | str:
+        return self.value
+
+
 class ProblemSerializer(serializers.Serializer[dict[str, Any]]):
     """RFC 9457 problem details, the body of every 4xx/5xx answer."""
 
-    type = serializers.CharField(default="about:blank")
+    type = serializers.CharField(help_text="Always `about:blank`: `code` says more.")
     title = serializers.CharField(help_text="The HTTP status phrase.")
     status = serializers.IntegerField()
-    code = serializers.CharField(help_text="Stable machine-readable error code.")
+    code = serializers.ChoiceField(
+        choices=ERROR_CODE_CHOICES,
+        help_text="Stable machine-readable error code (`config.error_codes`).",
+    )
     detail = serializers.CharField(help_text="A human-readable sentence.")
     # A declared field: DRF's serializer metaclass takes it off the class, so it does not
     # shadow Serializer.errors as the stubs believe.
@@ -65,6 +88,25 @@ class ProblemSerializer(serializers.Serializer[dict[str, Any]]):
             "Field name -> messages; present on validation errors. A nested or list "
             "field maps its own field names (or item indexes) the same way."
         ),
+    )
+    # The members some answers add (ApplicationError's ``extra``, config.errors).
+    retry_after = serializers.IntegerField(
+        required=False,
+        help_text="`rate_limited`: seconds to wait, as in the `Retry-After` header.",
+    )
+    banned_until = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="`account_banned`: when the ban ends; null when it is permanent.",
+    )
+    checks = serializers.DictField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="Readiness probe: each dependency's state (`ok` or `error`).",
+    )
+    request_id = serializers.CharField(
+        required=False,
+        help_text="5xx: the `X-Request-ID` under which the server logged the failure.",
     )
 
 
@@ -137,7 +179,59 @@ def problem_response(description: str, *examples: OpenApiExample) -> OpenApiResp
     )
 
 
+# The description of a response its view leaves undescribed.
+RESPONSE_DESCRIPTIONS = {
+    "200": "Success.",
+    "201": "Created.",
+    "202": "Accepted: the rest happens after the answer (an email is queued).",
+    "204": "Done; no body.",
+}
+
+
+def header(description: str, schema_type: str, *, required: bool) -> dict[str, Any]:
+    return {
+        "description": description,
+        "required": required,
+        "schema": {"type": schema_type},
+    }
+
+
+REQUEST_ID_HEADER = header(
+    "The request's id: the caller's well-formed `X-Request-ID`, or one generated. "
+    "The server's log line carries it.",
+    "string",
+    required=True,
+)
+RETRY_AFTER_HEADER = header(
+    "Seconds to wait before trying again.", "integer", required=True
+)
+# Sent for the tightest limit the request was counted against (config.ratelimits), when
+# rate limits are on.
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Limit": header(
+        "Requests allowed in the window of the tightest limit.",
+        "integer",
+        required=False,
+    ),
+    "RateLimit-Remaining": header(
+        "Requests left in that window.", "integer", required=False
+    ),
+    "RateLimit-Reset": header(
+        "Seconds until that window resets.", "integer", required=False
+    ),
+}
+CONTENT_DISPOSITION_HEADER = header(
+    'A download: `attachment; filename="…"`.', "string", required=True
+)
+
+
 class AutoSchema(openapi.AutoSchema):
+    """drf-spectacular's generator, with what generated clients need from every
+    operation: the error answers a view can give (``_error_statuses``), problem+json
+    bodies, response headers, response descriptions, ``security: []`` on public
+    operations, one-value enums for :class:`ConstantField`, and no ``default`` on an
+    optional request field (openapi-typescript would make it a required property)."""
+
     def get_serializer_name(
         self, serializer: serializers.BaseSerializer[Any], direction: Direction
     ) -> str:
@@ -149,38 +243,99 @@ class AutoSchema(openapi.AutoSchema):
         owner = owner.split(".")[-1].removesuffix("Api").removesuffix("Serializer")
         return owner + name
 
+    def is_public(self) -> bool:
+        """Anyone may call it: every permission is ``AllowAny``."""
+        return all(
+            isinstance(permission, permissions.AllowAny)
+            for permission in self.view.get_permissions()
+        )
+
+    def get_auth(self) -> list[dict[str, Any]]:
+        """A public operation sends no credentials: ``security: []`` (set in
+        ``get_operation``), not drf-spectacular's ``[{}]`` ("optionally none"), which
+        makes openapi-python-client ask for an authenticated client."""
+        if self.is_public():
+            return []
+        auths: list[dict[str, Any]] = super().get_auth()
+        return [requirement for requirement in auths if requirement]
+
+    def get_operation(
+        self,
+        path: str,
+        path_regex: str,
+        path_prefix: str,
+        method: str,
+        registry: Any,
+    ) -> dict[str, Any] | None:
+        operation: dict[str, Any] | None = super().get_operation(
+            path, path_regex, path_prefix, method, registry
+        )
+        if operation is not None and self.is_public():
+            operation["security"] = []
+        return operation
+
+    def _map_serializer_field(
+        self, field: Any, direction: Direction, bypass_extensions: bool = False
+    ) -> dict[str, Any]:
+        if isinstance(field, ConstantField):
+            schema_type = "boolean" if isinstance(field.value, bool) else "string"
+            # ``inline_constants`` turns this into ``enum: [value]`` after drf-spectacular's
+            # enum hook, which would otherwise make a component of every such member.
+            schema = {"type": schema_type, CONSTANT_KEY: field.value}
+            if field.help_text:
+                schema["description"] = str(field.help_text)
+            return schema
+        mapped: dict[str, Any] = super()._map_serializer_field(
+            field, direction, bypass_extensions
+        )
+        return mapped
+
     def _map_basic_serializer(
         self, serializer: serializers.BaseSerializer[Any], direction: Direction
     ) -> dict[str, Any]:
         """A serializer that sets ``closed = True`` admits no other key
         (``additionalProperties: false``), so that a ``oneOf`` tells it from a fuller
-        shape (the public profile from the full one)."""
+        shape (the public profile from the full one). An optional request field keeps
+        no ``default``: openapi-typescript types a property with one as required."""
         schema: dict[str, Any] = super()._map_basic_serializer(serializer, direction)
+        constants = [
+            name
+            for name, field in serializer.fields.items()
+            if isinstance(field, ConstantField)
+        ]
+        if constants:
+            schema["required"] = sorted({*schema.get("required", []), *constants})
         if getattr(serializer, "closed", False):
             schema["additionalProperties"] = False
+        if direction == "request":
+            required = set(schema.get("required", []))
+            for name, field_schema in schema.get("properties", {}).items():
+                if name not in required and isinstance(field_schema, dict):
+                    field_schema.pop("default", None)
         return schema
 
+    def _takes_body(self) -> bool:
+        if self.method in {"POST", "PUT", "PATCH"}:
+            return self.get_request_serializer() is not None
+        return self._delete_takes_body()
+
     def _error_statuses(self) -> list[str]:
-        takes_body = (
-            self.method in {"POST", "PUT", "PATCH"} or self._delete_takes_body()
-        )
         # A list validates ``page_size`` (400) and answers 404 for a page that is not a
         # number or lies past the last (config.pagination).
         paginated = self._is_paginated_list()
-        needs_authentication = not all(
-            isinstance(permission, permissions.AllowAny)
-            for permission in self.view.get_permissions()
-        )
         statuses = []
-        if takes_body or paginated:
+        if self._takes_body() or paginated:
             statuses.append("400")
-        if needs_authentication:
+        if not self.is_public():
             statuses += ["401", "403"]
         if "{" in self.path or paginated:
             statuses.append("404")
-        if getattr(self.view, "rate_limited", False):
+        if self._is_rate_limited():
             statuses.append("429")
         return statuses
+
+    def _is_rate_limited(self) -> bool:
+        return bool(getattr(self.view, "rate_limited", False))
 
     def _is_paginated_list(self) -> bool:
         return (
@@ -235,7 +390,51 @@ class AutoSchema(openapi.AutoSchema):
         response: dict[str, Any] = super()._get_response_for_code(
             serializer, status_code, media_types, direction
         )
+        if not response.get("description"):
+            response["description"] = RESPONSE_DESCRIPTIONS.get(status_code, "")
         return response
+
+    def _get_response_headers_for_code(
+        self, status_code: str, direction: Direction = "response"
+    ) -> dict[str, Any]:
+        """The headers the middleware and mixins add, declared once here:
+        ``X-Request-ID`` on every answer (config.middleware), ``RateLimit-*`` on the
+        successes and 429s of a rate-limited view and ``Retry-After`` on a 429
+        (config.ratelimits), ``Content-Disposition`` on a download (a view that sets
+        ``serves_attachment = True``)."""
+        headers: dict[str, Any] = super()._get_response_headers_for_code(
+            status_code, direction
+        )
+        headers["X-Request-ID"] = REQUEST_ID_HEADER
+        success = status_code.startswith("2")
+        if status_code == "429":
+            headers["Retry-After"] = RETRY_AFTER_HEADER
+        if self._is_rate_limited() and (success or status_code == "429"):
+            headers.update(RATE_LIMIT_HEADERS)
+        if success and getattr(self.view, "serves_attachment", False):
+            headers["Content-Disposition"] = CONTENT_DISPOSITION_HEADER
+        return headers
+
+
+CONSTANT_KEY = "x-constant"
+
+
+def inline_constants(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """A :class:`ConstantField` stays a one-value ``enum`` in place (``mfa_required:
+    {type: boolean, enum: [true]}``), not an enum component per member."""
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            if CONSTANT_KEY in node:
+                node["enum"] = [node.pop(CONSTANT_KEY)]
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(result.get("components", {}))
+    return result
 
 
 def split_security_alternatives(

@@ -389,9 +389,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"MfaMethodEnum": "accounts.constants.MfaMethod"},
+    "ENUM_NAME_OVERRIDES": {
+        "MfaMethodEnum": "accounts.constants.MfaMethod",
+        "AuditKindEnum": "accounts.constants.AuditKind",
+        "ErrorCodeEnum": "config.openapi.ERROR_CODE_CHOICES",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.openapi.inline_constants",
         "config.openapi.split_security_alternatives",
     ],
     "SWAGGER_UI_SETTINGS": {

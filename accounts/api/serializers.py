@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from accounts.serializers import UserProfileSerializer
+from config.openapi import ConstantField
 
 
 class UserEnvelopeSerializer(serializers.Serializer):
@@ -17,6 +18,10 @@ class TokenPairSerializer(serializers.Serializer):
 
 
 class LoginResponseSerializer(TokenPairSerializer):
+    """Signed in: the tokens and the profile."""
+
+    # The login answer is this or the MFA challenge; clients tell them by this member.
+    mfa_required = ConstantField(False, help_text="Always `false` beside the tokens.")
     user = UserProfileSerializer()
 
 

@@ -23,7 +23,21 @@ INVALID_CREDENTIALS = problem_example(
 )
 TOKEN_INVALID = problem_example(
     "token_invalid",
-    "The refresh token is invalid, expired or revoked.",
+    "The refresh token is invalid or expired.",
+)
+MFA_TOKEN_INVALID = problem_example(
+    "token_invalid",
+    "This sign-in attempt has ended. Sign in again.",
+)
+ACCOUNT_BANNED = problem_example(
+    "account_banned",
+    "This account is banned.",
+    banned_until="2026-12-01T00:00:00Z",
+)
+ACCOUNT_INACTIVE = problem_example("account_inactive", "This account is deactivated.")
+EMAIL_NOT_VERIFIED = problem_example(
+    "email_not_verified",
+    "Verify your email address first: follow the link we sent you.",
 )
 ACCEPTED = OpenApiResponse(
     DetailSerializer,

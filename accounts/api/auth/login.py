@@ -14,6 +14,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.auth.common import (
+    ACCOUNT_BANNED,
+    ACCOUNT_INACTIVE,
+    EMAIL_NOT_VERIFIED,
     INVALID_CREDENTIALS,
     TAGS,
     TOKEN_INVALID,
@@ -42,7 +45,7 @@ from accounts.services.sessions import (
 from config.api import NoStoreMixin
 from config.client import ClientInfo
 from config.errors import ApplicationError
-from config.openapi import problem_example, problem_response
+from config.openapi import ConstantField, problem_example, problem_response
 from config.ratelimits import check_not_locked, count_login_failure, enforce_rate_limit
 
 
@@ -84,7 +87,9 @@ def login_response(result: LoginResult | MfaChallenge) -> dict[str, Any]:
 
 
 class MfaRequiredSerializer(serializers.Serializer):
-    mfa_required = serializers.BooleanField(default=True)
+    """The account has a second factor: finish with ``login/mfa/``."""
+
+    mfa_required = ConstantField(True, help_text="Always `true` in the challenge.")
     mfa_token = serializers.CharField(
         help_text="Good only for `login/mfa/`, for 5 minutes and 5 wrong codes."
     )
@@ -112,11 +117,9 @@ class LoginApi(NoStoreMixin, PublicApi):
             401: problem_response("Wrong login or password.", INVALID_CREDENTIALS),
             403: problem_response(
                 "Right password, but the account may not sign in.",
-                problem_example("account_inactive", "This account is deactivated."),
-                problem_example(
-                    "email_not_verified",
-                    "Verify your email address first: follow the link we sent you.",
-                ),
+                ACCOUNT_BANNED,
+                ACCOUNT_INACTIVE,
+                EMAIL_NOT_VERIFIED,
             ),
         },
     )
@@ -139,7 +142,7 @@ class OAuth2TokenApi(NoStoreMixin, PublicApi):
 
     class OutputSerializer(serializers.Serializer):
         access_token = serializers.CharField()
-        token_type = serializers.CharField(default="bearer")
+        token_type = ConstantField("bearer")
         refresh_token = serializers.CharField()
         expires_in = serializers.IntegerField(
             help_text="Seconds the access token lives."
@@ -153,6 +156,19 @@ class OAuth2TokenApi(NoStoreMixin, PublicApi):
         responses={
             200: OutputSerializer,
             401: problem_response("Wrong login or password.", INVALID_CREDENTIALS),
+            403: problem_response(
+                "The account has a second factor (`mfa_required`: sign in with "
+                "`auth/login/`), or may not sign in (`account_banned`, "
+                "`account_inactive`, `email_not_verified`).",
+                problem_example(
+                    "mfa_required",
+                    "This account has two-factor authentication: sign in with "
+                    "auth/login/.",
+                ),
+                ACCOUNT_BANNED,
+                ACCOUNT_INACTIVE,
+                EMAIL_NOT_VERIFIED,
+            ),
         },
     )
     def post(self, request: Request) -> Response:

@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.auth.common import TAGS, TOKEN_INVALID, PublicApi
+from accounts.api.auth.common import MFA_TOKEN_INVALID, TAGS, PublicApi
 from accounts.api.auth.login import login_response
 from accounts.api.serializers import (
     LoginResponseSerializer,
@@ -233,7 +233,7 @@ class LoginMfaApi(NoStoreMixin, PublicApi):
             ),
             401: problem_response(
                 "The `mfa_token` expired, was used, or met 5 wrong codes.",
-                TOKEN_INVALID,
+                MFA_TOKEN_INVALID,
             ),
         },
     )
@@ -261,7 +261,9 @@ class LoginMfaEmailApi(PublicApi):
         request=InputSerializer,
         responses={
             202: None,
-            401: problem_response("The `mfa_token` is no longer good.", TOKEN_INVALID),
+            401: problem_response(
+                "The `mfa_token` is no longer good.", MFA_TOKEN_INVALID
+            ),
         },
     )
     def post(self, request: Request) -> Response:
