@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.password_validation import password_validators_help_texts
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import AllowAny
@@ -90,6 +90,33 @@ def frontend_config() -> dict[str, Any]:
     }
 
 
+FRONTEND_CONFIG_EXAMPLE = {
+    "site_name": "Gatehouse",
+    "registration_open": True,
+    "email_verification": "optional",
+    "password_policy": {
+        "min_length": 15,
+        "max_length": 128,
+        "min_strength": 3,
+        "history_size": 5,
+        "rules": [
+            "Your password must contain at least 15 characters.",
+            "Your password can't be a commonly used password.",
+        ],
+    },
+    "login": {
+        "methods": ["username", "email"],
+        "lockout_attempts": 10,
+        "lockout_minutes": 15,
+        "access_token_lifetime": 300,
+        "refresh_token_lifetime": 1209600,
+    },
+    "mfa_methods": ["totp", "recovery_code", "email"],
+    "social_providers": [],
+    "languages": [{"code": "en", "name": "English"}],
+}
+
+
 class FrontendConfigApi(APIView):
     authentication_classes: list[type[BaseAuthentication]] = []
     permission_classes = [AllowAny]
@@ -99,6 +126,13 @@ class FrontendConfigApi(APIView):
         tags=["operations"],
         summary="What a frontend needs to render its forms",
         responses=FrontendConfigSerializer,
+        examples=[
+            OpenApiExample(
+                "defaults",
+                value=FRONTEND_CONFIG_EXAMPLE,
+                response_only=True,
+            )
+        ],
     )
     def get(self, request: Request) -> Response:
         return Response(FrontendConfigSerializer(frontend_config()).data)

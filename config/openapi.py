@@ -8,10 +8,12 @@ Every error status is served as ``application/problem+json``, whoever declared i
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from django.conf import settings
 from drf_spectacular import openapi
+from drf_spectacular.plumbing import force_instance, get_doc
 from drf_spectacular.utils import (
     Direction,
     OpenApiExample,
@@ -243,6 +245,14 @@ class AutoSchema(openapi.AutoSchema):
         owner = owner.split(".")[-1].removesuffix("Api").removesuffix("Serializer")
         return owner + name
 
+    def get_description(self) -> str:  # type: ignore[override]
+        """``@extend_schema(description=...)`` (which replaces this method), else the
+        handler's or the view class's own docstring: not one inherited from a mixin or a
+        base view, which speaks to developers (``Cache-Control: no-store``...)."""
+        handler = getattr(self.view, self.method.lower(), None)
+        own = type(self.view).__dict__.get("__doc__")
+        return get_doc(handler) or (inspect.cleandoc(own) if own else "")
+
     def is_public(self) -> bool:
         """Anyone may call it: every permission is ``AllowAny``."""
         return all(
@@ -298,10 +308,9 @@ class AutoSchema(openapi.AutoSchema):
         shape (the public profile from the full one). An optional request field keeps
         no ``default``: openapi-typescript types a property with one as required."""
         schema: dict[str, Any] = super()._map_basic_serializer(serializer, direction)
+        fields = getattr(force_instance(serializer), "fields", {})
         constants = [
-            name
-            for name, field in serializer.fields.items()
-            if isinstance(field, ConstantField)
+            name for name, field in fields.items() if isinstance(field, ConstantField)
         ]
         if constants:
             schema["required"] = sorted({*schema.get("required", []), *constants})
@@ -333,6 +342,13 @@ class AutoSchema(openapi.AutoSchema):
         if self._is_rate_limited():
             statuses.append("429")
         return statuses
+
+    def _get_paginator(self) -> Any:
+        """The view's paginator, told the list's path (its link examples show it)."""
+        paginator = super()._get_paginator()
+        if paginator is not None:
+            paginator.schema_path = self.path
+        return paginator
 
     def _is_rate_limited(self) -> bool:
         return bool(getattr(self.view, "rate_limited", False))

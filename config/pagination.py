@@ -20,6 +20,8 @@ PAGE_SIZE_INVALID = "A positive whole number is required."
 class PageNumberPagination(pagination.PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 100
+    # The list's path, set by config.openapi.AutoSchema for the schema's link examples.
+    schema_path = "/api/v1/users/"
 
     def get_page_size(self, request: Request) -> int | None:
         raw = request.query_params.get(self.page_size_query_param)
@@ -40,8 +42,26 @@ class PageNumberPagination(pagination.PageNumberPagination):
         for parameter in parameters:
             parameter["schema"]["minimum"] = 1
             if parameter["name"] == self.page_size_query_param:
+                parameter["schema"]["maximum"] = self.max_page_size
                 parameter["description"] = (
                     f"Items per page, at most {self.max_page_size} (a larger value is "
                     f"capped); {self.page_size} by default."
                 )
         return parameters
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        """DRF's page shape, with every member required (``next`` and ``previous`` are
+        null, not absent, at the ends) and links on this server in the examples."""
+        paginated: dict[str, Any] = super().get_paginated_response_schema(schema)
+        paginated["required"] = ["count", "next", "previous", "results"]
+        links = paginated["properties"]
+        # The links are absolute URLs of the server that answered (DRF builds them from
+        # the request); the examples use the development server's.
+        base = f"http://localhost:8000{self.schema_path}?{self.page_query_param}="
+        links["next"]["example"] = base + "4"
+        links["next"]["description"] = "The next page's URL; null on the last page."
+        links["previous"]["example"] = base + "2"
+        links["previous"]["description"] = (
+            "The previous page's URL; null on the first page."
+        )
+        return paginated

@@ -386,6 +386,39 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Every operation's tag is described here (tests/config/test_schema_quality.py).
+    "TAGS": [
+        {
+            "name": "auth",
+            "description": (
+                "Sign-up, email verification, login (with a second factor when the "
+                "account has one), tokens, sessions, passwords and two-factor setup. "
+                "The sign-in operations are public and rate limited."
+            ),
+        },
+        {
+            "name": "users",
+            "description": (
+                "The caller's own profile, email, data export and security events; "
+                "other users' public profiles; blocking."
+            ),
+        },
+        {
+            "name": "staff",
+            "description": (
+                "Staff actions on accounts: the user list, profile changes, "
+                "deactivation, erasure, bans and roles. Staff need a second factor "
+                "(`403 mfa_setup_required` otherwise)."
+            ),
+        },
+        {
+            "name": "operations",
+            "description": (
+                "Health probes for load balancers and orchestrators, and the public "
+                "configuration a frontend renders its forms from."
+            ),
+        },
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

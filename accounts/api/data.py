@@ -94,6 +94,7 @@ def _document_serializer(
 
 class MeExportApi(NoStoreMixin, RateLimitHeadersMixin, GenericAPIView):
     permission_classes = [IsAuthenticated]
+    serves_attachment = True  # the schema declares its Content-Disposition header
 
     def get_serializer_class(self) -> type[serializers.Serializer]:
         # Only the schema asks: accounts.user_data renders each section with the
@@ -141,8 +142,9 @@ class MeActivityApi(NoStoreMixin, GenericAPIView):
 
     class OutputSerializer(serializers.Serializer):
         id = serializers.UUIDField()
-        kind = serializers.CharField(
-            help_text="The event kind, e.g. `login.succeeded`, `login.failed`."
+        kind = serializers.ChoiceField(
+            choices=AuditKind.choices,
+            help_text="The event kind, e.g. `login.succeeded`, `login.failed`.",
         )
         description = serializers.CharField(help_text="A sentence to show people.")
         ip = serializers.IPAddressField(

@@ -13,6 +13,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.access import Action, target_for
+from accounts.api.examples import (
+    PROFILE_EXAMPLE,
+    PUBLIC_PROFILE_EXAMPLE,
+    STAFF_USER_EXAMPLE,
+)
 from accounts.authentication import AuthenticatedRequest
 from accounts.models import User
 from accounts.permissions import CanSeeProfile, IsStaffWithMfa, MayTake
@@ -66,6 +71,7 @@ class UserListApi(GenericAPIView):
 
     @extend_schema(
         operation_id="listUsers",
+        examples=[STAFF_USER_EXAMPLE],
         tags=["staff"],
         summary="Every account (staff)",
         description=(
@@ -153,6 +159,7 @@ class UserDetailApi(APIView):
 
     @extend_schema(
         operation_id="getUser",
+        examples=[PROFILE_EXAMPLE, PUBLIC_PROFILE_EXAMPLE],
         tags=["users"],
         summary="A user's profile",
         description=(
@@ -176,6 +183,7 @@ class UserDetailApi(APIView):
 
     @extend_schema(
         operation_id="updateUser",
+        examples=[PROFILE_EXAMPLE],
         tags=["staff"],
         summary="Change an account's profile or active state (staff)",
         description="Deactivating ends every session at once. Staff outranking the account only.",

@@ -12,6 +12,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.access import Action, target_for
+from accounts.api.examples import (
+    BAN_EXAMPLE,
+    PROFILE_EXAMPLE,
+)
 from accounts.authentication import AuthenticatedRequest
 from accounts.permissions import IsStaffWithMfa, MayTake
 from accounts.roles import Role
@@ -73,6 +77,7 @@ class UserBanApi(StaffApi):
 
     @extend_schema(
         operation_id="banUser",
+        examples=[BAN_EXAMPLE],
         tags=TAGS,
         summary="Ban a user",
         description=(
@@ -130,6 +135,7 @@ class UserRolesApi(StaffApi):
 
     @extend_schema(
         operation_id="setUserRoles",
+        examples=[PROFILE_EXAMPLE],
         tags=TAGS,
         summary="Set a user's roles (superadmin)",
         description="Nobody grants a role above their own; the last superadmin stays one.",

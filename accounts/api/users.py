@@ -8,6 +8,10 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api.examples import (
+    PROFILE_EXAMPLE,
+    accepted_example,
+)
 from accounts.api.serializers import (
     DetailSerializer,
     PasswordConfirmationSerializer,
@@ -25,6 +29,8 @@ from config.api import NoStoreMixin
 from config.client import ClientInfo
 from config.openapi import WRONG_PASSWORD
 from config.ratelimits import RateLimitHeadersMixin, enforce_rate_limit
+
+EMAIL_CHANGE_ANSWER = "Follow the link sent to the new address to confirm the change."
 
 
 class MeApi(NoStoreMixin, RateLimitHeadersMixin, APIView):
@@ -56,6 +62,7 @@ class MeApi(NoStoreMixin, RateLimitHeadersMixin, APIView):
 
     @extend_schema(
         operation_id="getMe",
+        examples=[PROFILE_EXAMPLE],
         tags=["users"],
         summary="The caller's full profile",
         responses=UserProfileSerializer,
@@ -68,6 +75,7 @@ class MeApi(NoStoreMixin, RateLimitHeadersMixin, APIView):
 
     @extend_schema(
         operation_id="updateMe",
+        examples=[PROFILE_EXAMPLE],
         tags=["users"],
         summary="Change profile fields",
         description=(
@@ -134,7 +142,7 @@ class MeEmailChangeApi(RateLimitHeadersMixin, APIView):
         ),
         request=InputSerializer,
         responses={202: DetailSerializer},
-        examples=[WRONG_PASSWORD],
+        examples=[accepted_example(EMAIL_CHANGE_ANSWER), WRONG_PASSWORD],
     )
     def post(self, request: AuthenticatedRequest) -> Response:
         enforce_rate_limit(
@@ -147,7 +155,5 @@ class MeEmailChangeApi(RateLimitHeadersMixin, APIView):
             client=ClientInfo.from_request(request),
             **data.validated_data,
         )
-        answer = {
-            "detail": "Follow the link sent to the new address to confirm the change."
-        }
+        answer = {"detail": EMAIL_CHANGE_ANSWER}
         return Response(DetailSerializer(answer).data, status=status.HTTP_202_ACCEPTED)

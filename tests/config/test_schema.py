@@ -203,4 +203,4 @@ def test_lists_declare_their_page_errors(api_client: APIClient, path: str) -> No
 
     assert {"400", "404"} <= set(operation["responses"])
     page_size = next(p for p in operation["parameters"] if p["name"] == "page_size")
-    assert page_size["schema"] == {"type": "integer", "minimum": 1}
+    assert page_size["schema"] == {"type": "integer", "minimum": 1, "maximum": 100}

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api.examples import accepted_example
 from accounts.api.serializers import (
     DetailSerializer,
 )
@@ -39,10 +40,21 @@ EMAIL_NOT_VERIFIED = problem_example(
     "email_not_verified",
     "Verify your email address first: follow the link we sent you.",
 )
-ACCEPTED = OpenApiResponse(
-    DetailSerializer,
-    description="Accepted. The same answer whether or not the address has an account.",
+RESET_LINK_ANSWER = "If this address has an account, a reset link is on its way."
+VERIFICATION_LINK_ANSWER = (
+    "If this address awaits verification, a new link is on its way."
 )
+
+
+def accepted(answer: str) -> OpenApiResponse:
+    """The 202 of an emailed link, with ``answer`` as its ``detail``."""
+    return OpenApiResponse(
+        DetailSerializer,
+        description=(
+            "Accepted. The same answer whether or not the address has an account."
+        ),
+        examples=[accepted_example(answer)],
+    )
 
 
 class PublicApi(RateLimitHeadersMixin, APIView):

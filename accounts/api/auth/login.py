@@ -22,6 +22,12 @@ from accounts.api.auth.common import (
     TOKEN_INVALID,
     PublicApi,
 )
+from accounts.api.examples import (
+    MFA_CHALLENGE_EXAMPLE,
+    OAUTH2_TOKEN_EXAMPLE,
+    SIGNED_IN_EXAMPLE,
+    TOKEN_PAIR_EXAMPLE,
+)
 from accounts.api.serializers import (
     LoginResponseSerializer,
     TokenPairSerializer,
@@ -105,8 +111,15 @@ class LoginApi(NoStoreMixin, PublicApi):
 
     @extend_schema(
         operation_id="login",
+        examples=[SIGNED_IN_EXAMPLE, MFA_CHALLENGE_EXAMPLE],
         tags=TAGS,
         summary="Sign in with a username or email and a password",
+        description=(
+            "Answers the tokens and the profile (`mfa_required: false`) or, for an "
+            "account with a second factor, a challenge (`mfa_required: true`) to finish "
+            "with `login/mfa/`. Repeated failures lock the account and the client out "
+            "for a while (`429` with `Retry-After`), whatever the password."
+        ),
         request=InputSerializer,
         responses={
             200: PolymorphicProxySerializer(
@@ -150,6 +163,7 @@ class OAuth2TokenApi(NoStoreMixin, PublicApi):
 
     @extend_schema(
         operation_id="oauth2Token",
+        examples=[OAUTH2_TOKEN_EXAMPLE],
         tags=TAGS,
         summary="OAuth2 password grant (for Swagger UI)",
         request={"application/x-www-form-urlencoded": InputSerializer},
@@ -201,6 +215,7 @@ class RefreshInputSerializer(serializers.Serializer):
 class TokenRefreshApi(NoStoreMixin, PublicApi):
     @extend_schema(
         operation_id="refreshToken",
+        examples=[TOKEN_PAIR_EXAMPLE],
         tags=TAGS,
         summary="Exchange a refresh token for a new pair",
         description=(

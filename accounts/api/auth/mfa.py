@@ -11,6 +11,11 @@ from rest_framework.views import APIView
 
 from accounts.api.auth.common import MFA_TOKEN_INVALID, TAGS, PublicApi
 from accounts.api.auth.login import login_response
+from accounts.api.examples import (
+    MFA_STATUS_EXAMPLE,
+    SIGNED_IN_EXAMPLE,
+    TOTP_SETUP_EXAMPLE,
+)
 from accounts.api.serializers import (
     LoginResponseSerializer,
     PasswordConfirmationSerializer,
@@ -78,6 +83,7 @@ class MfaStatusApi(MfaApi):
 
     @extend_schema(
         operation_id="getMfaStatus",
+        examples=[MFA_STATUS_EXAMPLE],
         tags=TAGS,
         summary="Which second factors are on",
         responses=OutputSerializer,
@@ -94,6 +100,7 @@ class TotpSetupApi(MfaApi):
 
     @extend_schema(
         operation_id="setupTotp",
+        examples=[TOTP_SETUP_EXAMPLE],
         tags=TAGS,
         summary="Start setting up an authenticator app",
         description="Nothing is required at login until `mfa/totp/confirm/` gets a code.",
@@ -219,6 +226,7 @@ class LoginMfaApi(NoStoreMixin, PublicApi):
 
     @extend_schema(
         operation_id="loginMfa",
+        examples=[SIGNED_IN_EXAMPLE],
         tags=TAGS,
         summary="Finish signing in with a second factor",
         description=(

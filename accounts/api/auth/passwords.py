@@ -14,10 +14,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.auth.common import (
-    ACCEPTED,
+    RESET_LINK_ANSWER,
     TAGS,
     EmailedLinkApi,
     PublicApi,
+    accepted,
 )
 from accounts.authentication import AuthenticatedRequest, session_id_of
 from accounts.services.password import (
@@ -83,12 +84,12 @@ class PasswordChangeApi(RateLimitHeadersMixin, APIView):
         tags=TAGS,
         summary="Email a password reset link",
         request=EmailedLinkApi.InputSerializer,
-        responses={202: ACCEPTED},
+        responses={202: accepted(RESET_LINK_ANSWER)},
     )
 )
 class PasswordResetApi(EmailedLinkApi):
     link_kind = "reset"
-    answer = "If this address has an account, a reset link is on its way."
+    answer = RESET_LINK_ANSWER
 
     def send_link(self, request: Request, email: str) -> None:
         password_reset_request(email=email, client=ClientInfo.from_request(request))

@@ -11,10 +11,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api.auth.common import (
-    ACCEPTED,
     TAGS,
+    VERIFICATION_LINK_ANSWER,
     EmailedLinkApi,
     PublicApi,
+    accepted,
+)
+from accounts.api.examples import (
+    USER_ENVELOPE_EXAMPLE,
 )
 from accounts.api.serializers import (
     UserEnvelopeSerializer,
@@ -42,6 +46,7 @@ class RegisterApi(NoStoreMixin, PublicApi):
 
     @extend_schema(
         operation_id="register",
+        examples=[USER_ENVELOPE_EXAMPLE],
         tags=TAGS,
         summary="Create an account",
         description=(
@@ -75,6 +80,7 @@ class EmailVerifyApi(NoStoreMixin, PublicApi):
 
     @extend_schema(
         operation_id="verifyEmail",
+        examples=[USER_ENVELOPE_EXAMPLE],
         tags=TAGS,
         summary="Verify an email address",
         request=InputSerializer,
@@ -105,12 +111,12 @@ class EmailVerifyApi(NoStoreMixin, PublicApi):
         tags=TAGS,
         summary="Send the verification email again",
         request=EmailedLinkApi.InputSerializer,
-        responses={202: ACCEPTED},
+        responses={202: accepted(VERIFICATION_LINK_ANSWER)},
     )
 )
 class EmailResendApi(EmailedLinkApi):
     link_kind = "verify"
-    answer = "If this address awaits verification, a new link is on its way."
+    answer = VERIFICATION_LINK_ANSWER
 
     def send_link(self, request: Request, email: str) -> None:
         email_verification_resend(email=email)

@@ -16,6 +16,9 @@ from rest_framework.views import APIView
 from accounts.api.auth.common import (
     TAGS,
 )
+from accounts.api.examples import (
+    SESSION_EXAMPLE,
+)
 from accounts.authentication import AuthenticatedRequest, session_id_of
 from accounts.constants import RevokeReason
 from accounts.models import AuthSession
@@ -50,6 +53,7 @@ class SessionListApi(NoStoreMixin, GenericAPIView):
 
     @extend_schema(
         operation_id="listSessions",
+        examples=[SESSION_EXAMPLE],
         tags=TAGS,
         summary="The caller's live sessions",
         responses=SessionOutputSerializer(many=True),
