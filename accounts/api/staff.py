@@ -6,7 +6,7 @@ import uuid
 from datetime import timedelta
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -135,7 +135,14 @@ class UserRolesApi(StaffApi):
 
     @extend_schema(
         operation_id="setUserRoles",
-        examples=[PROFILE_EXAMPLE],
+        examples=[
+            OpenApiExample(
+                "make a moderator",
+                value={"roles": ["user", "moderator"]},
+                request_only=True,
+            ),
+            PROFILE_EXAMPLE,
+        ],
         tags=TAGS,
         summary="Set a user's roles (superadmin)",
         description="Nobody grants a role above their own; the last superadmin stays one.",

@@ -9,7 +9,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.auth.common import MFA_TOKEN_INVALID, TAGS, PublicApi
+from accounts.api.auth.common import (
+    ACCOUNT_BANNED,
+    MFA_TOKEN_INVALID,
+    TAGS,
+    PublicApi,
+)
 from accounts.api.auth.login import login_response
 from accounts.api.examples import (
     MFA_STATUS_EXAMPLE,
@@ -242,6 +247,9 @@ class LoginMfaApi(NoStoreMixin, PublicApi):
             401: problem_response(
                 "The `mfa_token` expired, was used, or met 5 wrong codes.",
                 MFA_TOKEN_INVALID,
+            ),
+            403: problem_response(
+                "The account was banned since the first step.", ACCOUNT_BANNED
             ),
         },
     )

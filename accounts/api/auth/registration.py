@@ -93,6 +93,12 @@ class EmailVerifyApi(NoStoreMixin, PublicApi):
                     "This verification link is invalid, expired or already used.",
                 ),
             ),
+            409: problem_response(
+                "The address was verified by another account meanwhile.",
+                problem_example(
+                    "conflict", "This address now belongs to another account."
+                ),
+            ),
         },
     )
     def post(self, request: Request) -> Response:
