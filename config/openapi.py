@@ -27,8 +27,11 @@ from rest_framework.views import APIView
 from config.error_codes import ERROR_CODES
 from config.errors import PROBLEM_CONTENT_TYPE
 
-# Every ``code`` a problem can carry, for the schema's ``ErrorCode`` enum.
-ERROR_CODE_CHOICES = sorted(ERROR_CODES)
+# Every ``code`` a problem can carry, for the schema's ``ErrorCodeEnum``, each described
+# by its usual sentence.
+ERROR_CODE_CHOICES = [
+    (code, entry.detail) for code, entry in sorted(ERROR_CODES.items())
+]
 
 
 class CanReadApiDocs(permissions.BasePermission):
