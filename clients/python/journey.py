@@ -43,6 +43,7 @@ from gatehouse_client.api.users import get_me, update_me
 from gatehouse_client.models import (
     EmailedLinkInputRequest,
     EmailVerifyInputRequest,
+    ErrorCodeEnum,
     LoginInputRequest,
     LoginMfaInputRequest,
     LoginResponse,
@@ -223,7 +224,7 @@ def main(base_url: str, outbox: Path) -> None:
         ),
         404,
     )
-    check(missing.code == "not_found", f"not_found, got {missing.code}")
+    check(missing.code is ErrorCodeEnum.NOT_FOUND, f"not_found, got {missing.code}")
 
     no_content("logout everywhere", logout_all.sync_detailed(client=user))
 
@@ -241,7 +242,10 @@ def main(base_url: str, outbox: Path) -> None:
         ),
         400,
     )
-    check(invalid.code == "validation_error", f"validation_error, got {invalid.code}")
+    check(
+        invalid.code is ErrorCodeEnum.VALIDATION_ERROR,
+        f"validation_error, got {invalid.code}",
+    )
     check(
         isinstance(invalid.errors, ProblemErrors) and "email" in invalid.errors,
         "the email field has its messages",
@@ -255,9 +259,10 @@ def main(base_url: str, outbox: Path) -> None:
         if answer.status_code == 429:
             break
     throttled = failure("rate limited", answer, 429)
-    check(throttled.code == "rate_limited", f"rate_limited, got {throttled.code}")
+    check(throttled.code is ErrorCodeEnum.RATE_LIMITED, f"rate_limited, got {throttled.code}")
     retry_after = int(answer.headers["Retry-After"])
     check(retry_after > 0, "Retry-After says how long to wait")
+    check(throttled.retry_after == retry_after, "the problem repeats Retry-After")
     print(f"     Retry-After: {retry_after}s")
 
     print("Python journey: done")

@@ -227,6 +227,7 @@ const throttled = failure("rate limited", limited, 429);
 check(throttled.code === "rate_limited", `rate_limited, got ${throttled.code}`);
 const retryAfter = Number(limited.response.headers.get("Retry-After"));
 check(retryAfter > 0, "Retry-After says how long to wait");
+check(throttled.retry_after === retryAfter, "the problem repeats Retry-After");
 console.log(`     Retry-After: ${retryAfter}s`);
 
 console.log("TypeScript journey: done");
