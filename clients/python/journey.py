@@ -61,25 +61,31 @@ from gatehouse_client.types import Response
 T = TypeVar("T")
 
 
+def say(line: str) -> None:
+    sys.stdout.write(line + "\n")
+
+
 def ok(step: str, answer: Response[T | Problem]) -> T:
     """The parsed success body, or the failure with its problem."""
     if answer.parsed is None or isinstance(answer.parsed, Problem):
         sys.exit(f"{step}: {answer.status_code} {answer.content.decode()}")
-    print(f"ok   {step}")
+    say(f"ok   {step}")
     return answer.parsed
 
 
 def no_content(step: str, answer: Response[object]) -> None:
     if answer.status_code != 204:
         sys.exit(f"{step}: {answer.status_code} {answer.content.decode()}")
-    print(f"ok   {step}")
+    say(f"ok   {step}")
 
 
 def failure(step: str, answer: Response[T | Problem], status: int) -> Problem:
     """The typed problem of an answer expected to fail with ``status``."""
     if answer.status_code != status or not isinstance(answer.parsed, Problem):
-        sys.exit(f"{step}: expected {status}, got {answer.status_code} {answer.content!r}")
-    print(f"ok   {step}: {status}")
+        sys.exit(
+            f"{step}: expected {status}, got {answer.status_code} {answer.content!r}"
+        )
+    say(f"ok   {step}: {status}")
     return answer.parsed
 
 
@@ -122,10 +128,14 @@ def main(base_url: str, outbox: Path) -> None:
         "register",
         register.sync_detailed(
             client=public,
-            body=RegisterInputRequest(username=username, email=email, password=password),
+            body=RegisterInputRequest(
+                username=username, email=email, password=password
+            ),
         ),
     )
-    check(not registered.user.email_verified, "a new account's email is not verified yet")
+    check(
+        not registered.user.email_verified, "a new account's email is not verified yet"
+    )
     verified = ok(
         "verify email",
         verify_email.sync_detailed(
@@ -142,7 +152,7 @@ def main(base_url: str, outbox: Path) -> None:
     ).parsed
     if not isinstance(first, LoginResponse):
         sys.exit(f"login: {first}")
-    print("ok   login")
+    say("ok   login")
     user = AuthenticatedClient(
         base_url=base_url, token=first.access, raise_on_unexpected_status=True
     )
@@ -153,7 +163,9 @@ def main(base_url: str, outbox: Path) -> None:
         "update me",
         update_me.sync_detailed(
             client=user,
-            body=PatchedMeUpdateRequest(bio="Generated, not hand-written.", language="en"),
+            body=PatchedMeUpdateRequest(
+                bio="Generated, not hand-written.", language="en"
+            ),
         ),
     )
     check(updated.bio == "Generated, not hand-written.", "the profile changed")
@@ -199,7 +211,7 @@ def main(base_url: str, outbox: Path) -> None:
     ).parsed
     if not isinstance(challenge, MfaRequired):
         sys.exit(f"the second sign-in asked for no code: {challenge}")
-    print("ok   login (MFA challenge)")
+    say("ok   login (MFA challenge)")
     check(MfaMethodEnum.TOTP in challenge.methods, "the authenticator app is offered")
     second = ok(
         "login mfa",
@@ -230,14 +242,14 @@ def main(base_url: str, outbox: Path) -> None:
 
     # The errors of each family are read through the typed problem body.
     revoked = failure("revoked token", get_me.sync_detailed(client=user), 401)
-    print(f"     code={revoked.code}")
+    say(f"     code={revoked.code}")
 
     invalid = failure(
         "validation",
         register.sync_detailed(
             client=public,
             body=RegisterInputRequest(
-                username="x", email="not an address", password="short"
+                username="x", email="not an address", password=password[:5]
             ),
         ),
         400,
@@ -259,13 +271,16 @@ def main(base_url: str, outbox: Path) -> None:
         if answer.status_code == 429:
             break
     throttled = failure("rate limited", answer, 429)
-    check(throttled.code is ErrorCodeEnum.RATE_LIMITED, f"rate_limited, got {throttled.code}")
+    check(
+        throttled.code is ErrorCodeEnum.RATE_LIMITED,
+        f"rate_limited, got {throttled.code}",
+    )
     retry_after = int(answer.headers["Retry-After"])
     check(retry_after > 0, "Retry-After says how long to wait")
     check(throttled.retry_after == retry_after, "the problem repeats Retry-After")
-    print(f"     Retry-After: {retry_after}s")
+    say(f"     Retry-After: {retry_after}s")
 
-    print("Python journey: done")
+    say("Python journey: done")
 
 
 if __name__ == "__main__":
