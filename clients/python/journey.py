@@ -242,7 +242,10 @@ def main(base_url: str, outbox: Path) -> None:
 
     # The errors of each family are read through the typed problem body.
     revoked = failure("revoked token", get_me.sync_detailed(client=user), 401)
-    say(f"     code={revoked.code}")
+    check(
+        revoked.code is ErrorCodeEnum.TOKEN_INVALID,
+        f"token_invalid, got {revoked.code}",
+    )
 
     invalid = failure(
         "validation",
