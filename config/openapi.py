@@ -41,17 +41,24 @@ class CanReadApiDocs(permissions.BasePermission):
         return settings.API_DOCS_PUBLIC or bool(request.user and request.user.is_staff)
 
 
-@extend_schema_field(
-    {
-        "type": "object",
-        "additionalProperties": {
-            "anyOf": [
-                {"type": "array", "items": {"type": "string"}},
-                {"type": "object"},
-            ]
-        },
-    }
-)
+# Validation errors nest as deep as the serializer does, so their schema refers to itself;
+# a generated client gets a recursive type it can walk without a cast.
+FIELD_ERRORS_COMPONENT = {
+    "type": "object",
+    "description": (
+        "Field name -> messages; a nested or list field maps its own field names (or "
+        "item indexes) the same way."
+    ),
+    "additionalProperties": {
+        "anyOf": [
+            {"type": "array", "items": {"type": "string"}},
+            {"$ref": "#/components/schemas/FieldErrors"},
+        ]
+    },
+}
+
+
+@extend_schema_field({"$ref": "#/components/schemas/FieldErrors"})
 class ValidationErrorsField(serializers.DictField):
     """DRF's validation errors: a list of messages per field, or, for a nested serializer
     or a list field, an object of the same shape (``{"roles": {"0": ["…"]}}``)."""
@@ -474,4 +481,12 @@ def split_security_alternatives(
                     for name, scopes in requirement.items()
                 ]
                 operation["security"] = alternatives or security
+    return result
+
+
+def add_field_errors_component(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """Adds ``FieldErrors``, the recursive shape of ``Problem.errors``."""
+    result.setdefault("components", {}).setdefault("schemas", {})["FieldErrors"] = (
+        FIELD_ERRORS_COMPONENT
+    )
     return result

@@ -430,6 +430,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.openapi.inline_constants",
+        "config.openapi.add_field_errors_component",
         "config.openapi.split_security_alternatives",
     ],
     "SWAGGER_UI_SETTINGS": {

@@ -25,7 +25,7 @@ class LoginResponseSerializer(TokenPairSerializer):
     user = UserProfileSerializer()
 
 
-class DetailSerializer(serializers.Serializer):
+class AcceptedSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 

@@ -13,7 +13,7 @@ from accounts.api.examples import (
     accepted_example,
 )
 from accounts.api.serializers import (
-    DetailSerializer,
+    AcceptedSerializer,
     PasswordConfirmationSerializer,
     UserProfileSerializer,
 )
@@ -141,7 +141,7 @@ class MeEmailChangeApi(RateLimitHeadersMixin, APIView):
             "not the new address is free (if another account has it, its owner is told)."
         ),
         request=InputSerializer,
-        responses={202: DetailSerializer},
+        responses={202: AcceptedSerializer},
         examples=[accepted_example(EMAIL_CHANGE_ANSWER), WRONG_PASSWORD],
     )
     def post(self, request: AuthenticatedRequest) -> Response:
@@ -156,4 +156,6 @@ class MeEmailChangeApi(RateLimitHeadersMixin, APIView):
             **data.validated_data,
         )
         answer = {"detail": EMAIL_CHANGE_ANSWER}
-        return Response(DetailSerializer(answer).data, status=status.HTTP_202_ACCEPTED)
+        return Response(
+            AcceptedSerializer(answer).data, status=status.HTTP_202_ACCEPTED
+        )

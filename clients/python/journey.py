@@ -44,14 +44,14 @@ from gatehouse_client.models import (
     EmailedLinkInputRequest,
     EmailVerifyInputRequest,
     ErrorCodeEnum,
+    FieldErrors,
     LoginInputRequest,
     LoginMfaInputRequest,
     LoginResponse,
+    MfaChallenge,
     MfaMethodEnum,
-    MfaRequired,
     PatchedMeUpdateRequest,
     Problem,
-    ProblemErrors,
     RefreshInputRequest,
     RegisterInputRequest,
     TotpConfirmInputRequest,
@@ -209,7 +209,7 @@ def main(base_url: str, outbox: Path) -> None:
     challenge = login.sync_detailed(
         client=public, body=LoginInputRequest(login=email, password=password)
     ).parsed
-    if not isinstance(challenge, MfaRequired):
+    if not isinstance(challenge, MfaChallenge):
         sys.exit(f"the second sign-in asked for no code: {challenge}")
     say("ok   login (MFA challenge)")
     check(MfaMethodEnum.TOTP in challenge.methods, "the authenticator app is offered")
@@ -262,7 +262,7 @@ def main(base_url: str, outbox: Path) -> None:
         f"validation_error, got {invalid.code}",
     )
     check(
-        isinstance(invalid.errors, ProblemErrors) and "email" in invalid.errors,
+        isinstance(invalid.errors, FieldErrors) and "email" in invalid.errors,
         "the email field has its messages",
     )
 

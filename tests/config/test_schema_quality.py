@@ -180,8 +180,8 @@ def test_the_login_answers_are_told_apart_by_a_required_constant(
     members = {
         ref["$ref"].rsplit("/", 1)[1] for ref in components["LoginOutcome"]["oneOf"]
     }
-    assert members == {"LoginResponse", "MfaRequired"}
-    for component, value in (("LoginResponse", False), ("MfaRequired", True)):
+    assert members == {"LoginResponse", "MfaChallenge"}
+    for component, value in (("LoginResponse", False), ("MfaChallenge", True)):
         shape = components[component]
         assert "mfa_required" in shape["required"], component
         assert shape["properties"]["mfa_required"]["type"] == "boolean"
@@ -230,3 +230,32 @@ def test_page_parameters_are_bounded(schema: dict[str, Any]) -> None:
     page = schema["components"]["schemas"]["PaginatedStaffUserList"]
     for link in ("next", "previous"):
         assert "api.example.org" not in page["properties"][link]["example"]
+
+
+def snake_case(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def test_no_component_is_named_like_one_of_its_properties(
+    schema: dict[str, Any],
+) -> None:
+    # openapi-python-client names the instance its from_dict builds after the component
+    # (RecoveryCodes -> recovery_codes): a property of that name shadows it, and the
+    # generated model fails mypy --strict (openapi-python-client issue #1117).
+    clashes = [
+        name
+        for name, component in schema["components"]["schemas"].items()
+        if snake_case(name) in component.get("properties", {})
+    ]
+    assert clashes == []
+
+
+def test_field_errors_nest_through_one_recursive_component(
+    schema: dict[str, Any],
+) -> None:
+    field_errors = schema["components"]["schemas"]["FieldErrors"]
+    members = field_errors["additionalProperties"]["anyOf"]
+    assert {"type": "array", "items": {"type": "string"}} in members
+    assert {"$ref": "#/components/schemas/FieldErrors"} in members
+    errors = schema["components"]["schemas"]["Problem"]["properties"]["errors"]
+    assert {"$ref": "#/components/schemas/FieldErrors"} in errors.get("allOf", [errors])

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from accounts.api.examples import accepted_example
 from accounts.api.serializers import (
-    DetailSerializer,
+    AcceptedSerializer,
 )
 from config.openapi import problem_example
 from config.ratelimits import RateLimitHeadersMixin, enforce_rate_limit
@@ -49,7 +49,7 @@ VERIFICATION_LINK_ANSWER = (
 def accepted(answer: str) -> OpenApiResponse:
     """The 202 of an emailed link, with ``answer`` as its ``detail``."""
     return OpenApiResponse(
-        DetailSerializer,
+        AcceptedSerializer,
         description=(
             "Accepted. The same answer whether or not the address has an account."
         ),
@@ -86,5 +86,5 @@ class EmailedLinkApi(PublicApi):
             request, "email_per_address", key=f"{self.link_kind}:{email}"
         )
         self.send_link(request, email)
-        answer = DetailSerializer({"detail": self.answer}).data
+        answer = AcceptedSerializer({"detail": self.answer}).data
         return Response(answer, status=status.HTTP_202_ACCEPTED)

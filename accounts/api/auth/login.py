@@ -76,7 +76,7 @@ def password_login(
 def login_response(result: LoginResult | MfaChallenge) -> dict[str, Any]:
     """The tokens and profile, or, for an account with a second factor, the challenge."""
     if isinstance(result, MfaChallenge):
-        return MfaRequiredSerializer(
+        return MfaChallengeSerializer(
             {
                 "mfa_required": True,
                 "mfa_token": result.mfa_token,
@@ -92,7 +92,7 @@ def login_response(result: LoginResult | MfaChallenge) -> dict[str, Any]:
     ).data
 
 
-class MfaRequiredSerializer(serializers.Serializer):
+class MfaChallengeSerializer(serializers.Serializer):
     """The account has a second factor: finish with ``login/mfa/``."""
 
     mfa_required = ConstantField(True, help_text="Always `true` in the challenge.")
@@ -124,7 +124,7 @@ class LoginApi(NoStoreMixin, PublicApi):
         responses={
             200: PolymorphicProxySerializer(
                 component_name="LoginOutcome",
-                serializers=[LoginResponseSerializer, MfaRequiredSerializer],
+                serializers=[LoginResponseSerializer, MfaChallengeSerializer],
                 resource_type_field_name=None,
             ),
             401: problem_response("Wrong login or password.", INVALID_CREDENTIALS),

@@ -43,7 +43,7 @@ from config.openapi import WRONG_PASSWORD, problem_example, problem_response
 from config.ratelimits import RateLimitHeadersMixin, enforce_rate_limit
 
 
-class RecoveryCodesSerializer(serializers.Serializer):
+class RecoveryCodeListSerializer(serializers.Serializer):
     recovery_codes = serializers.ListField(
         child=serializers.CharField(),
         help_text="Shown this once; each works once. Stored only as digests.",
@@ -134,7 +134,7 @@ class TotpConfirmApi(MfaApi):
         tags=TAGS,
         summary="Turn the authenticator app on with a code it shows",
         request=InputSerializer,
-        responses={200: RecoveryCodesSerializer},
+        responses={200: RecoveryCodeListSerializer},
         examples=[RECOVERY_CODES_EXAMPLE],
     )
     def post(self, request: AuthenticatedRequest) -> Response:
@@ -148,7 +148,7 @@ class TotpConfirmApi(MfaApi):
             code=data.validated_data["code"],
             client=ClientInfo.from_request(request),
         )
-        return Response(RecoveryCodesSerializer({"recovery_codes": codes}).data)
+        return Response(RecoveryCodeListSerializer({"recovery_codes": codes}).data)
 
 
 class TotpApi(MfaApi):
@@ -208,7 +208,7 @@ class RecoveryCodesApi(MfaApi):
         tags=TAGS,
         summary="New recovery codes (the old ones stop working)",
         request=PasswordConfirmationSerializer,
-        responses={200: RecoveryCodesSerializer},
+        responses={200: RecoveryCodeListSerializer},
         examples=[RECOVERY_CODES_EXAMPLE, WRONG_PASSWORD],
     )
     def post(self, request: AuthenticatedRequest) -> Response:
@@ -217,7 +217,7 @@ class RecoveryCodesApi(MfaApi):
             password=self.confirmed_password(request),
             client=ClientInfo.from_request(request),
         )
-        return Response(RecoveryCodesSerializer({"recovery_codes": codes}).data)
+        return Response(RecoveryCodeListSerializer({"recovery_codes": codes}).data)
 
 
 MFA_INVALID = problem_example("mfa_invalid", "This code is wrong or expired.")
