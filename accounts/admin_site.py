@@ -9,12 +9,14 @@ from django.conf import settings
 from django.contrib.admin.sites import AdminSite
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django_otp import devices_for_user
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
 from django_otp.middleware import is_verified
 
-from accounts.selectors import user_by_login
+from accounts.models import User
+from accounts.selectors import ban_in_force, user_by_login
 from accounts.services.login import lockout_key, login_failure_record
 from config.client import ClientInfo
 from config.errors import PROBLEM_CONTENT_TYPE, ApplicationError, problem_body
@@ -28,7 +30,13 @@ def has_second_factor(user: AbstractBaseUser | AnonymousUser) -> bool:
 class AdminLoginForm(OTPAdminAuthenticationForm):
     """django-otp's admin login form: password, then a code from one of the user's
     devices. A staff member with no device may enter without one only while
-    ``MFA_REQUIRED_FOR_STAFF`` is off."""
+    ``MFA_REQUIRED_FOR_STAFF`` is off. A banned account is refused as an inactive one
+    is (Django's form refuses those)."""
+
+    def confirm_login_allowed(self, user: User) -> None:
+        super().confirm_login_allowed(user)
+        if ban_in_force(user) is not None:
+            raise ValidationError("This account is banned.", code="banned")
 
     def clean(self) -> dict[str, Any]:
         self.cleaned_data = super(OTPAdminAuthenticationForm, self).clean()
@@ -46,7 +54,12 @@ class GatehouseAdminSite(OTPAdminSite):
         super().__init__(name)
 
     def has_permission(self, request: HttpRequest) -> bool:
+        """Every admin request: an active staff account (Django reloads it, and ends
+        the session once all of its sessions were revoked: ``User._get_session_auth_hash``),
+        not banned (one indexed query), with its second factor."""
         if not AdminSite.has_permission(self, request):
+            return False
+        if ban_in_force(request.user) is not None:  # type: ignore[arg-type]
             return False
         if is_verified(
             request.user

@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.crypto import salted_hmac
 
 from accounts.constants import roles_of
 from accounts.validators import (
@@ -89,6 +90,10 @@ class User(AbstractUser):
         max_length=16, default="en", validators=[validate_language]
     )
 
+    # Set whenever all of the account's sessions end (``sessions_revoke_all``): it is part
+    # of the hash Django keeps in an admin (cookie) session, so those sessions end too.
+    sessions_revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
     objects: ClassVar[UserManager] = UserManager()
 
     # What a user may change about themselves (PATCH me/), in display order.
@@ -151,6 +156,21 @@ class User(AbstractUser):
     @classmethod
     def normalize_username(cls, username: str) -> str:
         return normalize_username(username)
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        """Django's session hash (an HMAC of the password hash), which its
+        ``get_user`` compares on every request of a cookie session: here it covers
+        ``sessions_revoked_at`` too, so revoking every session also signs the account out
+        of the admin. ``update_session_auth_hash`` keeps one session across a change."""
+        if self.sessions_revoked_at is None:  # as Django: sessions survive the upgrade
+            # Django's private helper (behind get_session_auth_hash and its fallbacks
+            # for SECRET_KEY_FALLBACKS) is not in django-stubs.
+            return super()._get_session_auth_hash(secret)  # type: ignore[misc]
+        key_salt = "accounts.User.get_session_auth_hash"
+        value = f"{self.password}:{self.sessions_revoked_at.timestamp()}"
+        return salted_hmac(
+            key_salt, value, secret=secret, algorithm="sha256"
+        ).hexdigest()
 
     def clean(self) -> None:
         super().clean()  # normalises username and email through the two functions above

@@ -158,11 +158,17 @@ def sessions_revoke_all(
     keep_session_id: uuid.UUID | None = None,
     audit: bool = True,
 ) -> int:
-    """Revoke every session of ``user`` (but ``keep_session_id``); returns how many."""
+    """Revoke every session of ``user`` (but ``keep_session_id``); returns how many.
+
+    Admin (cookie) sessions end too, even with ``keep_session_id`` (an API session):
+    ``sessions_revoked_at`` is part of their hash (``User._get_session_auth_hash``)."""
+    now = timezone.now()
     sessions = AuthSession.objects.filter(user=user)
     if keep_session_id is not None:
         sessions = sessions.exclude(pk=keep_session_id)
-    revoked = _revoke(sessions, reason, timezone.now())
+    revoked = _revoke(sessions, reason, now)
+    User.objects.filter(pk=user.pk).update(sessions_revoked_at=now)
+    user.sessions_revoked_at = now
     if audit:
         audit_record(
             kind=AuditKind.SESSIONS_REVOKED_ALL,

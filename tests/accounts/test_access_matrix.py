@@ -280,7 +280,7 @@ def test_the_admins_list_actions(actor_role: str, action: str) -> None:
     targets["self"] = actor
     for target in targets.values():
         session_create(user=target, client=SYSTEM)
-        if action == "unban":
+        if action == "unban" and target != actor:  # a banned actor has no admin
             Ban.objects.create(user=target, reason="earlier")
     before = {role: state(target) for role, target in targets.items()}
 
