@@ -77,6 +77,7 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "conflict": ErrorCode(409, "This conflicts with the current state."),
     # 413, 415
     "file_too_large": ErrorCode(413, "The file is too large."),
+    "request_too_large": ErrorCode(413, "The request body is too large."),
     "quota_exceeded": ErrorCode(413, "This would exceed your storage quota."),
     "unsupported_file_type": ErrorCode(415, "This type of file is not accepted."),
     "unsupported_media_type": ErrorCode(415, "This request body type is not accepted."),

@@ -13,6 +13,7 @@ from http import HTTPStatus
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 from django_ratelimit.exceptions import Ratelimited
@@ -21,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
 # Re-exported: code that raises it may import it from here or from config.error_codes.
+from config.error_codes import ERROR_CODES
 from config.error_codes import ApplicationError as ApplicationError
 from config.middleware import current_request_id
 
@@ -144,6 +146,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
             "rate_limited",
             "Too many requests. Try again later.",
         )
+    if isinstance(exc, RequestDataTooBig):
+        # Over DATA_UPLOAD_MAX_MEMORY_SIZE, raised when a view first reads the body.
+        return problem_response(
+            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            "request_too_large",
+            ERROR_CODES["request_too_large"].detail,
+        )
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     elif isinstance(exc, Http404):
@@ -183,6 +192,11 @@ def _json_problem(status_code: int, code: str, detail: str) -> JsonResponse:
 def bad_request(
     request: HttpRequest, exception: Exception | None = None
 ) -> JsonResponse:
+    if isinstance(exception, RequestDataTooBig):
+        # Django routes SuspiciousOperation raised outside DRF's views here.
+        return _json_problem(
+            413, "request_too_large", ERROR_CODES["request_too_large"].detail
+        )
     return _json_problem(400, "bad_request", "The request could not be understood.")
 
 

@@ -142,3 +142,41 @@ def test_a_throttle_is_429_with_retry_after(api_client: APIClient) -> None:
 
     assert_problem(response, 429, "rate_limited")
     assert response["Retry-After"] == "42"
+
+
+def test_deeply_nested_json_is_a_400_parse_error(api_client: APIClient) -> None:
+    # 2,000 levels in a 4 KB body: json.loads overflows the recursion limit.
+    body = "[" * 2000 + "]" * 2000
+
+    response = api_client.post(
+        "/test/validating/", data=body, content_type="application/json"
+    )
+
+    assert_problem(response, 400, "parse_error")
+
+
+def test_a_body_over_the_upload_limit_is_a_413_problem(
+    api_client: APIClient, settings
+) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = '{"username": "' + "a" * 2000 + '"}'
+
+    response = api_client.post(
+        "/test/validating/", data=body, content_type="application/json"
+    )
+
+    assert_problem(response, 413, "request_too_large")
+
+
+def test_a_body_over_the_upload_limit_outside_the_api_is_a_413_problem(
+    api_client: APIClient, settings
+) -> None:
+    # The admin's login form reads request.POST in Django, not in a DRF view.
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    api_client.enforce_csrf_checks = False
+
+    response = api_client.post(
+        "/admin/login/", {"username": "a" * 2000, "password": "x"}, format="multipart"
+    )
+
+    assert_problem(response, 413, "request_too_large")

@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -52,6 +52,7 @@ from config.api import NoStoreMixin
 from config.client import ClientInfo
 from config.errors import ApplicationError
 from config.openapi import ConstantField, problem_example, problem_response
+from config.parsers import JSONParser
 from config.ratelimits import check_not_locked, count_login_failure, enforce_rate_limit
 
 
