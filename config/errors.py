@@ -15,7 +15,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.urls import resolve
 from django_ratelimit.exceptions import Ratelimited
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -214,6 +215,21 @@ def page_not_found(
     request: HttpRequest, exception: Exception | None = None
 ) -> JsonResponse:
     return _json_problem(404, "not_found", "Not found.")
+
+
+def api_path_without_slash(request: HttpRequest) -> HttpResponse:
+    """An ``/api/`` path missing its trailing slash: 308 to the slashed route, or 404.
+
+    CommonMiddleware's ``APPEND_SLASH`` answers such a POST with a RuntimeError page under
+    DEBUG and an empty 301 (which clients follow with a GET) otherwise. A 308 keeps the
+    method and body.
+    """
+    # Never raises Resolver404: the unknown-route catch-all matches every slashed api/ path.
+    if resolve(f"{request.path_info}/").url_name == "api-not-found":
+        return page_not_found(request)
+    return HttpResponse(
+        status=308, headers={"Location": request.get_full_path(force_append_slash=True)}
+    )
 
 
 def server_error(request: HttpRequest) -> JsonResponse:

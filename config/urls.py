@@ -12,7 +12,7 @@ from drf_spectacular.views import (
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.settings import api_settings
 
-from config.errors import page_not_found
+from config.errors import api_path_without_slash, page_not_found
 from config.health import LivenessApi, ReadinessApi, benchmark_reference
 from config.openapi import CanReadApiDocs
 
@@ -43,10 +43,12 @@ urlpatterns = [
     path("api/v1/", include("config.api_urls")),
     path("admin/", admin.site.urls),
     # Unknown API routes answer the JSON problem even with DEBUG on, where Django would
-    # otherwise render its HTML debug page. Only paths ending in a slash match, so a path
-    # without one still gets CommonMiddleware's redirect to its slashed route. Exempt from
-    # CSRF, or a POST or DELETE to an unknown route (an id that is not a UUID) answers 403.
-    re_path(r"^api/.*/$", csrf_exempt(page_not_found)),
+    # otherwise render its HTML debug page. Exempt from CSRF, or a POST or DELETE to an
+    # unknown route (an id that is not a UUID) answers 403.
+    re_path(r"^api/.*/$", csrf_exempt(page_not_found), name="api-not-found"),
+    # A path without its trailing slash: 308 to the slashed route (any method), or 404,
+    # instead of CommonMiddleware's APPEND_SLASH redirect, which cannot keep a POST.
+    re_path(r"^api/.*[^/]$", csrf_exempt(api_path_without_slash)),
 ]
 
 if settings.BENCHMARK_REFERENCE_VIEW:

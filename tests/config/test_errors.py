@@ -180,3 +180,26 @@ def test_a_body_over_the_upload_limit_outside_the_api_is_a_413_problem(
     )
 
     assert_problem(response, 413, "request_too_large")
+
+
+@pytest.mark.parametrize("method", ["get", "post", "delete"])
+def test_an_api_path_without_its_slash_is_a_308_to_the_slashed_route(
+    method: str, settings
+) -> None:
+    # Under DEBUG, CommonMiddleware's APPEND_SLASH raised a RuntimeError for a POST.
+    settings.DEBUG = True
+    client = APIClient(enforce_csrf_checks=True)
+
+    response = getattr(client, method)("/api/v1/auth/login?next=1")
+
+    assert response.status_code == 308
+    assert response["Location"] == "/api/v1/auth/login/?next=1"
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_an_unknown_api_path_without_a_slash_is_a_404_problem(method: str) -> None:
+    client = APIClient(enforce_csrf_checks=True)
+
+    response = getattr(client, method)("/api/v1/no-such-route")
+
+    assert_problem(response, 404, "not_found")
