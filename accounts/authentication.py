@@ -67,6 +67,14 @@ class SessionTokenAuthentication(JWTAuthentication):
     once warm. ``request.auth`` is the token's claims, a read-only mapping.
     """
 
+    def get_raw_token(self, header: bytes) -> bytes | None:
+        # RFC 7235 (section 2.1): the scheme name is case-insensitive, but simplejwt
+        # compares it with AUTH_HEADER_TYPES exactly, refusing "bearer" and "BEARER".
+        scheme, _, credentials = header.strip().partition(b" ")
+        if scheme.lower() == b"bearer":
+            header = b"Bearer " + credentials
+        return super().get_raw_token(header)
+
     # request.auth is the claims mapping, not the Token object simplejwt's class returns.
     def authenticate(  # type: ignore[override]
         self, request: Request

@@ -98,6 +98,15 @@ def test_a_token_with_another_users_subject_is_refused_once_its_session_is_cache
     assert_token_invalid(bearer(forged).get("/api/v1/users/me/"))
 
 
+@pytest.mark.parametrize("scheme", ["bearer", "BEARER", "bEaReR"])
+def test_the_bearer_scheme_name_is_case_insensitive(tokens: dict, scheme: str) -> None:
+    # RFC 7235, section 2.1.
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"{scheme} {tokens['access']}")
+
+    assert client.get("/api/v1/users/me/").status_code == 200
+
+
 def test_another_authorization_scheme_is_left_to_others(tokens: dict) -> None:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION="Basic dXNlcjpwYXNzd29yZA==")
