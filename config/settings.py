@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from corsheaders.defaults import default_headers as cors_default_headers
 from cryptography.fernet import Fernet
 from django.conf.locale import LANG_INFO
 
@@ -444,6 +445,8 @@ API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", True)
 BENCHMARK_REFERENCE_VIEW = env.bool("BENCHMARK_REFERENCE_VIEW", False)
 
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", [FRONTEND_ORIGIN])
+# A frontend may send its own X-Request-ID to correlate its logs with ours.
+CORS_ALLOW_HEADERS = (*cors_default_headers, "x-request-id")
 CORS_EXPOSE_HEADERS = [
     "Content-Disposition",  # the export's file name
     "X-Request-ID",
