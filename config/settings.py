@@ -464,6 +464,14 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
 SESSION_COOKIE_HTTPONLY = True
+# The admin is the only user of Django's sessions (the API uses tokens): a workday, not
+# Django's two weeks.
+ADMIN_SESSION_HOURS = env.int("ADMIN_SESSION_HOURS", 8)
+if ADMIN_SESSION_HOURS < 1:
+    raise ConfigurationError(
+        'Environment variable "ADMIN_SESSION_HOURS" invalid: at least 1 hour.'
+    )
+SESSION_COOKIE_AGE = ADMIN_SESSION_HOURS * 3600
 if env.bool("SECURE_PROXY_SSL_HEADER", False):
     # Only behind a proxy that sets X-Forwarded-Proto itself and strips the client's copy.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -86,6 +86,10 @@ def test_deploy_checklist_passes_once_the_two_opt_ins_are_set(tmp_path: Path) ->
         ),
         ({"SECRET_KEY": STRONG_SECRET_KEY, "LANGUAGES": "en,xx"}, "LANGUAGES"),
         (
+            {"SECRET_KEY": STRONG_SECRET_KEY, "ADMIN_SESSION_HOURS": "0"},
+            '"ADMIN_SESSION_HOURS" invalid',
+        ),
+        (
             {"SECRET_KEY": STRONG_SECRET_KEY, "MFA_ENCRYPTION_KEYS": "not-a-key"},
             "MFA_ENCRYPTION_KEYS",
         ),
@@ -109,6 +113,30 @@ def test_bad_configuration_stops_the_process_with_one_line(
     assert lines[0].startswith("Gatehouse configuration error:")
     assert expected in lines[0]
     assert "hunter2" not in result.stderr  # a password in a URL is never echoed
+
+
+def test_admin_sessions_last_eight_hours_by_default() -> None:
+    # Django's default is two weeks.
+    assert settings.SESSION_COOKIE_AGE == 8 * 3600
+
+
+@pytest.mark.slow
+def test_admin_session_hours_sets_the_session_cookie_age(tmp_path: Path) -> None:
+    environment = {
+        "PATH": os.environ["PATH"],
+        "DATA_DIR": str(tmp_path),
+        "DEBUG": "true",
+        "ADMIN_SESSION_HOURS": "2",
+    }
+    result = run_python(
+        "manage.py",
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.SESSION_COOKIE_AGE)",
+        environment=environment,
+    )
+
+    assert result.stdout.strip().splitlines()[-1] == "7200", result.stderr
 
 
 def test_database_url_selects_postgresql_with_persistent_connections(
