@@ -270,6 +270,11 @@ LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", 15)
 # Named rate limits (django-ratelimit rates: N/s, N/m, N/h, N/d, or N/15m), one table.
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", True)
 RATELIMIT_IP_META_KEY = "config.client_ip.client_ip"
+# Per-IP limits count an IPv6 client by its /64 (one host usually holds a whole /64 and can
+# rotate through it), an IPv4 client by its address. django-ratelimit's defaults, pinned;
+# sessions and the audit log keep the full address (config.client_ip).
+RATELIMIT_IPV6_MASK = 64
+RATELIMIT_IPV4_MASK = 32
 RATE_LIMITS = {
     "login_failures_per_account": f"{LOGIN_LOCKOUT_ATTEMPTS}/{LOGIN_LOCKOUT_MINUTES}m",
     "login_failures_per_ip": env.str("RATE_LIMIT_LOGIN_FAILURES_PER_IP", "50/15m"),
