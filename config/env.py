@@ -18,6 +18,8 @@ from environs import Env, EnvError
 
 # A SECRET_KEY shorter than this, or one of Django's `django-insecure-` keys, is refused.
 MINIMUM_SECRET_KEY_LENGTH = 50
+# HS256 keys at least as long as the hash (RFC 7518, section 3.2).
+MINIMUM_JWT_SIGNING_KEY_BYTES = 32
 EMAIL_SCHEMES = {"smtp", "smtps", "submission", "console", "file"}
 
 T = TypeVar("T")
@@ -168,5 +170,18 @@ class Settings:
                 "SECRET_KEY is too weak: use at least "
                 f"{MINIMUM_SECRET_KEY_LENGTH} random characters, "
                 "e.g. `python -c 'import secrets; print(secrets.token_urlsafe(64))'`."
+            )
+        return key
+
+    def jwt_signing_key(self, default: builtins.str) -> builtins.str:
+        """``JWT_SIGNING_KEY``, or ``default`` (the secret key) when unset."""
+        key = self.str("JWT_SIGNING_KEY")
+        if not key:
+            return default
+        if len(key.encode()) < MINIMUM_JWT_SIGNING_KEY_BYTES:
+            raise ConfigurationError(
+                'Environment variable "JWT_SIGNING_KEY" invalid: an HS256 key needs at '
+                f"least {MINIMUM_JWT_SIGNING_KEY_BYTES} bytes, e.g. "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(64))'`."
             )
         return key

@@ -375,7 +375,7 @@ SIMPLE_JWT: dict[str, Any] = {
         seconds=env.int("JWT_REFRESH_TOKEN_LIFETIME", 14 * 24 * 3600)
     ),
     "ALGORITHM": "HS256",
-    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", SECRET_KEY),
+    "SIGNING_KEY": env.jwt_signing_key(SECRET_KEY),
     "AUTH_HEADER_TYPES": ("Bearer",),
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "sub",

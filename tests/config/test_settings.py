@@ -86,6 +86,10 @@ def test_deploy_checklist_passes_once_the_two_opt_ins_are_set(tmp_path: Path) ->
         ),
         ({"SECRET_KEY": STRONG_SECRET_KEY, "LANGUAGES": "en,xx"}, "LANGUAGES"),
         (
+            {"SECRET_KEY": STRONG_SECRET_KEY, "JWT_SIGNING_KEY": "hunter2"},
+            '"JWT_SIGNING_KEY" invalid',
+        ),
+        (
             {"SECRET_KEY": STRONG_SECRET_KEY, "ADMIN_SESSION_HOURS": "0"},
             '"ADMIN_SESSION_HOURS" invalid',
         ),
@@ -113,6 +117,33 @@ def test_bad_configuration_stops_the_process_with_one_line(
     assert lines[0].startswith("Gatehouse configuration error:")
     assert expected in lines[0]
     assert "hunter2" not in result.stderr  # a password in a URL is never echoed
+
+
+@pytest.mark.parametrize("key", ["x" * 31, "é" * 15])
+def test_a_jwt_signing_key_under_32_bytes_is_refused(
+    monkeypatch: pytest.MonkeyPatch, key: str
+) -> None:
+    monkeypatch.setenv("JWT_SIGNING_KEY", key)
+
+    with pytest.raises(ConfigurationError) as raised:
+        Settings().jwt_signing_key("the-secret-key")
+
+    assert str(raised.value).startswith(
+        'Gatehouse configuration error: Environment variable "JWT_SIGNING_KEY" '
+        "invalid: an HS256 key needs at least 32 bytes"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("", "the-secret-key"), ("k" * 32, "k" * 32), ("é" * 16, "é" * 16)],
+)
+def test_a_jwt_signing_key_of_32_bytes_or_none_is_accepted(
+    monkeypatch: pytest.MonkeyPatch, value: str, expected: str
+) -> None:
+    monkeypatch.setenv("JWT_SIGNING_KEY", value)
+
+    assert Settings().jwt_signing_key("the-secret-key") == expected
 
 
 def test_admin_sessions_last_eight_hours_by_default() -> None:
