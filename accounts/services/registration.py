@@ -23,6 +23,7 @@ from django.utils import timezone
 from accounts.constants import AuditKind
 from accounts.models import User, normalize_email, normalize_username
 from accounts.roles import Role
+from accounts.selectors import ProfileAnnotations
 from accounts.services.audit import audit_record
 from accounts.services.password import password_history_record
 from accounts.validators import validate_username
@@ -35,13 +36,25 @@ USERNAME_TAKEN = "This username is taken."
 def _stand_in_user(*, username: str, email: str, display_name: str) -> User:
     """What a sign-up with an address that already has an account answers with: shaped
     like a new account, so the answer reveals nothing. It is never saved."""
-    return User(
+    stand_in = User(
         id=uuid.uuid4(),
         username=username,
         email=email,
         display_name=display_name or username,
         date_joined=timezone.now(),
     )
+    # What a new account's profile says (see ``selectors.user_profile``): the ``user``
+    # role, an unverified address, no second factor. Read from the database, the unsaved
+    # stand-in would have no role at all, and ``roles: []`` told that the email existed.
+    annotations: ProfileAnnotations = {
+        "profile_email_verified": False,
+        "profile_group_names": Role.USER.value,
+        "profile_has_unlifted_ban": False,
+        "profile_mfa_enabled": False,
+    }
+    for name, value in annotations.items():
+        setattr(stand_in, name, value)
+    return stand_in
 
 
 def user_register(
