@@ -26,7 +26,7 @@ from accounts.roles import Role
 from accounts.selectors import ProfileAnnotations
 from accounts.services.audit import audit_record
 from accounts.services.password import password_history_record
-from accounts.validators import validate_username
+from accounts.validators import validate_display_name, validate_username
 from config.client import ClientInfo
 from config.error_codes import ApplicationError
 
@@ -80,6 +80,14 @@ def user_register(
         validate_username(username)
     except ValidationError as error:
         raise ValidationError({"username": error.messages}) from None
+    display_name = display_name.strip()
+    if display_name:  # blank: the username, as on every account
+        try:
+            # The rule PATCH me/ applies: no control or bidi characters, and the
+            # username's own spelling when DISPLAY_NAME_FREE is off.
+            validate_display_name(display_name, username=username)
+        except ValidationError as error:
+            raise ValidationError({"display_name": error.messages}) from None
     candidate = User(
         username=username, email=email, display_name=display_name or username
     )

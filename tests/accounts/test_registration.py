@@ -95,6 +95,31 @@ def test_an_email_with_an_account_costs_one_argon2id_hash_as_a_new_one() -> None
     assert new == existing == 1
 
 
+@pytest.mark.parametrize(
+    "display_name",
+    ["evil\u202egnp.exe", "zero\u200bwidth", "two\nlines", "bell\x07"],
+)
+def test_a_display_name_with_control_or_bidi_characters_is_refused(
+    display_name: str,
+) -> None:
+    response = register(display_name=display_name)
+
+    assert response.status_code == 400
+    assert "display_name" in response.json()["errors"]
+    assert not User.objects.exists()
+
+
+@override_settings(DISPLAY_NAME_FREE=False)
+def test_without_free_display_names_a_sign_up_takes_the_usernames_spelling() -> None:
+    refused = register(display_name="Someone Else")
+    accepted = register(display_name="Grace")
+
+    assert refused.status_code == 400
+    assert "display_name" in refused.json()["errors"]
+    assert accepted.status_code == 201
+    assert accepted.json()["user"]["display_name"] == "Grace"
+
+
 def test_a_taken_username_is_a_field_error() -> None:
     register()
 
