@@ -13,6 +13,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from accounts.activity import activity_item, user_activity
+from accounts.api.examples import PROFILE
 from accounts.authentication import AuthenticatedRequest
 from accounts.constants import AuditKind
 from accounts.user_data import UserData, user_data_registry, user_export
@@ -24,27 +25,7 @@ TAGS = ["users"]
 
 EXPORT_EXAMPLE = {
     "exported_at": "2026-11-21T10:00:00Z",
-    "profile": {
-        "id": "0b8f0f6e-5d1c-4a86-9a55-2b2f3c1f7e10",
-        "username": "ada",
-        "email": "ada@example.com",
-        "email_verified": True,
-        "display_name": "Ada Lovelace",
-        "first_name": "Ada",
-        "last_name": "Lovelace",
-        "bio": "Engines.",
-        "phone": "+441234567890",
-        "timezone": "Europe/London",
-        "language": "en",
-        "avatar_url": None,
-        "roles": ["user"],
-        "mfa_enabled": False,
-        "date_joined": "2026-01-05T09:30:00Z",
-        "last_login": "2026-11-21T09:58:12Z",
-        "is_active": True,
-        "is_staff": False,
-        "is_superuser": False,
-    },
+    "profile": {**PROFILE, "is_active": True, "is_staff": False, "is_superuser": False},
     "email_addresses": [
         {"email": "ada@example.com", "verified": True, "primary": True}
     ],

@@ -186,7 +186,10 @@ class UserDetailApi(APIView):
         examples=[PROFILE_EXAMPLE],
         tags=["staff"],
         summary="Change an account's profile or active state (staff)",
-        description="Deactivating ends every session at once. Staff outranking the account only.",
+        description=(
+            "Deactivating ends every session at once. Who may change which account: "
+            "the access table (README, Roles and bans)."
+        ),
         request=StaffUserUpdateSerializer,
         responses={200: UserProfileSerializer, 404: NOT_FOUND},
     )

@@ -54,17 +54,36 @@ def password_change(
                 {"current_password": ["The current password is incorrect."]}
             )
         _set_password(user, "new_password", new_password)
-        sessions_revoke_all(
-            user=user,
-            reason=RevokeReason.PASSWORD_CHANGED,
-            client=client,
-            keep_session_id=current_session_id,
-            audit=False,
+        _password_changed(
+            user=user, actor=user, client=client, keep_session_id=current_session_id
         )
-        audit_record(
-            kind=AuditKind.PASSWORD_CHANGED, client=client, actor=user, target=user
-        )
-        get_adapter().send_notification_mail("account/email/password_changed", user)
+
+
+def _password_changed(
+    *,
+    user: User,
+    actor: User,
+    client: ClientInfo,
+    keep_session_id: uuid.UUID | None = None,
+    payload: dict[str, bool] | None = None,
+) -> None:
+    """What follows any password change: the other sessions end, it is audited and the
+    owner is told by email."""
+    sessions_revoke_all(
+        user=user,
+        reason=RevokeReason.PASSWORD_CHANGED,
+        client=client,
+        keep_session_id=keep_session_id,
+        audit=False,
+    )
+    audit_record(
+        kind=AuditKind.PASSWORD_CHANGED,
+        client=client,
+        actor=actor,
+        target=user,
+        payload=payload,
+    )
+    get_adapter().send_notification_mail("account/email/password_changed", user)
 
 
 def password_set_by_staff(
@@ -93,23 +112,15 @@ def password_set_by_staff(
             user.save(update_fields=["password"])
         else:
             _set_password(user, "password1", new_password)
-        sessions_revoke_all(
+        _password_changed(
             user=user,
-            reason=RevokeReason.PASSWORD_CHANGED,
-            client=client,
-            audit=False,
-        )
-        audit_record(
-            kind=AuditKind.PASSWORD_CHANGED,
-            client=client,
             actor=actor,
-            target=user,
+            client=client,
             payload={
                 "by_staff": actor.pk != user.pk,
                 "usable": new_password is not None,
             },
         )
-        get_adapter().send_notification_mail("account/email/password_changed", user)
     return user
 
 
