@@ -5,25 +5,32 @@ deactivated, yet must not query the database to find out. Two cache entries answ
 one round trip (``get_many``, a single ``MGET`` on Redis):
 
 - ``auth:session:<sid>``: the user id while the session is live, ``REVOKED`` once it is not.
-  Revocation *writes* the tombstone (it does not merely delete the entry), and fills use
-  ``add``, so a request that read the database just before a revocation cannot put the
-  session back. A tombstone outlives every access token issued before it.
+  Revocation *writes* the tombstone (it does not merely delete the entry), inside the
+  revoking transaction and again after it commits (:func:`mark_sessions_revoked`), and
+  fills use ``add``, so a request that read the database just before a revocation cannot
+  put the session back. A tombstone outlives every access token issued before it.
 - ``auth:user:<uid>``: a snapshot of the user (profile, flags, verified email, roles),
   deleted whenever the user changes (``accounts.signals``) and rebuilt on the next request.
 
-A miss costs one query (the session joined to its user, with the verified flag and roles
-as subqueries). If the cache loses everything, the database still says what is revoked.
+Both positive entries live ``SESSION_STATE_CACHE_SECONDS`` (60 by default): should an
+invalidation ever be lost, the cache's word goes stale for at most that long. A miss costs
+one query (the session joined to its user, with the verified flag and roles as
+subqueries). If the cache loses everything, the database still says what is revoked; if it
+refuses writes, requests are answered from the database and revocations refuse to commit
+(``503 service_unavailable``) rather than leave tokens working.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 
 from accounts.models import AuthSession, SessionUser, User
 from accounts.selectors import (
@@ -31,9 +38,12 @@ from accounts.selectors import (
     group_names_of,
     profile_annotations,
 )
+from config.error_codes import ApplicationError
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
+
+logger = logging.getLogger("gatehouse.sessions")
 
 REVOKED = "revoked"
 SNAPSHOT_FIELDS = (
@@ -54,9 +64,28 @@ def _user_key(user_id: uuid.UUID | str) -> str:
     return f"auth:user:{user_id}"
 
 
-def _state_timeout() -> int:
+def _tombstone_timeout() -> int:
     # Longer than any access token lives, so a tombstone outlasts the tokens it refuses.
     return int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()) + 60
+
+
+def _positive_timeout() -> int:
+    # Short: the cache's word that a session is live, or what its user looks like, is
+    # trusted this long without asking the database (an invalidation lost to a cache that
+    # refused a write is repaired within it).
+    return int(settings.SESSION_STATE_CACHE_SECONDS)
+
+
+def _fill(write: Callable[[], object]) -> None:
+    """Store what a request read from the database, if the cache takes it.
+
+    Best effort: the answer came from the database, so a cache that refuses writes costs
+    a query per request (until it recovers), never a wrong answer or a 500.
+    """
+    try:
+        write()
+    except Exception:  # any failure of the cache backend (redis-py, django-redis)
+        logger.warning("The session cache refused a write; answered from the database")
 
 
 def _stored_timestamp(value: datetime | None) -> str | None:
@@ -129,10 +158,12 @@ def authenticated_user(session_id: uuid.UUID, user_id: uuid.UUID) -> SessionUser
     if session_entry is None or snapshot is None:
         snapshot = _load_from_database(session_id, user_id)
         if snapshot is None:
-            cache.set(session_key, REVOKED, _state_timeout())
+            _fill(lambda: cache.set(session_key, REVOKED, _tombstone_timeout()))
             return None
-        cache.add(session_key, str(user_id), _state_timeout())
-        cache.add(user_key, snapshot, _state_timeout())
+        # ``add``, never ``set``: a tombstone written since the read above stays (see
+        # mark_sessions_revoked). The snapshot is only read behind the session's entry.
+        _fill(lambda: cache.add(session_key, str(user_id), _positive_timeout()))
+        _fill(lambda: cache.add(user_key, snapshot, _positive_timeout()))
     # Defensive: only active accounts are cached (_load_from_database), and deactivation
     # forgets the snapshot.
     if not snapshot["is_active"]:  # pragma: no cover
@@ -140,11 +171,67 @@ def authenticated_user(session_id: uuid.UUID, user_id: uuid.UUID) -> SessionUser
     return session_user_from_snapshot(snapshot)
 
 
-def mark_sessions_revoked(session_ids: Iterable[uuid.UUID | str]) -> None:
-    """Refuse these sessions' access tokens from the next request on (call after commit)."""
+def mark_sessions_revoked(
+    session_ids: Collection[uuid.UUID | str], *, forget_user_id: uuid.UUID | None = None
+) -> None:
+    """Refuse these sessions' access tokens from the next request on (and, with
+    ``forget_user_id``, drop that user's snapshot). Call it inside the revoking
+    transaction, after the ``UPDATE`` that revokes them.
+
+    1. The tombstones are written *now*, before the commit. If the cache refuses (down, or
+       refusing writes: ``maxmemory``, a read-only replica), this raises
+       ``ApplicationError("service_unavailable")`` (503) and the caller's transaction rolls
+       back: nothing is revoked and the client can retry. Committing anyway would fail
+       open, the revoked tokens working from their positive entries until those expired.
+    2. After the commit they are written again (``set``, overwriting): the retry that covers
+       a positive entry put back in between (the tombstone evicted, or expired) by a
+       request that read the database before the commit. A failure here is logged, not
+       raised: the revocation has committed and step 1's tombstones hold.
+
+    Why a request racing the revocation cannot resurrect the session: such a request read
+    the session as live before the commit, then fills with ``cache.add``, which writes
+    only where no key exists. If its ``add`` lands before step 1's ``set``, the ``set``
+    overwrites it; if after, the tombstone is there and the ``add`` does nothing. (A
+    snapshot refilled after step 1 cannot let a token through either: the session entry
+    is read first, and it is the tombstone.)
+
+    Fail closed: should the transaction roll back after step 1 (a later statement fails),
+    the sessions stay live in the database but their access tokens are refused until the
+    tombstones expire (an access token's lifetime and a minute); refreshing still works,
+    and the new access token is refused as well until then, since it carries the same
+    session. Only a failure after the tombstones were written does this.
+    """
     keys = {_session_key(session_id): REVOKED for session_id in session_ids}
-    if keys:  # pragma: no branch (callers pass at least one id)
-        cache.set_many(keys, _state_timeout())
+
+    def write() -> None:
+        if keys:
+            cache.set_many(keys, _tombstone_timeout())
+        if forget_user_id is not None:
+            cache.delete(_user_key(forget_user_id))
+
+    try:
+        write()
+    except Exception as error:  # any failure of the cache backend
+        logger.error(
+            "Sessions not revoked: the session cache refused the tombstones",
+            exc_info=True,
+        )
+        raise ApplicationError(
+            "service_unavailable",
+            "Sessions cannot be revoked right now: nothing changed, try again shortly.",
+        ) from error
+
+    def write_again() -> None:
+        try:
+            write()
+        except Exception:  # any failure of the cache backend
+            logger.warning(
+                "The session cache refused the tombstones after commit; those written "
+                "before it hold",
+                exc_info=True,
+            )
+
+    transaction.on_commit(write_again)
 
 
 def forget_user(user_id: uuid.UUID | str) -> None:

@@ -63,8 +63,19 @@ class Settings:
     def bool(self, name: builtins.str, default: builtins.bool) -> builtins.bool:
         return self._read(lambda: self._env.bool(name, default))
 
-    def int(self, name: builtins.str, default: builtins.int) -> builtins.int:
-        return self._read(lambda: self._env.int(name, default))
+    def int(
+        self,
+        name: builtins.str,
+        default: builtins.int,
+        *,
+        minimum: builtins.int | None = None,
+    ) -> builtins.int:
+        value = self._read(lambda: self._env.int(name, default))
+        if minimum is not None and value < minimum:
+            raise ConfigurationError(
+                f'Environment variable "{name}" invalid: at least {minimum}.'
+            )
+        return value
 
     def list(
         self, name: builtins.str, default: builtins.list[builtins.str] | None = None

@@ -380,6 +380,9 @@ SIMPLE_JWT: dict[str, Any] = {
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "sub",
 }
+# Seconds a request trusts the cache's word that a session is live and what its user
+# looks like (accounts.session_state); revocation tombstones outlive every access token.
+SESSION_STATE_CACHE_SECONDS = env.int("SESSION_STATE_CACHE_SECONDS", 60, minimum=1)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": f"{SITE_NAME} API",

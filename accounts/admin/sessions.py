@@ -68,7 +68,7 @@ class AuthSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         member's own, as anyone ends their own (``sessions/``)."""
         actor = acting_user(request)
         client = ClientInfo.from_request(request)
-        revoked = skipped = 0
+        revoked = skipped = unavailable = 0
         for session in queryset.filter(revoked_at__isnull=True).select_related("user"):
             try:
                 if session.user_id == actor.pk:
@@ -82,11 +82,21 @@ class AuthSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     session_revoke_by_staff(
                         actor=actor, session_id=session.pk, client=client
                     )
-            except ApplicationError:
-                skipped += 1
+            except ApplicationError as error:
+                if error.code == "service_unavailable":
+                    unavailable += 1
+                else:
+                    skipped += 1
             else:
                 revoked += 1
         self.message_user(request, f"Revoked {revoked} session(s).", messages.SUCCESS)
+        if unavailable:
+            self.message_user(
+                request,
+                f"Could not revoke {unavailable} session(s): the session cache refused "
+                "the change. Nothing happened to them; try again.",
+                messages.ERROR,
+            )
         if skipped:
             self.message_user(
                 request,

@@ -109,16 +109,31 @@ def session_refresh(*, refresh_token: str, client: ClientInfo) -> TokenPair:
 
 
 def _revoke(
-    sessions: QuerySet[AuthSession], reason: RevokeReason, now: datetime
+    sessions: QuerySet[AuthSession],
+    reason: RevokeReason,
+    now: datetime,
+    *,
+    forget_user_id: uuid.UUID | None = None,
 ) -> list[uuid.UUID]:
-    """Revoke the live sessions of a queryset; their tokens die once this commits."""
-    live = sessions.filter(revoked_at__isnull=True)
-    session_ids = list(live.values_list("pk", flat=True))
-    if session_ids:
-        AuthSession.objects.filter(pk__in=session_ids, revoked_at__isnull=True).update(
-            revoked_at=now, revoke_reason=reason
-        )
-        transaction.on_commit(lambda: mark_sessions_revoked(session_ids))
+    """Revoke the live sessions of a queryset; their tokens are refused from the next
+    request on.
+
+    The tombstones are written before the transaction commits and again after
+    (``mark_sessions_revoked``): if the cache refuses them, this raises
+    ``ApplicationError("service_unavailable")`` and the caller's whole transaction rolls
+    back, so a revocation never commits while its tokens keep working. Every caller runs
+    in a transaction; ``atomic(savepoint=False)`` makes sure of it without a savepoint's
+    extra statements (an exception here dooms the caller's transaction).
+    """
+    with transaction.atomic(savepoint=False):
+        live = sessions.filter(revoked_at__isnull=True)
+        session_ids = list(live.values_list("pk", flat=True))
+        if session_ids:
+            AuthSession.objects.filter(
+                pk__in=session_ids, revoked_at__isnull=True
+            ).update(revoked_at=now, revoke_reason=reason)
+        if session_ids or forget_user_id is not None:
+            mark_sessions_revoked(session_ids, forget_user_id=forget_user_id)
     return session_ids
 
 
@@ -161,12 +176,15 @@ def sessions_revoke_all(
     """Revoke every session of ``user`` (but ``keep_session_id``); returns how many.
 
     Admin (cookie) sessions end too, even with ``keep_session_id`` (an API session):
-    ``sessions_revoked_at`` is part of their hash (``User._get_session_auth_hash``)."""
+    ``sessions_revoked_at`` is part of their hash (``User._get_session_auth_hash``).
+    The user's cached snapshot is dropped with the tombstones, before the commit: the
+    callers are deactivation, bans, password changes and deletion, after which nothing
+    cached about the account should be trusted."""
     now = timezone.now()
     sessions = AuthSession.objects.filter(user=user)
     if keep_session_id is not None:
         sessions = sessions.exclude(pk=keep_session_id)
-    revoked = _revoke(sessions, reason, now)
+    revoked = _revoke(sessions, reason, now, forget_user_id=user.pk)
     User.objects.filter(pk=user.pk).update(sessions_revoked_at=now)
     user.sessions_revoked_at = now
     if audit:
@@ -190,7 +208,9 @@ def session_logout(*, refresh_token: str, client: ClientInfo) -> None:
             reason=RevokeReason.LOGOUT,
             client=client,
         )
-    except ApplicationError:
+    except ApplicationError as error:
+        if error.code != "not_found":  # service_unavailable: nothing revoked, retry
+            raise
         raise _token_invalid() from None
 
 

@@ -289,3 +289,32 @@ def test_production_grade_defaults_apply_with_debug_off() -> None:
 @pytest.mark.real_hasher
 def test_password_hashing_prefers_argon2id() -> None:
     assert settings.PASSWORD_HASHERS[0] == "accounts.hashers.Argon2idPasswordHasher"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "minimum"),
+    [("SESSION_STATE_CACHE_SECONDS", "0", 1), ("MAX_SESSIONS_PER_USER", "-1", 0)],
+)
+def test_an_integer_below_its_minimum_is_refused(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, minimum: int
+) -> None:
+    monkeypatch.setenv(name, value)
+
+    with pytest.raises(ConfigurationError) as raised:
+        Settings().int(name, 10, minimum=minimum)
+
+    assert str(raised.value) == (
+        f'Gatehouse configuration error: Environment variable "{name}" invalid: '
+        f"at least {minimum}."
+    )
+
+
+def test_an_integer_at_its_minimum_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MAX_SESSIONS_PER_USER", "0")
+
+    assert Settings().int("MAX_SESSIONS_PER_USER", 10, minimum=0) == 0
+
+
+def test_session_state_defaults() -> None:
+    # Positive cache entries trusted for a minute.
+    assert settings.SESSION_STATE_CACHE_SECONDS == 60
