@@ -57,6 +57,7 @@ class RevokeReason(models.TextChoices):
     ACCOUNT_DELETED = "account_deleted", "Account deleted"
     MFA_DISABLED = "mfa_disabled", "Two-factor authentication turned off"
     BANNED = "banned", "Account banned"
+    SESSION_LIMIT = "session_limit", "Session limit reached"
 
 
 class Role(StrEnum):

@@ -383,6 +383,8 @@ SIMPLE_JWT: dict[str, Any] = {
 # Seconds a request trusts the cache's word that a session is live and what its user
 # looks like (accounts.session_state); revocation tombstones outlive every access token.
 SESSION_STATE_CACHE_SECONDS = env.int("SESSION_STATE_CACHE_SECONDS", 60, minimum=1)
+# Live sessions (logins) per account; a new login ends the oldest beyond it. 0: no cap.
+MAX_SESSIONS_PER_USER = env.int("MAX_SESSIONS_PER_USER", 10, minimum=0)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": f"{SITE_NAME} API",

@@ -41,7 +41,48 @@ def session_create(*, user: User, client: ClientInfo) -> tuple[AuthSession, Toke
         ip=client.ip,
         user_agent=client.user_agent,
     )
+    _enforce_session_cap(session, client=client)
     return session, issue_token_pair(session)
+
+
+def _enforce_session_cap(session: AuthSession, *, client: ClientInfo) -> None:
+    """Keep at most ``MAX_SESSIONS_PER_USER`` live sessions (0: no cap): a new session
+    ends the oldest ones beyond it, as any revocation does (tokens refused at once).
+
+    One query when under the cap. Logins that race may together leave a session or two
+    over it (each counts before the others commit); the next login trims them.
+    """
+    cap: int = settings.MAX_SESSIONS_PER_USER
+    if cap <= 0:
+        return
+    now = session.created_at
+    oldest_beyond_cap = list(
+        AuthSession.objects.filter(
+            user_id=session.user_id, revoked_at__isnull=True, expires_at__gt=now
+        )
+        .exclude(pk=session.pk)
+        .order_by("-created_at", "-pk")
+        .values_list("pk", flat=True)[cap - 1 :]
+    )
+    if not oldest_beyond_cap:
+        return
+    revoked = _revoke(
+        AuthSession.objects.filter(pk__in=oldest_beyond_cap),
+        RevokeReason.SESSION_LIMIT,
+        now,
+    )
+    # The new login's client is what pushed the old sessions out: the owner sees it.
+    audit_record(
+        kind=AuditKind.SESSION_REVOKED,
+        client=client,
+        actor=session.user,
+        target=session.user,
+        payload={
+            "sessions": len(revoked),
+            "session_ids": [str(session_id) for session_id in revoked],
+            "reason": RevokeReason.SESSION_LIMIT.value,
+        },
+    )
 
 
 def _token_invalid() -> ApplicationError:

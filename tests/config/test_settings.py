@@ -316,5 +316,6 @@ def test_an_integer_at_its_minimum_is_accepted(monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_session_state_defaults() -> None:
-    # Positive cache entries trusted for a minute.
+    # Positive cache entries trusted for a minute; ten live sessions per account.
     assert settings.SESSION_STATE_CACHE_SECONDS == 60
+    assert settings.MAX_SESSIONS_PER_USER == 10
