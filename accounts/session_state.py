@@ -146,10 +146,23 @@ def _load_from_database(session_id: uuid.UUID, user_id: uuid.UUID) -> dict | Non
     )
 
 
+def _cached_state(session_key: str, user_key: str) -> dict[str, Any]:
+    """The two entries, or none when the cache cannot be read (Redis down): the request is
+    then answered from the database, which is never behind a revocation (a revocation
+    commits only once its tombstone is written)."""
+    try:
+        return cache.get_many([session_key, user_key])
+    except Exception:  # any failure of the cache backend (redis-py, django-redis)
+        logger.warning(
+            "The session cache could not be read; answered from the database"
+        )
+        return {}
+
+
 def authenticated_user(session_id: uuid.UUID, user_id: uuid.UUID) -> SessionUser | None:
     """The user behind a valid access token, or ``None`` if its session is no longer good."""
     session_key, user_key = _session_key(session_id), _user_key(user_id)
-    cached = cache.get_many([session_key, user_key])
+    cached = _cached_state(session_key, user_key)
     session_entry, snapshot = cached.get(session_key), cached.get(user_key)
     if session_entry == REVOKED:
         return None

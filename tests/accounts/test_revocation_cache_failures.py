@@ -305,3 +305,22 @@ def test_the_admin_says_which_sessions_the_cache_refused_to_revoke(
     ]
     assert live_sessions(user) == 1
     assert not is_refused(session["access"])
+
+
+def test_requests_are_answered_from_the_database_while_the_cache_cannot_be_read(
+    user: User, login: Callable, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Before: with Redis down, every authenticated request was a 500. The database is
+    never behind a revocation (one commits only once its tombstone is written), so it
+    answers alone: the live session is served and the revoked one refused."""
+    live, revoked = login(user), login(user)
+    assert logout(revoked).status_code == 204
+
+    with (
+        cache_refusing("get_many", "add", "set", "set_many"),
+        caplog.at_level(logging.WARNING, logger="gatehouse.sessions"),
+    ):
+        assert not is_refused(live["access"])
+        assert is_refused(revoked["access"])
+
+    assert "could not be read" in caplog.text
