@@ -3,9 +3,11 @@ second step of login."""
 
 from __future__ import annotations
 
+import math
 import secrets
 import uuid
 from base64 import b32encode
+from datetime import datetime
 from urllib.parse import quote, urlencode
 
 import segno
@@ -13,7 +15,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.utils import timezone
 from django_otp.models import Device
 from django_otp.plugins.otp_email.models import EmailDevice
 
@@ -276,15 +278,82 @@ def _live_claims(mfa_token: str) -> MfaClaims:
     return claims
 
 
-def _device_verifies(user: User, method: str, code: str) -> bool:
-    devices: QuerySet[Device]
-    if method == "totp":
-        devices = TOTPAuthenticator.objects.filter(user=user, confirmed=True)
-    elif method == "email":
-        devices = EmailDevice.objects.filter(user=user, confirmed=True)
-    else:
-        devices = RecoveryCodeSet.objects.filter(user=user)
-    return any(device.verify_token(code) for device in devices)
+def _reserve_try(claims: MfaClaims) -> None:
+    """Take one of the token's ``MFA_TOKEN_MAX_ATTEMPTS`` tries before a code is checked.
+
+    The cache's ``incr`` is atomic, so of any number of concurrent codes sent with one
+    token at most that many are ever checked; the rest end as a spent token would."""
+    key = _attempts_key(claims)
+    cache.add(key, 0, settings.MFA_TOKEN_LIFETIME)
+    if cache.incr(key) > settings.MFA_TOKEN_MAX_ATTEMPTS:
+        raise ApplicationError(
+            "token_invalid",
+            "This sign-in attempt has ended. Sign in again.",
+        )
+
+
+def _retry_later(until: datetime, reason: str) -> ApplicationError:
+    """``429 rate_limited`` with ``Retry-After``: the whole seconds until ``until``."""
+    seconds = max(math.ceil((until - timezone.now()).total_seconds()), 1)
+    return ApplicationError(
+        "rate_limited",
+        f"{reason} Try again in {seconds} seconds.",
+        headers={"Retry-After": str(seconds)},
+        extra={"retry_after": seconds},
+    )
+
+
+LOGIN_DEVICES: dict[str, type[Device]] = {
+    "totp": TOTPAuthenticator,
+    "email": EmailCodeDevice,
+    "recovery_code": RecoveryCodeSet,
+}
+
+
+RECOVERY_CODE_LENGTH = 10  # characters, as _new_recovery_codes makes them (dash aside)
+
+
+def _could_be(method: str, code: str) -> bool:
+    """Whether ``code`` has the shape of ``method``'s codes: digits for an app or an
+    emailed code, 10 characters (dash and spaces aside) for a recovery code."""
+    if method == "recovery_code":
+        return len(code.replace("-", "").replace(" ", "")) == RECOVERY_CODE_LENGTH
+    return code.isdigit()
+
+
+def _candidate_devices(user: User, methods: list[str], code: str) -> list[Device]:
+    """The user's devices for those of ``methods`` that ``code`` could be, locked until
+    the transaction ends: concurrent codes for one device are checked one after another,
+    so django-otp's throttle sees every failure, and an app's code or an emailed code is
+    accepted once.
+
+    A code sent without ``method`` is thus not tried where it cannot be right: the
+    failure would throttle that device, whose throttle would then hold up the right
+    code of another method (a recovery code after a wrong app code)."""
+    devices: list[Device] = []
+    for method in (method for method in methods if _could_be(method, code)):
+        found = LOGIN_DEVICES[method].objects.select_for_update().filter(user=user)
+        if method != "recovery_code":
+            found = found.filter(confirmed=True)
+        devices += found.order_by("pk")
+    return devices
+
+
+def _raise_if_throttled(devices: list[Device]) -> None:
+    """django-otp's throttle (a growing delay after each wrong code, per device) refuses
+    to check codes: then none is checked and no try of the token is used, and the answer
+    is ``429`` until every device in question takes codes again. A right code is never
+    reported as wrong."""
+    refusals = [device.verify_is_allowed() for device in devices]  # type: ignore[no-untyped-call]
+    locked_until = [
+        refusal["locked_until"] for allowed, refusal in refusals if not allowed
+    ]
+    if locked_until:
+        raise _retry_later(max(locked_until), "Too many wrong codes.")
+
+
+def _device_verifies(device: Device, code: str, claims: MfaClaims) -> bool:
+    return bool(device.verify_token(code))  # type: ignore[no-untyped-call]
 
 
 def mfa_login(
@@ -301,15 +370,17 @@ def mfa_login(
     tried = [method] if method in methods else methods if method is None else []
     code = code.strip()
     raise_if_banned(user)
-    if any(_device_verifies(user, candidate, code) for candidate in tried):
+    with transaction.atomic():
+        devices = _candidate_devices(user, tried, code)
+        _raise_if_throttled(devices)
+        _reserve_try(claims)
+        verified = any(_device_verifies(device, code, claims) for device in devices)
+        if not verified:
+            audit_record(kind=AuditKind.MFA_FAILED, client=client, target=user)
+    if verified:
         if not cache.add(f"mfa:used:{claims.jti}", 1, settings.MFA_TOKEN_LIFETIME):
             raise ApplicationError("token_invalid", "This sign-in attempt has ended.")
         return login_complete(user=user, client=client)
-    key = _attempts_key(claims)
-    cache.add(key, 0, settings.MFA_TOKEN_LIFETIME)
-    cache.incr(key)
-    with transaction.atomic():
-        audit_record(kind=AuditKind.MFA_FAILED, client=client, target=user)
     raise ApplicationError("mfa_invalid", "This code is wrong or expired.")
 
 

@@ -138,12 +138,14 @@ def test_a_recovery_code_works_once(user: User, user_client: APIClient) -> None:
 
 
 def test_the_mfa_token_dies_after_five_wrong_codes(
-    user: User, user_client: APIClient
+    user: User, user_client: APIClient, time_machine
 ) -> None:
     secret, _ = enroll_totp(user_client)
+    time_machine.move_to(time.time(), tick=False)
     token = password_login(user)["mfa_token"]
-    for _ in range(5):
+    for wait in (1, 2, 4, 8, 16):  # each after django-otp's throttle delay
         assert second_step(token, "000000").status_code == 400
+        time_machine.shift(wait)
 
     response = second_step(token, totp_code(secret))
 

@@ -221,6 +221,9 @@ class RecoveryCodesApi(MfaApi):
 
 
 MFA_INVALID = problem_example("mfa_invalid", "This code is wrong or expired.")
+MFA_THROTTLED = problem_example(
+    "rate_limited", "Too many wrong codes. Try again in 4 seconds.", retry_after=4
+)
 
 
 class LoginMfaApi(NoStoreMixin, PublicApi):
@@ -250,6 +253,13 @@ class LoginMfaApi(NoStoreMixin, PublicApi):
             ),
             403: problem_response(
                 "The account was banned since the first step.", ACCOUNT_BANNED
+            ),
+            429: problem_response(
+                "Codes are throttled after wrong ones (django-otp's growing delay per "
+                "device), or this client failed too often: wait `Retry-After` seconds. "
+                "No code was checked and no try of the `mfa_token` was used; a right "
+                "code is never reported as wrong.",
+                MFA_THROTTLED,
             ),
         },
     )
