@@ -60,3 +60,15 @@ def recovery_code_digest(code: str) -> str:
     return hmac.new(
         _derive(b"gatehouse recovery codes"), normalised, hashlib.sha256
     ).hexdigest()
+
+
+def email_code_digest(code: str, *, login_id: str) -> str:
+    """What an email device stores for a ``code`` emailed during the login ``login_id``
+    (its ``mfa_token``'s ``jti``): a keyed SHA-256 of both. So the code is accepted only
+    with that login's token (it is checked as ``email_code_digest(typed, login_id=…)``),
+    and the database holds no usable code. Cut to the 16 characters of django-otp's
+    ``token`` column: 64 bits, against codes of 6 to 8 digits."""
+    message = f"{login_id}:{code}".encode()
+    return hmac.new(
+        _derive(b"gatehouse emailed codes"), message, hashlib.sha256
+    ).hexdigest()[:16]

@@ -341,6 +341,8 @@ for _key in MFA_ENCRYPTION_KEYS:
 MFA_EMAIL_ENABLED = env.bool("MFA_EMAIL_ENABLED", True)
 MFA_EMAIL_CODE_LENGTH = env.int("MFA_EMAIL_CODE_LENGTH", 6)
 MFA_EMAIL_CODE_VALIDITY = env.int("MFA_EMAIL_CODE_VALIDITY", 600)  # seconds
+# Seconds before another code may be emailed to the same account (django-otp's cooldown).
+MFA_EMAIL_RESEND_SECONDS = env.int("MFA_EMAIL_RESEND_SECONDS", 60)
 MFA_TOTP_STEP = env.int("MFA_TOTP_STEP", 30)  # seconds per authenticator code
 MFA_TOKEN_LIFETIME = env.int(
     "MFA_TOKEN_LIFETIME", 300
@@ -350,6 +352,7 @@ MFA_RECOVERY_CODES = 10
 MFA_REQUIRED_FOR_STAFF = env.bool("MFA_REQUIRED_FOR_STAFF", not DEBUG)
 OTP_TOTP_ISSUER = SITE_NAME
 OTP_EMAIL_TOKEN_VALIDITY = MFA_EMAIL_CODE_VALIDITY
+OTP_EMAIL_COOLDOWN_DURATION = MFA_EMAIL_RESEND_SECONDS
 
 # --- API ----------------------------------------------------------------------
 

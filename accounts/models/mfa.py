@@ -106,7 +106,9 @@ class EmailCodeDevice(EmailDevice):
     templated, queued after commit. The weaker factor; ``MFA_EMAIL_ENABLED`` switches it.
 
     The model does no IO: ``accounts.services.mfa.mfa_email_code_send`` generates a code
-    and emails it (the API's ``login/mfa/email/`` calls it)."""
+    and emails it (the API's ``login/mfa/email/`` calls it). ``token`` holds not the code
+    but its digest bound to the login that asked for it (``email_code_digest``), and
+    django-otp's cooldown (``MFA_EMAIL_RESEND_SECONDS``) spaces the emails."""
 
     class Meta:
         proxy = True

@@ -21,7 +21,7 @@ from django_otp.plugins.otp_email.models import EmailDevice
 
 from accounts.access import Action, Actor, person, target_for
 from accounts.constants import AuditKind, RevokeReason
-from accounts.crypto import encrypt_secret, recovery_code_digest
+from accounts.crypto import email_code_digest, encrypt_secret, recovery_code_digest
 from accounts.emails import send_account_email
 from accounts.models import (
     EmailCodeDevice,
@@ -353,6 +353,10 @@ def _raise_if_throttled(devices: list[Device]) -> None:
 
 
 def _device_verifies(device: Device, code: str, claims: MfaClaims) -> bool:
+    if isinstance(device, EmailDevice):
+        # The device holds the code bound to the login that asked for it
+        # (mfa_email_code_send): another mfa_token's login cannot use it.
+        code = email_code_digest(code, login_id=claims.jti)
     return bool(device.verify_token(code))  # type: ignore[no-untyped-call]
 
 
@@ -385,36 +389,56 @@ def mfa_login(
 
 
 def mfa_login_email_code(*, mfa_token: str) -> None:
-    """Email a one-time code to a user in the middle of a login, if that method is on."""
+    """Email a one-time code to a user in the middle of a login, if that method is on.
+
+    The code works only with this ``mfa_token``. Another is sent only after the device's
+    cooldown (``MFA_EMAIL_RESEND_SECONDS``, django-otp's ``CooldownMixin``): before, the
+    answer is ``429`` and nothing is sent (the caller proved the password, so this tells
+    nothing about the account)."""
     claims = _live_claims(mfa_token)
-    device = EmailCodeDevice.objects.filter(
-        user_id=claims.user_id, confirmed=True, user__is_active=True
-    ).first()
-    if device is None or not settings.MFA_EMAIL_ENABLED:
-        raise ApplicationError(
-            "mfa_method_disabled", "Emailed codes are not turned on for this account."
-        )
     with transaction.atomic():
-        mfa_email_code_send(device=device)
+        device = (
+            EmailCodeDevice.objects.select_for_update()
+            .filter(user_id=claims.user_id, confirmed=True, user__is_active=True)
+            .first()
+        )
+        if device is None or not settings.MFA_EMAIL_ENABLED:
+            raise ApplicationError(
+                "mfa_method_disabled",
+                "Emailed codes are not turned on for this account.",
+            )
+        allowed, refusal = device.generate_is_allowed()  # type: ignore[no-untyped-call]
+        if not allowed:
+            raise _retry_later(
+                refusal["next_generation_at"], "A code was emailed moments ago."
+            )
+        mfa_email_code_send(device=device, login_id=claims.jti)
 
 
 @transaction.atomic
-def mfa_email_code_send(*, device: EmailCodeDevice) -> None:
-    """Give ``device`` a fresh one-time code and email it to its user after commit.
+def mfa_email_code_send(*, device: EmailCodeDevice, login_id: str) -> None:
+    """Give ``device`` a fresh one-time code for the login ``login_id`` (an ``mfa_token``'s
+    ``jti``) and email it to its user after commit.
 
-    The code is stored on the device (django-otp's ``generate_token``) and expires after
-    ``MFA_EMAIL_CODE_VALIDITY`` seconds; a new one replaces the last.
+    django-otp's ``generate_token`` makes the code and its expiry
+    (``MFA_EMAIL_CODE_VALIDITY`` seconds); the device keeps only the code's digest bound
+    to ``login_id`` (``accounts.crypto.email_code_digest``), and starts its resend
+    cooldown. A new code replaces the last. The code appears in the body of the email,
+    never in its subject (which lock screens and mail lists show).
     """
     device.generate_token(  # type: ignore[no-untyped-call]  # django-otp has no annotations
         length=settings.MFA_EMAIL_CODE_LENGTH,
         valid_secs=settings.MFA_EMAIL_CODE_VALIDITY,
-        commit=True,
+        commit=False,
     )
+    code = str(device.token)  # just set by generate_token
+    device.token = email_code_digest(code, login_id=login_id)
+    device.cooldown_set(commit=True)  # type: ignore[no-untyped-call]
     send_account_email(
         template_prefix=MFA_EMAIL_CODE_EMAIL,
         user=device.user,
         context={
-            "code": device.token,
+            "code": code,
             "minutes": settings.MFA_EMAIL_CODE_VALIDITY // 60,
         },
     )

@@ -12,17 +12,20 @@ guarding a rule that already held."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 import uuid
 from unittest import mock
 
 import pytest
+from django.core import mail
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.models import (
     AuditEvent,
+    EmailCodeDevice,
     RecoveryCodeSet,
     TOTPAuthenticator,
     User,
@@ -31,6 +34,7 @@ from accounts.services.mfa import _reserve_try
 from accounts.tokens import MfaClaims, read_mfa_token
 from config.error_codes import ApplicationError
 from tests.accounts.test_mfa import (
+    enable_email_codes,
     enroll_totp,
     password_login,
     second_step,
@@ -42,6 +46,16 @@ pytestmark = pytest.mark.django_db
 
 def tries_used(mfa_token: str) -> int:
     return cache.get(f"mfa:attempts:{read_mfa_token(mfa_token).jti}", 0)
+
+
+def ask_for_email_code(mfa_token: str):
+    return APIClient().post(
+        "/api/v1/auth/login/mfa/email/", {"mfa_token": mfa_token}, format="json"
+    )
+
+
+def emailed_code(message: mail.EmailMessage) -> str:
+    return re.search(r"\b(\d{6})\b", message.body).group(1)
 
 
 @pytest.fixture
@@ -185,3 +199,105 @@ def test_reserving_tries_from_many_threads_at_once_grants_only_five() -> None:
         thread.join()
 
     assert sorted(outcomes) == ["granted"] * 5 + ["token_invalid"] * 5
+
+
+# --- emailed codes ----------------------------------------------------------------------
+
+
+def test_an_emailed_code_works_only_with_the_mfa_token_that_asked_for_it(
+    user: User, user_client: APIClient, frozen
+) -> None:
+    # Given two sign-ins with the password, and a code emailed for the first
+    assert enable_email_codes(user_client).status_code == 204
+    asking = password_login(user)["mfa_token"]
+    other = password_login(user)["mfa_token"]
+    mail.outbox.clear()
+    assert ask_for_email_code(asking).status_code == 202
+    code = emailed_code(mail.outbox[-1])
+
+    # When the other sign-in sends the code (with or without `method`)
+    with_method = second_step(other, code, "email")
+    frozen.shift(1)  # django-otp's delay after that wrong code
+    without_method = second_step(other, code)
+
+    # Then it is wrong there, and still good for the sign-in that asked for it, once
+    assert with_method.status_code == 400
+    assert with_method.json()["code"] == "mfa_invalid"
+    assert without_method.status_code == 400
+    frozen.shift(2)
+    assert second_step(asking, code, "email").status_code == 200
+    assert second_step(password_login(user)["mfa_token"], code).status_code == 400
+
+
+def test_the_database_does_not_hold_the_emailed_code(
+    user: User, user_client: APIClient
+) -> None:
+    assert enable_email_codes(user_client).status_code == 204
+    mail.outbox.clear()
+
+    assert ask_for_email_code(password_login(user)["mfa_token"]).status_code == 202
+
+    stored = EmailCodeDevice.objects.get(user=user).token
+    assert stored
+    assert emailed_code(mail.outbox[-1]) not in stored
+
+
+def test_the_emailed_code_is_in_the_body_not_the_subject(
+    user: User, user_client: APIClient
+) -> None:
+    assert enable_email_codes(user_client).status_code == 204
+    mail.outbox.clear()
+
+    assert ask_for_email_code(password_login(user)["mfa_token"]).status_code == 202
+
+    [message] = mail.outbox
+    code = emailed_code(message)
+    assert code not in message.subject
+    assert message.subject.endswith("Your sign-in code")
+    assert all(code in html for html, _ in message.alternatives)
+
+
+def test_another_code_is_emailed_only_after_the_cooldown(
+    user: User, user_client: APIClient, frozen
+) -> None:
+    # Given a code just emailed
+    assert enable_email_codes(user_client).status_code == 204
+    token = password_login(user)["mfa_token"]
+    mail.outbox.clear()
+    assert ask_for_email_code(token).status_code == 202
+    first_code = emailed_code(mail.outbox[-1])
+
+    # When this sign-in, or another, asks again within the 60 seconds
+    frozen.shift(20)
+    again = ask_for_email_code(token)
+    other = ask_for_email_code(password_login(user)["mfa_token"])
+
+    # Then nothing is sent, and the answer says how long to wait
+    for answer in (again, other):
+        assert answer.status_code == 429
+        assert answer.json()["code"] == "rate_limited"
+        assert answer["Retry-After"] == "40"
+    assert len(mail.outbox) == 1
+    # and after the cooldown a new code replaces the first
+    frozen.shift(41)
+    assert ask_for_email_code(token).status_code == 202
+    assert len(mail.outbox) == 2
+    new_code = emailed_code(mail.outbox[-1])
+    if new_code != first_code:  # one in a million draws the same code
+        assert second_step(token, first_code, "email").status_code == 400
+        frozen.shift(1)
+    assert second_step(token, new_code, "email").status_code == 200
+
+
+def test_signing_in_with_an_emailed_code_ends_its_cooldown(
+    user: User, user_client: APIClient
+) -> None:
+    assert enable_email_codes(user_client).status_code == 204
+    token = password_login(user)["mfa_token"]
+    mail.outbox.clear()
+    assert ask_for_email_code(token).status_code == 202
+    assert second_step(token, emailed_code(mail.outbox[-1])).status_code == 200
+
+    # Guard: the next sign-in may ask at once (django-otp's cooldown_reset on success)
+    assert ask_for_email_code(password_login(user)["mfa_token"]).status_code == 202
+    assert len(mail.outbox) == 2

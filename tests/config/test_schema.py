@@ -110,7 +110,7 @@ CONTRACT_ROUTES = [
     ("get", "/api/v1/users/me/activity/", {"200", "400", "401"}),
     ("get", "/api/v1/config/", {"200"}),
     ("post", "/api/v1/auth/login/mfa/", {"200", "400", "401", "429"}),
-    ("post", "/api/v1/auth/login/mfa/email/", {"202", "400", "401", "429"}),
+    ("post", "/api/v1/auth/login/mfa/email/", {"202", "400", "401", "403", "429"}),
     ("get", "/api/v1/auth/mfa/", {"200", "401"}),
     ("post", "/api/v1/auth/mfa/totp/setup/", {"200", "401", "409"}),
     ("post", "/api/v1/auth/mfa/totp/confirm/", {"200", "400", "401", "429"}),

@@ -224,6 +224,11 @@ MFA_INVALID = problem_example("mfa_invalid", "This code is wrong or expired.")
 MFA_THROTTLED = problem_example(
     "rate_limited", "Too many wrong codes. Try again in 4 seconds.", retry_after=4
 )
+MFA_EMAIL_COOLDOWN = problem_example(
+    "rate_limited",
+    "A code was emailed moments ago. Try again in 42 seconds.",
+    retry_after=42,
+)
 
 
 class LoginMfaApi(NoStoreMixin, PublicApi):
@@ -284,11 +289,28 @@ class LoginMfaEmailApi(PublicApi):
         operation_id="sendLoginMfaEmailCode",
         tags=TAGS,
         summary="Email a sign-in code (during a two-step login)",
+        description=(
+            "The code works once, and only with this `mfa_token`; it is in the body of "
+            "the email, not its subject. A new code replaces the last, at most one per "
+            "`MFA_EMAIL_RESEND_SECONDS`."
+        ),
         request=InputSerializer,
         responses={
             202: None,
             401: problem_response(
                 "The `mfa_token` is no longer good.", MFA_TOKEN_INVALID
+            ),
+            403: problem_response(
+                "Emailed codes are not on for this account, or are switched off.",
+                problem_example(
+                    "mfa_method_disabled",
+                    "Emailed codes are not turned on for this account.",
+                ),
+            ),
+            429: problem_response(
+                "A code was emailed less than `MFA_EMAIL_RESEND_SECONDS` ago (nothing "
+                "is sent), or this client asked too often: wait `Retry-After` seconds.",
+                MFA_EMAIL_COOLDOWN,
             ),
         },
     )
