@@ -29,6 +29,12 @@ set_roles                                  superadmin      anyone, superadmins a
   is refused ``403 permission_denied`` before any lookup, whatever the id: the answer says
   nothing about which accounts exist. Staff who may see an account but not act on it get
   ``403 permission_denied``.
+- **A role's powers are in force only in a session that passed a second factor**
+  (with ``MFA_REQUIRED_FOR_STAFF`` on, the default outside ``DEBUG``): staff signed in
+  with the password alone act and see as plain users do, and staff-only routes answer
+  ``403 mfa_setup_required`` (``powers_in_force``). The second factor belongs to the
+  session (the access token's ``amr``; django-otp's verification in the admin), not to
+  the account: setting one up does not promote the session it was set up in.
 - **``manage.py`` runs as** :data:`SYSTEM_ACTOR`: ops with a shell on the server, who may
   take every action on every account. Audit events record no actor and the
   :data:`config.client.SYSTEM` client. The one thing a command needs ``--force`` for is
@@ -48,7 +54,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final, TypeAlias
 
-from accounts.models import User
+from django.conf import settings
+
+from accounts.constants import AMR_MULTI_FACTOR
+from accounts.models import SessionUser, User
 from accounts.roles import RANK, ROLE_ORDER, Role, is_staff_member, rank_of
 from config.error_codes import ApplicationError
 
@@ -129,23 +138,74 @@ def _reach(rule: Rule, actor_rank: int) -> int | None:
     return None
 
 
-def may_take(actor: Actor, action: Action) -> bool:
-    """Whether ``actor``'s role takes ``action`` on anyone at all: the check made before
-    looking a target up (API permission classes, which admin actions are offered)."""
+def second_factor_proved(user: User) -> bool:
+    """Whether the sign-in ``user`` is acting through passed a second factor.
+
+    An API request: its access token's ``amr`` (``SessionUser.session_amr``, set by the
+    API's authentication) includes ``"mfa"``. An admin (cookie) request: django-otp
+    verified a device in that session (``OTPMiddleware`` gives the user ``is_verified``).
+    A user that code loaded itself, acting through no sign-in at all (a service calling
+    another), is not judged here: only the ways in above carry a session.
+    """
+    if isinstance(user, SessionUser):
+        return AMR_MULTI_FACTOR in user.session_amr
+    is_verified = getattr(user, "is_verified", None)
+    if callable(is_verified):
+        return bool(is_verified())
+    return True
+
+
+def powers_in_force(actor: Actor) -> bool:
+    """Whether ``actor``'s role's powers are in force in this sign-in: with
+    ``MFA_REQUIRED_FOR_STAFF`` on, only in one that passed a second factor. Having a
+    factor is not enough: a session signed in with the password alone stays a plain
+    user's session until its owner signs in again with the factor."""
+    if isinstance(actor, SystemActor) or not settings.MFA_REQUIRED_FOR_STAFF:
+        return True
+    return second_factor_proved(actor)
+
+
+def second_factor_required() -> ApplicationError:
+    """The answer to staff whose session did not pass a second factor."""
+    return ApplicationError(
+        "mfa_setup_required",
+        "Staff features need a sign-in with a second factor: set one up (auth/mfa/), "
+        "or sign in again with it.",
+    )
+
+
+def role_takes(actor: Actor, action: Action) -> bool:
+    """Whether ``actor``'s role takes ``action`` on anyone, powers in force or not."""
     if isinstance(actor, SystemActor):
         return True
     return _reach(RULES[action], rank_of(actor)) is not None
 
 
+def may_take(actor: Actor, action: Action) -> bool:
+    """Whether ``actor`` takes ``action`` on anyone at all: the check made before
+    looking a target up (API permission classes, which admin actions are offered)."""
+    return powers_in_force(actor) and role_takes(actor, action)
+
+
+def acts_as_staff(actor: Actor) -> bool:
+    """Staff whose powers are in force (``powers_in_force``): they see every account and
+    every full profile. Staff in a session without a second factor see what users see."""
+    if isinstance(actor, SystemActor):
+        return True
+    return is_staff_member(actor) and powers_in_force(actor)
+
+
 def may_see(actor: Actor, target: User) -> bool:
     """Staff see every account; nobody else sees any through staff actions."""
-    return isinstance(actor, SystemActor) or is_staff_member(actor)
+    return acts_as_staff(actor)
 
 
 def may(actor: Actor, action: Action, target: User) -> bool:
     """Whether ``actor`` may take ``action`` on ``target``: for lists and the admin."""
     if isinstance(actor, SystemActor):
         return True
+    if not powers_in_force(actor):
+        return False
     rule = RULES[action]
     if actor.pk == target.pk and not rule.on_self:
         return False
@@ -161,7 +221,10 @@ def refusal() -> ApplicationError:
 
 def check(actor: Actor, action: Action, target: User) -> None:
     """Raise ``403 permission_denied`` unless ``actor`` may take ``action`` on ``target``
-    (who is already known to be visible to them)."""
+    (who is already known to be visible to them); ``403 mfa_setup_required`` when their
+    role could but the session passed no second factor."""
+    if not powers_in_force(actor) and role_takes(actor, action):
+        raise second_factor_required()
     if not may(actor, action, target):
         raise refusal()
 
@@ -177,13 +240,16 @@ def target_for(
     several actions, as one staff update both edits and deactivates).
 
     Raises ``403 permission_denied`` when the actor's role cannot take the action at all
-    (before any lookup), ``404 not_found`` when there is no such account or the actor may
-    not see it, and ``403 permission_denied`` when they see it but may not act on it.
-    Services pass ``for_update=True`` to lock the row they change.
+    and ``403 mfa_setup_required`` when it could but the session passed no second factor
+    (both before any lookup), ``404 not_found`` when there is no such account or the
+    actor may not see it, and ``403 permission_denied`` when they see it but may not act
+    on it. Services pass ``for_update=True`` to lock the row they change.
     """
     actions = [action] if isinstance(action, Action) else list(action)
-    if not all(may_take(actor, each) for each in actions):
+    if not all(role_takes(actor, each) for each in actions):
         raise refusal()
+    if not powers_in_force(actor):
+        raise second_factor_required()
     users = User.objects.select_for_update() if for_update else User.objects
     target = users.filter(pk=user_id).first()
     if target is None or not may_see(actor, target):

@@ -19,7 +19,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import SessionUser
 from accounts.session_state import authenticated_user
-from accounts.tokens import SESSION_CLAIM
+from accounts.tokens import SESSION_CLAIM, claimed_amr, claimed_auth_time
 
 if TYPE_CHECKING:
     # Not at run time: drf_spectacular.openapi imports DRF's views, which import this
@@ -64,7 +64,8 @@ class SessionTokenAuthentication(JWTAuthentication):
 
     simplejwt validates the token; instead of its per-request user query, the session and
     user are checked against the cached state of :mod:`accounts.session_state`: no query
-    once warm. ``request.auth`` is the token's claims, a read-only mapping.
+    once warm. ``request.auth`` is the token's claims, a read-only mapping; the user's
+    ``session_amr`` and ``session_auth_time`` are its ``amr`` and ``auth_time``.
     """
 
     def get_raw_token(self, header: bytes) -> bytes | None:
@@ -98,6 +99,10 @@ class SessionTokenAuthentication(JWTAuthentication):
             raise exceptions.AuthenticationFailed(
                 "This session has ended. Sign in again.", code="token_invalid"
             )
+        # What the session proved goes with the user into the access rules
+        # (accounts.access) and the services: a fresh object each request.
+        user.session_amr = claimed_amr(claims)
+        user.session_auth_time = claimed_auth_time(claims)
         return user, claims
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import StrEnum
+from typing import Final
 
 from django.db import models
 
@@ -38,6 +39,10 @@ class AuditKind(models.TextChoices):
     ROLES_CHANGED = "user.roles_changed", "Roles changed"
     USER_DEACTIVATED = "user.deactivated", "Account deactivated"
     USER_REACTIVATED = "user.reactivated", "Account reactivated"
+    PASSWORD_CONFIRMATION_FAILED = (
+        "password.confirmation_failed",
+        "Wrong password when confirming a sensitive change",
+    )
 
 
 class MfaMethod(models.TextChoices):
@@ -78,3 +83,11 @@ def roles_of(group_names: Iterable[str], *, is_superuser: bool) -> list[str]:
     if is_superuser:
         names.add(Role.SUPERADMIN)
     return [role.value for role in ROLE_ORDER if role.value in names]
+
+
+# How a session was signed in to (RFC 8176 "amr" values), recorded on the session and
+# carried by its tokens. Every second factor (authenticator app, emailed code, recovery
+# code) is a one-time code, so all of them read "otp".
+AMR_PASSWORD: Final = ("pwd",)
+AMR_PASSWORD_AND_SECOND_FACTOR: Final = ("pwd", "otp", "mfa")
+AMR_MULTI_FACTOR: Final = "mfa"

@@ -12,30 +12,34 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from accounts.access import Action, may_take
+from accounts.access import (
+    Action,
+    acts_as_staff,
+    may_take,
+    powers_in_force,
+    second_factor_required,
+)
 from accounts.roles import is_staff_member
-from accounts.selectors import is_blocked_by, user_profile
+from accounts.selectors import is_blocked_by
 from config.errors import ApplicationError
 
 
 class IsStaffWithMfa(BasePermission):
-    """Staff only; with ``MFA_REQUIRED_FOR_STAFF`` on, staff without a second factor are
-    refused with ``403 mfa_setup_required`` until they set one up (``auth/mfa/…``)."""
+    """Staff only; with ``MFA_REQUIRED_FOR_STAFF`` on, only in a session that passed a
+    second factor (``accounts.access.powers_in_force``): otherwise ``403
+    mfa_setup_required``, until they set a factor up (``auth/mfa/…``) and sign in again
+    with it. Having a factor is not enough: the session must have used it."""
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
         if not (user and user.is_authenticated and is_staff_member(user)):
             return False
-        if settings.MFA_REQUIRED_FOR_STAFF and not user_profile(user)["mfa_enabled"]:
-            raise ApplicationError(
-                "mfa_setup_required",
-                "Set up two-factor authentication to use staff features.",
-            )
+        if not powers_in_force(user):
+            raise second_factor_required()
         return True
 
 
@@ -52,7 +56,8 @@ class MayTake(BasePermission):
 
 
 class CanSeeProfile(BasePermission):
-    """Object rule for reading a profile: yourself and staff see every profile; anyone
+    """Object rule for reading a profile: yourself and staff (``acts_as_staff``: in a
+    session with a second factor) see every profile; anyone
     else sees an active account's profile unless its owner blocked them (they hold
     guardian's ``accounts.blocked_from_profile`` on it). A refusal is the same 404 as an
     unknown id: reading a profile does not tell a block from a missing account."""
@@ -61,7 +66,7 @@ class CanSeeProfile(BasePermission):
         viewer = request.user
         if not viewer.is_authenticated:  # IsAuthenticated runs first
             return False
-        if obj.pk == viewer.pk or is_staff_member(viewer):
+        if obj.pk == viewer.pk or acts_as_staff(viewer):
             return True
         if obj.is_active and not is_blocked_by(viewer, obj):
             return True

@@ -1,6 +1,8 @@
 """JSON Web Tokens (simplejwt) bound to an :class:`~accounts.models.AuthSession`.
 
-Every token carries ``sub`` (the user id) and ``sid`` (the session id). simplejwt checks the
+Every token carries ``sub`` (the user id) and ``sid`` (the session id); access and refresh
+tokens also carry how the session was signed in to: ``amr`` (RFC 8176 method values) and
+``auth_time`` (epoch seconds), so refreshing keeps them without a query. simplejwt checks the
 signature with the one configured algorithm (``alg: none`` and other algorithms are
 refused), the expiry and the ``token_type`` claim, so an access token is never accepted
 where a refresh token is expected, and the reverse.
@@ -9,8 +11,10 @@ where a refresh token is expected, and the reverse.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from rest_framework_simplejwt.exceptions import TokenError
@@ -21,6 +25,8 @@ from accounts.models import AuthSession, User
 from config.error_codes import ApplicationError
 
 SESSION_CLAIM = "sid"
+AMR_CLAIM = "amr"
+AUTH_TIME_CLAIM = "auth_time"
 
 
 @dataclass(frozen=True)
@@ -34,15 +40,33 @@ def new_refresh_jti() -> str:
 
 
 def issue_token_pair(session: AuthSession) -> TokenPair:
-    """An access token and the session's current refresh token (``session.refresh_jti``)."""
+    """An access token and the session's current refresh token (``session.refresh_jti``),
+    both saying how the session was signed in to (``session.amr``, ``session.auth_time``)."""
+    auth_time = int(session.auth_time.timestamp())
     refresh = RefreshToken()
     refresh[api_settings.JTI_CLAIM] = session.refresh_jti
-    refresh[api_settings.USER_ID_CLAIM] = str(session.user_id)
-    refresh[SESSION_CLAIM] = str(session.pk)
     access = AccessToken()
-    access[api_settings.USER_ID_CLAIM] = str(session.user_id)
-    access[SESSION_CLAIM] = str(session.pk)
+    for token in (refresh, access):
+        token[api_settings.USER_ID_CLAIM] = str(session.user_id)
+        token[SESSION_CLAIM] = str(session.pk)
+        token[AMR_CLAIM] = list(session.amr)
+        token[AUTH_TIME_CLAIM] = auth_time
     return TokenPair(access=str(access), refresh=str(refresh))
+
+
+def claimed_amr(claims: Mapping[str, Any]) -> tuple[str, ...]:
+    """The ``amr`` of a verified token's claims; none for a token issued before the claim
+    existed (or malformed), which then proves nothing."""
+    amr = claims.get(AMR_CLAIM)
+    if not isinstance(amr, list):
+        return ()
+    return tuple(str(method) for method in amr)
+
+
+def claimed_auth_time(claims: Mapping[str, Any]) -> int:
+    """The ``auth_time`` of a verified token's claims; 0 (long ago) when it has none."""
+    auth_time = claims.get(AUTH_TIME_CLAIM)
+    return auth_time if isinstance(auth_time, int) else 0
 
 
 @dataclass(frozen=True)
@@ -50,6 +74,8 @@ class RefreshClaims:
     session_id: uuid.UUID
     user_id: uuid.UUID
     jti: str
+    amr: tuple[str, ...]
+    auth_time: int
 
 
 def read_refresh_token(raw: str) -> RefreshClaims:
@@ -61,6 +87,8 @@ def read_refresh_token(raw: str) -> RefreshClaims:
             session_id=uuid.UUID(str(token[SESSION_CLAIM])),
             user_id=uuid.UUID(str(token[api_settings.USER_ID_CLAIM])),
             jti=str(token[api_settings.JTI_CLAIM]),
+            amr=claimed_amr(token.payload),
+            auth_time=claimed_auth_time(token.payload),
         )
     except (TokenError, KeyError, ValueError):
         raise ApplicationError(

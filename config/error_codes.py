@@ -66,7 +66,9 @@ ERROR_CODES: dict[str, ErrorCode] = {
         403, "This account has two-factor authentication: sign in with auth/login/."
     ),
     "mfa_setup_required": ErrorCode(
-        403, "Set up two-factor authentication to use staff features."
+        403,
+        "Staff features need a sign-in with a second factor: set one up, or sign in "
+        "again with it.",
     ),
     "mfa_method_disabled": ErrorCode(403, "This two-factor method is turned off."),
     # 404, 405, 406

@@ -421,8 +421,8 @@ SPECTACULAR_SETTINGS = {
             "name": "staff",
             "description": (
                 "Staff actions on accounts: the user list, profile changes, "
-                "deactivation, erasure, bans and roles. Staff need a second factor "
-                "(`403 mfa_setup_required` otherwise)."
+                "deactivation, erasure, bans and roles. Staff need a session signed in "
+                "with a second factor (`403 mfa_setup_required` otherwise)."
             ),
         },
         {

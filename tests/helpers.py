@@ -7,7 +7,7 @@ that more than one test file needs lives here, never in a test file another one 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from urllib.parse import unquote
 
@@ -18,8 +18,10 @@ from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from rest_framework.test import APIClient
 
+from accounts.constants import AMR_PASSWORD, AMR_PASSWORD_AND_SECOND_FACTOR
 from accounts.crypto import encrypt_secret
 from accounts.models import TOTPAuthenticator, User
+from accounts.selectors import mfa_methods
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 STAFF_ROLES = frozenset({"moderator", "admin", "superadmin"})
@@ -64,12 +66,24 @@ def account(role: str | None = None, **fields: object) -> User:
     return user
 
 
-def client_for(user: User) -> APIClient:
-    """A session for ``user`` without the login's second step (its factor is a fixture)."""
+def client_for(user: User, amr: Sequence[str] | None = None) -> APIClient:
+    """A session for ``user`` without the login's second step (its factor is a fixture):
+    signed in as a login would (``amr``: with the second factor when the user has one,
+    else with the password alone) unless ``amr`` says otherwise."""
     from accounts.services.sessions import session_create
     from config.client import SYSTEM
 
-    return bearer(session_create(user=user, client=SYSTEM)[1].access)
+    return bearer(
+        session_create(user=user, client=SYSTEM, amr=amr_of(user, amr))[1].access
+    )
+
+
+def amr_of(user: User, amr: Sequence[str] | None = None) -> Sequence[str]:
+    """``amr``, or how a login of ``user`` signs in: with the second factor if they have
+    one."""
+    if amr is not None:
+        return amr
+    return AMR_PASSWORD_AND_SECOND_FACTOR if mfa_methods(user) else AMR_PASSWORD
 
 
 def admin_client_for(user: User) -> Client:

@@ -15,6 +15,7 @@ from accounts.models import Ban, TOTPAuthenticator, User
 from accounts.services.sessions import session_create
 from config.client import SYSTEM
 from tests.factories import UserFactory
+from tests.helpers import amr_of
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 pytestmark = [
@@ -71,7 +72,7 @@ def test_staff_ban_a_user_for_a_day_from_the_admin(browser, live_server) -> None
         user=staff, name="phone", confirmed=True, encrypted_key=encrypt_secret(SECRET)
     )
     target = UserFactory(username="troll")
-    access = session_create(user=target, client=SYSTEM)[1].access
+    access = session_create(user=target, client=SYSTEM, amr=amr_of(target))[1].access
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
     assert api.get("/api/v1/users/me/").status_code == 200

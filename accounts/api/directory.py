@@ -12,7 +12,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.access import Action, target_for
+from accounts.access import Action, acts_as_staff, target_for
 from accounts.api.examples import (
     PROFILE_EXAMPLE,
     PUBLIC_PROFILE_EXAMPLE,
@@ -21,7 +21,7 @@ from accounts.api.examples import (
 from accounts.authentication import AuthenticatedRequest
 from accounts.models import User
 from accounts.permissions import CanSeeProfile, IsStaffWithMfa, MayTake
-from accounts.roles import Role, is_staff_member
+from accounts.roles import Role
 from accounts.selectors import (
     STAFF_ORDERINGS,
     StaffListedUser,
@@ -164,7 +164,8 @@ class UserDetailApi(APIView):
         summary="A user's profile",
         description=(
             "Yourself or staff: the full profile. Anyone else: the public profile (`id`, "
-            "`username`, `display_name`, `avatar_url`, `bio`); 404 when they blocked you."
+            "`username`, `display_name`, `avatar_url`, `bio`); 404 when they blocked you. "
+            "Staff signed in without their second factor see what anyone else sees."
         ),
         responses={
             200: PolymorphicProxySerializer(
@@ -177,7 +178,9 @@ class UserDetailApi(APIView):
     )
     def get(self, request: AuthenticatedRequest, user_id: uuid.UUID) -> Response:
         user = self.get_object(user_id)
-        if user.pk == request.user.pk or is_staff_member(request.user):
+        # Staff in a session without a second factor see the public profile: their
+        # powers are not in force (accounts.access.acts_as_staff).
+        if user.pk == request.user.pk or acts_as_staff(request.user):
             return Response(UserProfileSerializer(user_profile(user)).data)
         return Response(PublicProfileSerializer(user_profile(user)).data)
 

@@ -14,7 +14,8 @@ from accounts.models.users import User
 class AuthSession(models.Model):
     """One login: what its refresh tokens rotate within and what revocation ends.
 
-    Access tokens carry the session id (``sid``), so revoking this row (and its cache entry,
+    Access tokens carry the session id (``sid``) and how it was signed in to (``amr``,
+    ``auth_time``), so revoking this row (and its cache entry,
     see ``accounts.session_state``) refuses them on their next request. Exactly one refresh
     token is valid at a time: the one whose ``jti`` is ``refresh_jti``; presenting any older
     one of the session is reuse, which revokes the whole session.
@@ -36,6 +37,11 @@ class AuthSession(models.Model):
     revoke_reason = models.CharField(
         max_length=32, choices=RevokeReason.choices, blank=True
     )
+    # How the login that opened the session was proved (RFC 8176 values: ["pwd"], or
+    # ["pwd", "otp", "mfa"] with a second factor) and when: its tokens carry both
+    # (``amr``, ``auth_time``), so what the session proved travels with every request.
+    amr = models.JSONField(default=list, blank=True)
+    auth_time = models.DateTimeField(default=timezone.now)
 
     class Meta:
         verbose_name = "session"

@@ -188,6 +188,11 @@ class SessionUser(User):
         proxy = True
 
     snapshot: dict[str, Any]
+    # What the request's session proved, from its access token (set by the API's
+    # authentication): the RFC 8176 methods and when they were proved (epoch seconds).
+    # The defaults prove nothing (``accounts.access.second_factor_proved``).
+    session_amr: tuple[str, ...] = ()
+    session_auth_time: int = 0
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         raise RuntimeError("A SessionUser is read-only: load the user to change it.")

@@ -9,6 +9,7 @@ the counters in ``RateLimit-*`` headers): a view or the admin reads them before 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
@@ -18,7 +19,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.constants import AuditKind
+from accounts.constants import AMR_PASSWORD, AuditKind
 from accounts.emails import send_account_email
 from accounts.models import AuthSession, User, normalize_email, normalize_username
 from accounts.selectors import ban_in_force, mfa_methods
@@ -117,13 +118,16 @@ def user_login(
     challenge = mfa_challenge(user)
     if challenge is not None:
         return challenge  # no session and no tokens until the second factor
-    return login_complete(user=user, client=client)
+    return login_complete(user=user, client=client, amr=AMR_PASSWORD)
 
 
 @transaction.atomic
-def login_complete(*, user: User, client: ClientInfo) -> LoginResult:
-    """Open a session for a user whose credentials were checked."""
-    session, tokens = session_create(user=user, client=client)
+def login_complete(
+    *, user: User, client: ClientInfo, amr: Sequence[str]
+) -> LoginResult:
+    """Open a session for a user whose credentials were checked, recording how (``amr``:
+    ``AMR_PASSWORD``, or ``AMR_PASSWORD_AND_SECOND_FACTOR`` after ``login/mfa/``)."""
+    session, tokens = session_create(user=user, client=client, amr=amr)
     user.last_login = timezone.now()
     User.objects.filter(pk=user.pk).update(last_login=user.last_login)
     transaction.on_commit(lambda: forget_user(user.pk))  # update() sends no post_save

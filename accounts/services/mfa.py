@@ -20,7 +20,11 @@ from django_otp.models import Device
 from django_otp.plugins.otp_email.models import EmailDevice
 
 from accounts.access import Action, Actor, person, target_for
-from accounts.constants import AuditKind, RevokeReason
+from accounts.constants import (
+    AMR_PASSWORD_AND_SECOND_FACTOR,
+    AuditKind,
+    RevokeReason,
+)
 from accounts.crypto import email_code_digest, encrypt_secret, recovery_code_digest
 from accounts.emails import send_account_email
 from accounts.models import (
@@ -384,7 +388,9 @@ def mfa_login(
     if verified:
         if not cache.add(f"mfa:used:{claims.jti}", 1, settings.MFA_TOKEN_LIFETIME):
             raise ApplicationError("token_invalid", "This sign-in attempt has ended.")
-        return login_complete(user=user, client=client)
+        return login_complete(
+            user=user, client=client, amr=AMR_PASSWORD_AND_SECOND_FACTOR
+        )
     raise ApplicationError("mfa_invalid", "This code is wrong or expired.")
 
 

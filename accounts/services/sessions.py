@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -30,7 +31,11 @@ def _session_expiry(now: datetime) -> datetime:
     return now + lifetime
 
 
-def session_create(*, user: User, client: ClientInfo) -> tuple[AuthSession, TokenPair]:
+def session_create(
+    *, user: User, client: ClientInfo, amr: Sequence[str]
+) -> tuple[AuthSession, TokenPair]:
+    """Open a session for a user signed in with the methods ``amr`` (RFC 8176 values,
+    ``accounts.constants.AMR_*``), now."""
     now = timezone.now()
     session = AuthSession.objects.create(
         user=user,
@@ -40,6 +45,8 @@ def session_create(*, user: User, client: ClientInfo) -> tuple[AuthSession, Toke
         refresh_jti=new_refresh_jti(),
         ip=client.ip,
         user_agent=client.user_agent,
+        amr=list(amr),
+        auth_time=now,
     )
     _enforce_session_cap(session, client=client)
     return session, issue_token_pair(session)
@@ -118,8 +125,14 @@ def session_refresh(*, refresh_token: str, client: ClientInfo) -> TokenPair:
         user_agent=client.user_agent,
     )
     if rotated and User.objects.filter(pk=claims.user_id, is_active=True).exists():
+        # How the session was signed in to comes from the spent token, not a query; a
+        # token from before the claims existed proves nothing (amr [], auth_time 0).
         rotated_session = AuthSession(
-            pk=claims.session_id, user_id=claims.user_id, refresh_jti=new_jti
+            pk=claims.session_id,
+            user_id=claims.user_id,
+            refresh_jti=new_jti,
+            amr=list(claims.amr),
+            auth_time=datetime.fromtimestamp(claims.auth_time, tz=UTC),
         )
         return issue_token_pair(rotated_session)
     if rotated:  # the account was deactivated: this session ends here

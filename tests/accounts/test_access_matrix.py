@@ -24,7 +24,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from rest_framework.test import APIClient
 
 from accounts.access import Actor
-from accounts.constants import AuditKind
+from accounts.constants import AMR_PASSWORD_AND_SECOND_FACTOR, AuditKind
 from accounts.crypto import encrypt_secret
 from accounts.models import AuditEvent, AuthSession, Ban, TOTPAuthenticator, User
 from accounts.services.deletion import user_delete
@@ -134,7 +134,7 @@ class Scene:
 def scene(actor_role: str, action: str, target_role: str) -> Scene:
     actor = account(actor_role, "actor")
     target = actor if target_role == "self" else account(target_role, "target")
-    session_create(user=target, client=SYSTEM)
+    session_create(user=target, client=SYSTEM, amr=AMR_PASSWORD_AND_SECOND_FACTOR)
     if action == "unban":
         Ban.objects.create(user=target, reason="earlier")
     return Scene(actor, target)
@@ -236,7 +236,9 @@ def test_the_api(actor_role: str, action: str, target_role: str) -> None:
     client = APIClient()
     client.credentials(
         HTTP_AUTHORIZATION="Bearer "
-        + session_create(user=given.actor, client=SYSTEM)[1].access
+        + session_create(
+            user=given.actor, client=SYSTEM, amr=AMR_PASSWORD_AND_SECOND_FACTOR
+        )[1].access
     )
     client.default_format = "json"
     before = state(given.target)
@@ -279,7 +281,7 @@ def test_the_admins_list_actions(actor_role: str, action: str) -> None:
     targets = {role: account(role, f"target_{role}") for role in ROLES}
     targets["self"] = actor
     for target in targets.values():
-        session_create(user=target, client=SYSTEM)
+        session_create(user=target, client=SYSTEM, amr=AMR_PASSWORD_AND_SECOND_FACTOR)
         if action == "unban" and target != actor:  # a banned actor has no admin
             Ban.objects.create(user=target, reason="earlier")
     before = {role: state(target) for role, target in targets.items()}
@@ -546,7 +548,9 @@ def test_an_unknown_account_is_404_for_staff_who_may_take_the_action(
     client.default_format = "json"
     client.credentials(
         HTTP_AUTHORIZATION="Bearer "
-        + session_create(user=actor, client=SYSTEM)[1].access
+        + session_create(user=actor, client=SYSTEM, amr=AMR_PASSWORD_AND_SECOND_FACTOR)[
+            1
+        ].access
     )
 
     response = call(client, f"/api/v1/users/{uuid.uuid4()}/")

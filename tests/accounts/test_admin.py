@@ -12,6 +12,7 @@ from tests.factories import UserFactory
 from tests.helpers import (
     account,
     admin_client_for,
+    amr_of,
     bearer,
     otp_verified_staff_client,
 )
@@ -339,7 +340,7 @@ def test_admin_actions_skip_accounts_the_staff_member_does_not_outrank() -> None
     from config.client import SYSTEM
 
     admin, superadmin, user = account("admin"), account("superadmin"), account()
-    session_create(user=superadmin, client=SYSTEM)
+    session_create(user=superadmin, client=SYSTEM, amr=amr_of(superadmin))
     client = admin_client_for(admin)
     selected = [str(superadmin.pk), str(user.pk)]
 

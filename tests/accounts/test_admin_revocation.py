@@ -19,7 +19,7 @@ from accounts.models import AuditEvent, Ban, TOTPAuthenticator, User
 from accounts.services.moderation import user_ban, user_update_by_staff
 from accounts.services.password import password_reset_token
 from config.client import SYSTEM
-from tests.helpers import admin_client_for, otp_verified_staff_client
+from tests.helpers import admin_client_for, amr_of, otp_verified_staff_client
 
 pytestmark = pytest.mark.django_db
 
@@ -171,7 +171,7 @@ def test_logout_all_ends_the_admin_session(staff: User, admin: Client) -> None:
 def api_access(staff: User) -> str:
     from accounts.services.sessions import session_create
 
-    return session_create(user=staff, client=SYSTEM)[1].access
+    return session_create(user=staff, client=SYSTEM, amr=amr_of(staff))[1].access
 
 
 def test_the_admins_sign_out_everywhere_ends_their_admin_session(

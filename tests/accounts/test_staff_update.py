@@ -13,7 +13,7 @@ from accounts.services.moderation import user_update_by_staff
 from accounts.services.sessions import session_create
 from config.client import SYSTEM
 from config.error_codes import ApplicationError
-from tests.helpers import account, client_for
+from tests.helpers import account, amr_of, client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +23,7 @@ def test_a_bad_field_leaves_the_account_as_it_was() -> None:
         account("moderator", username="moderator"),
         account(username="target"),
     )
-    session_create(user=target, client=SYSTEM)
+    session_create(user=target, client=SYSTEM, amr=amr_of(target))
 
     response = client_for(moderator).patch(
         f"/api/v1/users/{target.pk}/",
