@@ -350,6 +350,9 @@ MFA_TOKEN_LIFETIME = env.int(
 MFA_TOKEN_MAX_ATTEMPTS = env.int("MFA_TOKEN_MAX_ATTEMPTS", 5)
 MFA_RECOVERY_CODES = 10
 MFA_REQUIRED_FOR_STAFF = env.bool("MFA_REQUIRED_FOR_STAFF", not DEBUG)
+# Re-authentication: turning an authenticator app on needs the password again unless the
+# session signed in this many seconds ago or less (its auth_time).
+REAUTH_WINDOW_SECONDS = env.int("REAUTH_WINDOW_SECONDS", 300)
 OTP_TOTP_ISSUER = SITE_NAME
 OTP_EMAIL_TOKEN_VALIDITY = MFA_EMAIL_CODE_VALIDITY
 OTP_EMAIL_COOLDOWN_DURATION = MFA_EMAIL_RESEND_SECONDS

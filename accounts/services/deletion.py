@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.access import Action, check
@@ -12,6 +11,7 @@ from accounts.constants import AuditKind, RevokeReason
 from accounts.emails import send_account_email
 from accounts.models import User
 from accounts.services.audit import audit_record
+from accounts.services.reauthentication import audits_wrong_password, reauthenticate
 from accounts.services.sessions import sessions_revoke_all
 from accounts.user_data import user_data_registry
 from config.client import ClientInfo
@@ -56,9 +56,15 @@ def user_delete(*, user_id: uuid.UUID, actor: User, client: ClientInfo) -> None:
     )
 
 
+@audits_wrong_password
 def user_delete_own(*, actor: User, password: str, client: ClientInfo) -> None:
     """The actor deletes their own account, confirmed with their password."""
     user = User.objects.get(pk=actor.pk)
-    if not user.check_password(password):
-        raise ValidationError({"password": ["The password is incorrect."]})
+    reauthenticate(
+        actor=actor,
+        user=user,
+        password=password,
+        client=client,
+        action="account_deletion",
+    )
     user_delete(user_id=user.pk, actor=user, client=client)

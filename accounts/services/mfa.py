@@ -37,6 +37,7 @@ from accounts.models import (
 from accounts.selectors import mfa_methods
 from accounts.services.audit import audit_record
 from accounts.services.login import LoginResult, login_complete, raise_if_banned
+from accounts.services.reauthentication import audits_wrong_password, reauthenticate
 from accounts.services.sessions import sessions_revoke_all
 from accounts.tokens import MfaClaims, read_mfa_token
 from config.client import ClientInfo
@@ -48,11 +49,6 @@ RECOVERY_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i
 
 
 # --- enrolment -------------------------------------------------------------------------
-
-
-def _check_password(user: User, password: str) -> None:
-    if not user.check_password(password):
-        raise ValidationError({"password": ["The password is incorrect."]})
 
 
 def _notify(user: User, change: str) -> None:
@@ -125,10 +121,25 @@ def _new_recovery_codes(user: User) -> list[str]:
     return codes
 
 
+@audits_wrong_password
 @transaction.atomic
-def totp_confirm(*, actor: User, code: str, client: ClientInfo) -> list[str]:
-    """Turn the app on with a code it shows; returns new recovery codes (shown once)."""
+def totp_confirm(
+    *, actor: User, code: str, client: ClientInfo, password: str | None = None
+) -> list[str]:
+    """Turn the app on with a code it shows; returns new recovery codes (shown once).
+
+    Re-authentication: the password, unless the session signed in within
+    ``REAUTH_WINDOW_SECONDS`` (a stolen access token of an older session cannot put a
+    thief's app on the account)."""
     user = User.objects.select_for_update().get(pk=actor.pk)
+    reauthenticate(
+        actor=actor,
+        user=user,
+        password=password,
+        client=client,
+        action="totp_confirm",
+        recent_sign_in_suffices=True,
+    )
     device = TOTPAuthenticator.objects.filter(user=user, confirmed=False).first()
     if device is None:
         raise ApplicationError(
@@ -150,6 +161,7 @@ def totp_confirm(*, actor: User, code: str, client: ClientInfo) -> list[str]:
     return codes
 
 
+@audits_wrong_password
 @transaction.atomic
 def email_codes_enable(*, actor: User, password: str, client: ClientInfo) -> None:
     if not settings.MFA_EMAIL_ENABLED:
@@ -158,7 +170,9 @@ def email_codes_enable(*, actor: User, password: str, client: ClientInfo) -> Non
             "Emailed codes are switched off on this server.",
         )
     user = User.objects.select_for_update().get(pk=actor.pk)
-    _check_password(user, password)
+    reauthenticate(
+        actor=actor, user=user, password=password, client=client, action="mfa_email_on"
+    )
     if EmailDevice.objects.filter(user=user, confirmed=True).exists():
         return
     EmailCodeDevice.objects.create(user=user, name="Email codes", confirmed=True)
@@ -206,6 +220,7 @@ NOT_ON = {
 }
 
 
+@audits_wrong_password
 @transaction.atomic
 def factor_disable(
     *,
@@ -218,7 +233,13 @@ def factor_disable(
     """Turn one of the actor's second factors off (``totp`` or ``email``), confirmed with
     the password."""
     user = User.objects.select_for_update().get(pk=actor.pk)
-    _check_password(user, password)
+    reauthenticate(
+        actor=actor,
+        user=user,
+        password=password,
+        client=client,
+        action=f"mfa_{method}_off",
+    )
     if not FACTOR_DEVICES[method].objects.filter(user=user).delete()[0]:
         raise ApplicationError("not_found", NOT_ON[method])
     _factor_off(
@@ -226,12 +247,19 @@ def factor_disable(
     )
 
 
+@audits_wrong_password
 @transaction.atomic
 def recovery_codes_regenerate(
     *, actor: User, password: str, client: ClientInfo
 ) -> list[str]:
     user = User.objects.select_for_update().get(pk=actor.pk)
-    _check_password(user, password)
+    reauthenticate(
+        actor=actor,
+        user=user,
+        password=password,
+        client=client,
+        action="recovery_codes",
+    )
     if not mfa_methods(user):
         raise ApplicationError("mfa_not_set_up", "Turn on a two-factor method first.")
     codes = _new_recovery_codes(user)

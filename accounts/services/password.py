@@ -22,6 +22,7 @@ from accounts.constants import AuditKind, RevokeReason
 from accounts.models import PasswordHistory, User
 from accounts.selectors import user_by_email
 from accounts.services.audit import audit_record
+from accounts.services.reauthentication import audits_wrong_password, reauthenticate
 from accounts.services.sessions import sessions_revoke_all
 from config.client import ClientInfo
 from config.error_codes import ApplicationError
@@ -37,6 +38,7 @@ def _set_password(user: User, field: str, password: str) -> None:
     password_history_record(user=user, encoded_password=user.password)
 
 
+@audits_wrong_password
 def password_change(
     *,
     actor: User,
@@ -49,10 +51,14 @@ def password_change(
     ends."""
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=actor.pk)
-        if not user.check_password(current_password):
-            raise ValidationError(
-                {"current_password": ["The current password is incorrect."]}
-            )
+        reauthenticate(
+            actor=actor,
+            user=user,
+            password=current_password,
+            client=client,
+            action="password_change",
+            field="current_password",
+        )
         _set_password(user, "new_password", new_password)
         _password_changed(
             user=user, actor=user, client=client, keep_session_id=current_session_id

@@ -15,6 +15,7 @@ from django.db import transaction
 from accounts.constants import AuditKind
 from accounts.models import User, normalize_email
 from accounts.services.audit import audit_record
+from accounts.services.reauthentication import audits_wrong_password, reauthenticate
 from accounts.validators import normalize_phone, validate_display_name
 from config.client import ClientInfo
 
@@ -88,6 +89,7 @@ def profile_changes_save(
         )
 
 
+@audits_wrong_password
 def email_change_request(
     *, actor: User, new_email: str, password: str, client: ClientInfo
 ) -> None:
@@ -97,8 +99,9 @@ def email_change_request(
     address is free: if another account has it, that account's owner is told instead, and
     nothing changes."""
     user = User.objects.get(pk=actor.pk)
-    if not user.check_password(password):
-        raise ValidationError({"password": ["The password is incorrect."]})
+    reauthenticate(
+        actor=actor, user=user, password=password, client=client, action="email_change"
+    )
     new_email = normalize_email(new_email)
     if new_email == user.email:
         raise ValidationError({"new_email": ["This is already your email address."]})

@@ -8,6 +8,7 @@ tokens carry both, and a staff role's powers are in force only in a session whos
 from __future__ import annotations
 
 import time
+from base64 import b32decode
 from datetime import timedelta
 
 import jwt
@@ -15,18 +16,19 @@ import pytest
 from django.contrib.auth.models import Group
 from django.test import override_settings
 from django.utils import timezone
+from django_otp.oath import TOTP
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.access import Action, may, may_take, target_for
 from accounts.constants import AMR_PASSWORD, AMR_PASSWORD_AND_SECOND_FACTOR
-from accounts.models import AuthSession, User
+from accounts.models import AuthSession, Ban, TOTPAuthenticator, User
 from accounts.services.sessions import session_create
 from accounts.session_state import authenticated_user
 from config.client import SYSTEM
 from config.errors import ApplicationError
-from tests.factories import UserFactory
+from tests.factories import DEFAULT_PASSWORD, UserFactory
 from tests.helpers import account, bearer, client_for, log_in
 
 pytestmark = pytest.mark.django_db
@@ -38,10 +40,102 @@ def claims_of(token: str) -> dict:
     return jwt.decode(token, options={"verify_signature": False})
 
 
+def totp_code(secret: str) -> str:
+    totp = TOTP(b32decode(secret + "=" * (-len(secret) % 8)))
+    return f"{totp.token():06d}"
+
+
 def staff_without_a_factor(role: str = "moderator") -> User:
     staff = UserFactory(username=f"new_{role}", is_staff=True)
     staff.groups.add(Group.objects.get(name=role))
     return staff
+
+
+def sign_in_with_the_app(user: User, secret: str) -> dict:
+    first = log_in(user)
+    assert first["mfa_required"] is True, first
+    second = APIClient().post(
+        "/api/v1/auth/login/mfa/",
+        {"mfa_token": first["mfa_token"], "code": totp_code(secret)},
+        format="json",
+    )
+    assert second.status_code == 200, second.content
+    return second.json()
+
+
+# --- the reviewer's attack --------------------------------------------------------------
+
+
+def test_a_password_only_staff_session_has_no_staff_powers_even_after_enrolling(
+    time_machine,
+) -> None:
+    """The reported attack, step by step. Before: GET users/ was refused but GET
+    users/{id}/ answered full private profiles, and the same session could enrol TOTP
+    without the password and then list every user."""
+    staff = staff_without_a_factor()
+    other = account(username="someone", bio="hello", phone="+441234567890")
+    session = log_in(staff)
+    client = bearer(session["access"])
+    assert claims_of(session["access"])["amr"] == ["pwd"]
+
+    # Staff routes: refused, with the way out in the answer.
+    listing = client.get("/api/v1/users/")
+    assert listing.status_code == 403
+    assert listing.json()["code"] == "mfa_setup_required"
+    assert "sign in again" in listing.json()["detail"]
+
+    # Another user's profile: what any user sees, nothing private.
+    profile = client.get(f"/api/v1/users/{other.pk}/")
+    assert profile.status_code == 200
+    assert set(profile.json()) == PUBLIC_FIELDS
+
+    # Staff writes: refused, nothing changed.
+    for response in (
+        client.patch(f"/api/v1/users/{other.pk}/", {"bio": "x"}, format="json"),
+        client.post(f"/api/v1/users/{other.pk}/ban/", {"reason": "x"}, format="json"),
+        client.delete(f"/api/v1/users/{other.pk}/"),
+    ):
+        assert response.status_code == 403
+        assert response.json()["code"] == "mfa_setup_required"
+    other.refresh_from_db()
+    assert (other.bio, other.is_active) == ("hello", True)
+    assert not Ban.objects.filter(user=other).exists()
+
+    # Later (the token refreshed, the sign-in no longer recent), enrolling needs the
+    # password again.
+    time_machine.move_to(timezone.now() + timedelta(minutes=10))
+    refreshed = APIClient().post(
+        "/api/v1/auth/token/refresh/", {"refresh": session["refresh"]}, format="json"
+    )
+    client = bearer(refreshed.json()["access"])
+    secret = client.post("/api/v1/auth/mfa/totp/setup/").json()["secret"]
+    without = client.post(
+        "/api/v1/auth/mfa/totp/confirm/", {"code": totp_code(secret)}, format="json"
+    )
+    assert without.status_code == 400
+    assert without.json()["errors"] == {
+        "password": ["Enter your password again to continue."]
+    }
+    assert not TOTPAuthenticator.objects.filter(user=staff, confirmed=True).exists()
+
+    enrolled = client.post(
+        "/api/v1/auth/mfa/totp/confirm/",
+        {"code": totp_code(secret), "password": DEFAULT_PASSWORD},
+        format="json",
+    )
+    assert enrolled.status_code == 200, enrolled.content
+
+    # The factor is the account's now, but this session never used it.
+    assert client.get("/api/v1/users/").json()["code"] == "mfa_setup_required"
+    assert set(client.get(f"/api/v1/users/{other.pk}/").json()) == PUBLIC_FIELDS
+
+    # A new sign-in with the app has the staff powers.
+    time_machine.move_to(timezone.now() + timedelta(seconds=60))  # a fresh TOTP step
+    signed_in = sign_in_with_the_app(staff, secret)
+    assert claims_of(signed_in["access"])["amr"] == ["pwd", "otp", "mfa"]
+    client = bearer(signed_in["access"])
+    assert client.get("/api/v1/users/").status_code == 200
+    assert "phone" in client.get(f"/api/v1/users/{other.pk}/").json()
 
 
 def test_a_staff_session_without_a_second_factor_is_refused_even_with_a_factor() -> (

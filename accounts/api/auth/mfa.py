@@ -37,6 +37,7 @@ from accounts.services.mfa import (
     totp_confirm,
     totp_setup,
 )
+from accounts.services.reauthentication import PASSWORD_AGAIN
 from config.api import NoStoreMixin
 from config.client import ClientInfo
 from config.openapi import WRONG_PASSWORD, problem_example, problem_response
@@ -54,6 +55,16 @@ RECOVERY_CODES_EXAMPLE = OpenApiExample(
     "codes",
     value={"recovery_codes": ["k7d3m-q9xw2", "…"]},
     response_only=True,
+)
+
+
+PASSWORD_AGAIN_EXAMPLE = OpenApiExample(
+    "password needed again",
+    value=problem_example(
+        "validation_error", PASSWORD_AGAIN, errors={"password": [PASSWORD_AGAIN]}
+    ).value,
+    response_only=True,
+    status_codes=["400"],
 )
 
 
@@ -128,14 +139,28 @@ class TotpSetupApi(MfaApi):
 class TotpConfirmApi(MfaApi):
     class InputSerializer(serializers.Serializer):
         code = serializers.CharField(max_length=16)
+        password = serializers.CharField(
+            max_length=4096,
+            trim_whitespace=False,
+            required=False,
+            help_text=(
+                "The current password: needed unless this session signed in within "
+                "`REAUTH_WINDOW_SECONDS` (its access token's `auth_time`)."
+            ),
+        )
 
     @extend_schema(
         operation_id="confirmTotp",
         tags=TAGS,
         summary="Turn the authenticator app on with a code it shows",
+        description=(
+            "Re-authentication: a session that signed in more than "
+            "`REAUTH_WINDOW_SECONDS` ago (default 300) must send `password` too; "
+            "without it the answer is 400 under `password`."
+        ),
         request=InputSerializer,
         responses={200: RecoveryCodeListSerializer},
-        examples=[RECOVERY_CODES_EXAMPLE],
+        examples=[RECOVERY_CODES_EXAMPLE, PASSWORD_AGAIN_EXAMPLE, WRONG_PASSWORD],
     )
     def post(self, request: AuthenticatedRequest) -> Response:
         enforce_rate_limit(
@@ -146,6 +171,7 @@ class TotpConfirmApi(MfaApi):
         codes = totp_confirm(
             actor=request.user,
             code=data.validated_data["code"],
+            password=data.validated_data.get("password"),
             client=ClientInfo.from_request(request),
         )
         return Response(RecoveryCodeListSerializer({"recovery_codes": codes}).data)
