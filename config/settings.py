@@ -288,6 +288,11 @@ RATE_LIMITS = {
         "RATE_LIMIT_ACCOUNT_DELETION_PER_USER", "10/h"
     ),
     "mfa_change_per_user": env.str("RATE_LIMIT_MFA_CHANGE_PER_USER", "20/h"),
+    # Wrong current passwords per account, every confirmed change together (a stolen
+    # access token must not become a way to guess the password).
+    "password_confirmation_failures_per_user": env.str(
+        "RATE_LIMIT_PASSWORD_CONFIRMATION_FAILURES_PER_USER", "10/h"
+    ),
     # The export is the heaviest read there is.
     "export_per_user": env.str("RATE_LIMIT_EXPORT_PER_USER", "10/h"),
 }

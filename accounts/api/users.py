@@ -8,6 +8,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api.confirmation import wrong_passwords_limited
 from accounts.api.examples import (
     PROFILE_EXAMPLE,
     accepted_example,
@@ -115,11 +116,12 @@ class MeApi(NoStoreMixin, RateLimitHeadersMixin, APIView):
         )
         data = PasswordConfirmationSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user_delete_own(
-            actor=request.user,
-            password=data.validated_data["password"],
-            client=ClientInfo.from_request(request),
-        )
+        with wrong_passwords_limited(request):
+            user_delete_own(
+                actor=request.user,
+                password=data.validated_data["password"],
+                client=ClientInfo.from_request(request),
+            )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -150,11 +152,12 @@ class MeEmailChangeApi(RateLimitHeadersMixin, APIView):
         )
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        email_change_request(
-            actor=request.user,
-            client=ClientInfo.from_request(request),
-            **data.validated_data,
-        )
+        with wrong_passwords_limited(request):
+            email_change_request(
+                actor=request.user,
+                client=ClientInfo.from_request(request),
+                **data.validated_data,
+            )
         answer = {"detail": EMAIL_CHANGE_ANSWER}
         return Response(
             AcceptedSerializer(answer).data, status=status.HTTP_202_ACCEPTED

@@ -151,3 +151,44 @@ def test_turning_the_app_on_outside_a_session_needs_the_password(user: User) -> 
     assert refused.value.message_dict == {
         "password": ["Enter your password again to continue."]
     }
+
+
+def test_wrong_passwords_are_limited_per_account_across_endpoints(
+    user: User, user_client: APIClient, settings
+) -> None:
+    """A stolen access token is no oracle for the password: after the limit of wrong
+    current passwords (every confirmed change together), even the right one is refused
+    until the window ends."""
+    settings.RATE_LIMITS = {
+        **settings.RATE_LIMITS,
+        "password_confirmation_failures_per_user": "3/h",
+    }
+    user_client.default_format = "json"
+    for change in ("password change", "email change", "emailed codes on"):
+        call, _, _ = CONFIRMED_CHANGES[change]
+        assert call(user_client).status_code == 400
+
+    response = user_client.post(
+        "/api/v1/auth/password/change/",
+        {"current_password": DEFAULT_PASSWORD, "new_password": NEW_PASSWORD},
+    )
+
+    assert response.status_code == 429
+    assert response.json()["code"] == "rate_limited"
+    user.refresh_from_db()
+    assert user.check_password(DEFAULT_PASSWORD)
+
+
+def test_right_passwords_do_not_count_toward_the_limit(
+    user: User, user_client: APIClient, settings
+) -> None:
+    settings.RATE_LIMITS = {
+        **settings.RATE_LIMITS,
+        "password_confirmation_failures_per_user": "1/h",
+    }
+
+    for _ in range(2):
+        response = user_client.post(
+            "/api/v1/auth/mfa/email/", {"password": DEFAULT_PASSWORD}, format="json"
+        )
+        assert response.status_code == 204

@@ -16,6 +16,7 @@ from accounts.api.auth.common import (
     PublicApi,
 )
 from accounts.api.auth.login import login_response
+from accounts.api.confirmation import wrong_passwords_limited
 from accounts.api.examples import (
     MFA_STATUS_EXAMPLE,
     SIGNED_IN_EXAMPLE,
@@ -81,13 +82,15 @@ class MfaApi(NoStoreMixin, RateLimitHeadersMixin, APIView):
         return data.validated_data["password"]
 
     def disable(self, request: AuthenticatedRequest, method: str) -> Response:
-        factor_disable(
-            actor=request.user,
-            method=method,
-            password=self.confirmed_password(request),
-            client=ClientInfo.from_request(request),
-            current_session_id=session_id_of(request),
-        )
+        password = self.confirmed_password(request)
+        with wrong_passwords_limited(request):
+            factor_disable(
+                actor=request.user,
+                method=method,
+                password=password,
+                client=ClientInfo.from_request(request),
+                current_session_id=session_id_of(request),
+            )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -168,12 +171,13 @@ class TotpConfirmApi(MfaApi):
         )
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        codes = totp_confirm(
-            actor=request.user,
-            code=data.validated_data["code"],
-            password=data.validated_data.get("password"),
-            client=ClientInfo.from_request(request),
-        )
+        with wrong_passwords_limited(request):
+            codes = totp_confirm(
+                actor=request.user,
+                code=data.validated_data["code"],
+                password=data.validated_data.get("password"),
+                client=ClientInfo.from_request(request),
+            )
         return Response(RecoveryCodeListSerializer({"recovery_codes": codes}).data)
 
 
@@ -209,11 +213,13 @@ class EmailCodesApi(MfaApi):
         examples=[WRONG_PASSWORD],
     )
     def post(self, request: AuthenticatedRequest) -> Response:
-        email_codes_enable(
-            actor=request.user,
-            password=self.confirmed_password(request),
-            client=ClientInfo.from_request(request),
-        )
+        password = self.confirmed_password(request)
+        with wrong_passwords_limited(request):
+            email_codes_enable(
+                actor=request.user,
+                password=password,
+                client=ClientInfo.from_request(request),
+            )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -238,11 +244,13 @@ class RecoveryCodesApi(MfaApi):
         examples=[RECOVERY_CODES_EXAMPLE, WRONG_PASSWORD],
     )
     def post(self, request: AuthenticatedRequest) -> Response:
-        codes = recovery_codes_regenerate(
-            actor=request.user,
-            password=self.confirmed_password(request),
-            client=ClientInfo.from_request(request),
-        )
+        password = self.confirmed_password(request)
+        with wrong_passwords_limited(request):
+            codes = recovery_codes_regenerate(
+                actor=request.user,
+                password=password,
+                client=ClientInfo.from_request(request),
+            )
         return Response(RecoveryCodeListSerializer({"recovery_codes": codes}).data)
 
 

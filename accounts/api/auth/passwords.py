@@ -20,6 +20,7 @@ from accounts.api.auth.common import (
     PublicApi,
     accepted,
 )
+from accounts.api.confirmation import wrong_passwords_limited
 from accounts.authentication import AuthenticatedRequest, session_id_of
 from accounts.services.password import (
     password_change,
@@ -69,12 +70,13 @@ class PasswordChangeApi(RateLimitHeadersMixin, APIView):
         )
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        password_change(
-            actor=request.user,
-            current_session_id=session_id_of(request),
-            client=ClientInfo.from_request(request),
-            **data.validated_data,
-        )
+        with wrong_passwords_limited(request):
+            password_change(
+                actor=request.user,
+                current_session_id=session_id_of(request),
+                client=ClientInfo.from_request(request),
+                **data.validated_data,
+            )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
