@@ -6,7 +6,9 @@ the services themselves.
 act on (``self`` is the actor's own account). Every row runs through each way in that
 offers the action; an allowed row checks the effect and the audit event naming the actor,
 a refused row checks that nothing changed at all (no ban, no audit event, roles, profile,
-password, factors unchanged, sessions live).
+password, factors unchanged, sessions live). The actors sign in with their second
+factor; without it in the session (``amr``), every staff row is refused
+``mfa_setup_required``.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from rest_framework.test import APIClient
 
 from accounts.access import Actor
-from accounts.constants import AMR_PASSWORD_AND_SECOND_FACTOR, AuditKind
+from accounts.constants import AMR_PASSWORD, AMR_PASSWORD_AND_SECOND_FACTOR, AuditKind
 from accounts.crypto import encrypt_secret
 from accounts.models import AuditEvent, AuthSession, Ban, TOTPAuthenticator, User
 from accounts.services.deletion import user_delete
@@ -38,6 +40,7 @@ from accounts.services.moderation import (
 )
 from accounts.services.password import password_set_by_staff
 from accounts.services.sessions import session_create
+from accounts.session_state import authenticated_user
 from config.client import SYSTEM
 from config.errors import ApplicationError
 
@@ -252,6 +255,42 @@ def test_the_api(actor_role: str, action: str, target_role: str) -> None:
     check_outcome(given, action, expected=expected, before=before)
 
 
+def allowed_rows(actions: tuple[str, ...]) -> list[Any]:
+    """Every staff role with each action on one account its role may act on."""
+    return [
+        pytest.param(actor, action, target, id=f"{actor}-{action}-{target}")
+        for action in actions
+        for actor in STAFF
+        for target in MAY[action].get(actor, ())[:1]
+    ]
+
+
+@pytest.mark.parametrize("amr", [AMR_PASSWORD, ()], ids=["password", "before-amr"])
+@pytest.mark.parametrize(
+    ("actor_role", "action", "target_role"), allowed_rows(API_ACTIONS)
+)
+def test_the_api_without_a_second_factor_in_the_session(
+    actor_role: str, action: str, target_role: str, amr: tuple[str, ...]
+) -> None:
+    """A role's powers are in force only in a session that passed a second factor: a
+    password-only session (or one from before sessions recorded it) is refused what
+    the role allows, though the account has a factor, and nothing changes."""
+    given = scene(actor_role, action, target_role)
+    client = APIClient()
+    client.credentials(
+        HTTP_AUTHORIZATION="Bearer "
+        + session_create(user=given.actor, client=SYSTEM, amr=amr)[1].access
+    )
+    client.default_format = "json"
+    before = state(given.target)
+
+    response, _ = api_call(client, action, given.target)
+
+    assert response.status_code == 403, response.content
+    assert response.json()["code"] == "mfa_setup_required"
+    check_outcome(given, action, expected=False, before=before)
+
+
 # --- the admin --------------------------------------------------------------------------
 
 LIST_ACTIONS = {
@@ -449,6 +488,33 @@ def test_the_services(actor_role: str, action: str, target_role: str) -> None:
         assert refused.value.code == "permission_denied"
 
     check_outcome(given, action, expected=expected, before=before)
+
+
+@pytest.mark.parametrize(
+    ("actor_role", "action", "target_role"),
+    [
+        row
+        for row in allowed_rows(SERVICE_ACTIONS)
+        if row.values[1:] not in {("erase", "self"), ("set_password", "self")}
+    ],
+)
+def test_the_services_without_a_second_factor_in_the_session(
+    actor_role: str, action: str, target_role: str
+) -> None:
+    """The services assert the same: an actor from a password-only API session is
+    refused ``mfa_setup_required`` by every staff service."""
+    given = scene(actor_role, action, target_role)
+    session, _ = session_create(user=given.actor, client=SYSTEM, amr=AMR_PASSWORD)
+    acting = authenticated_user(session.pk, given.actor.pk)
+    assert acting is not None
+    acting.session_amr = AMR_PASSWORD  # as the API's authentication sets it
+    before = state(given.target)
+
+    with pytest.raises(ApplicationError) as refused:
+        service_call(acting, action, given.target)
+
+    assert refused.value.code == "mfa_setup_required"
+    check_outcome(given, action, expected=False, before=before)
 
 
 # --- manage.py: the system actor --------------------------------------------------------

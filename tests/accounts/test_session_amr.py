@@ -24,6 +24,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts.access import Action, may, may_take, target_for
 from accounts.constants import AMR_PASSWORD, AMR_PASSWORD_AND_SECOND_FACTOR
 from accounts.models import AuthSession, Ban, TOTPAuthenticator, User
+from accounts.services.deletion import user_delete
 from accounts.services.sessions import session_create
 from accounts.session_state import authenticated_user
 from config.client import SYSTEM
@@ -200,6 +201,20 @@ def test_services_refuse_staff_acting_through_a_password_only_session() -> None:
     assert not may_take(acting, Action.BAN)
     assert not may(acting, Action.BAN, target)
     assert may(session_user(admin, AMR_PASSWORD_AND_SECOND_FACTOR), Action.BAN, target)
+
+
+def test_erasure_by_staff_refuses_a_password_only_session() -> None:
+    """``user_delete`` asserts the rule on the row it locked (``access.check``)."""
+    admin, target = account("admin"), account(username="target")
+
+    with pytest.raises(ApplicationError) as refused:
+        user_delete(
+            user_id=target.pk, actor=session_user(admin, AMR_PASSWORD), client=SYSTEM
+        )
+
+    assert refused.value.code == "mfa_setup_required"
+    target.refresh_from_db()
+    assert target.username == "target"
 
 
 def test_a_plain_user_is_refused_as_before_whatever_the_session() -> None:
