@@ -26,6 +26,8 @@ class SessionInline(admin.TabularInline):
         "last_used_at",
         "ip",
         "user_agent",
+        "amr",
+        "auth_time",
         "revoked_at",
         "revoke_reason",
     )

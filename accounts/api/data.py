@@ -37,6 +37,8 @@ EXPORT_EXAMPLE = {
             "expires_at": "2026-12-05T09:58:12Z",
             "ip": "203.0.113.5",
             "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0",
+            "amr": ["pwd", "otp", "mfa"],
+            "auth_time": "2026-11-21T09:58:12Z",
             "revoked_at": None,
             "revoke_reason": "",
         }

@@ -17,6 +17,12 @@ class ExportSessionSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField()
     ip = serializers.IPAddressField(allow_null=True)
     user_agent = serializers.CharField()
+    amr = serializers.ListField(
+        child=serializers.CharField(),
+        help_text='How it was signed in to (RFC 8176): `["pwd"]`, or `["pwd", "otp", '
+        '"mfa"]` with a second factor; empty for sessions from before this was kept.',
+    )
+    auth_time = serializers.DateTimeField(help_text="When it was signed in to.")
     revoked_at = serializers.DateTimeField(allow_null=True)
     revoke_reason = serializers.CharField(
         help_text="Why the session ended (`logout`, `password_changed`...); empty while "
@@ -31,6 +37,8 @@ SESSION_FIELDS = (
     "expires_at",
     "ip",
     "user_agent",
+    "amr",
+    "auth_time",
     "revoked_at",
     "revoke_reason",
 )

@@ -372,6 +372,9 @@ def test_export_holds_the_callers_data(user: User, login: Callable) -> None:
     assert sessions["Firefox"]["revoke_reason"] == "logout"
     assert sessions["Safari"]["revoked_at"] is None
     assert sessions["Safari"]["ip"] == "127.0.0.1"
+    # How each session was signed in to is data about the user too (issue 12).
+    assert sessions["Safari"]["amr"] == ["pwd"]
+    assert sessions["Safari"]["auth_time"].endswith("Z")
     assert [event["kind"] for event in document["security_events"]] == [
         AuditKind.LOGIN_SUCCEEDED,
         AuditKind.LOGIN_FAILED,
