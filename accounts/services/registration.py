@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -31,6 +32,36 @@ from config.client import ClientInfo
 from config.error_codes import ApplicationError
 
 USERNAME_TAKEN = "This username is taken."
+
+
+def _username_reservation_key(username: str) -> str:
+    return f"registration:username_reserved:{username}"
+
+
+def _username_taken(username: str) -> bool:
+    """An account has it, or a sign-up with an address that has an account reserved it."""
+    return (
+        cache.get(_username_reservation_key(username)) is not None
+        or User.objects.filter(username=username).exists()
+    )
+
+
+def _username_reserve(username: str) -> None:
+    """Keep ``username`` taken after a sign-up that created nothing (its address has an
+    account), as a real sign-up would have taken it.
+
+    Without it, trying the same username again told the two apart (free: the address had
+    an account; taken: it did not). It lasts as long as the verification link of a real
+    sign-up (``ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS``): long enough that the probe
+    costs days, short enough that sign-ups with someone else's address cannot squat
+    names for good. A self-expiring marker, so it lives in the cache; an eviction only
+    ends it sooner.
+    """
+    cache.add(
+        _username_reservation_key(username),
+        1,
+        settings.ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS * 24 * 3600,
+    )
 
 
 def _stand_in_user(*, username: str, email: str, display_name: str) -> User:
@@ -69,7 +100,8 @@ def user_register(
 
     A taken username is a field error (usernames are public). An email that already has an
     account gets the same answer as a new sign-up, no account is made, and the address's
-    owner is told by email, as allauth does with enumeration prevention on. The unique
+    owner is told by email, as allauth does with enumeration prevention on; its username
+    is reserved as if the account had been made, so trying it again tells nothing. The unique
     constraints decide races: of concurrent sign-ups one wins, the others get one of the
     two answers above, never a 500.
     """
@@ -96,7 +128,7 @@ def user_register(
     except ValidationError as error:
         raise ValidationError({"password": error.error_list}) from None
 
-    if User.objects.filter(username=username).exists():
+    if _username_taken(username):
         raise ValidationError({"username": [USERNAME_TAKEN]}, code="unique")
     if User.objects.filter(email__iexact=email).exists():
         return _register_existing_email(
@@ -152,6 +184,7 @@ def _register_existing_email(
             kind=AuditKind.REGISTRATION_DUPLICATE_EMAIL, client=client, target=owner
         )
         get_adapter().send_account_already_exists_mail(email)
+    _username_reserve(username)
     return _stand_in_user(username=username, email=email, display_name=display_name)
 
 

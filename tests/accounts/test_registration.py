@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from unittest import mock
 
 import pytest
@@ -77,6 +78,45 @@ def test_an_email_with_an_account_gets_the_same_answer_and_its_owner_is_told() -
     [message] = mail.outbox
     assert message.to == ["grace@example.com"]
     assert "verify-email" not in message.body
+
+
+@pytest.mark.parametrize("email_had_an_account", [False, True])
+def test_a_username_tried_again_is_taken_whether_or_not_the_email_had_an_account(
+    email_had_an_account: bool,
+) -> None:
+    """Before issue 12 (3b) a sign-up with an address that had an account left its
+    username free, so trying the username again told the two apart (201 vs 400)."""
+    if email_had_an_account:
+        register(username="owner", email="taken@example.com")
+    first = register(email="taken@example.com")
+
+    again = register(email="someone.else@example.com")
+
+    assert first.status_code == 201
+    assert again.status_code == 400
+    assert again.json() == {
+        "type": "about:blank",
+        "title": "Bad Request",
+        "status": 400,
+        "code": "validation_error",
+        "detail": "This username is taken.",
+        "errors": {"username": ["This username is taken."]},
+    }
+    assert User.objects.filter(username="grace").exists() is not email_had_an_account
+
+
+def test_the_reserved_username_is_free_again_once_a_verification_link_would_expire(
+    time_machine,
+) -> None:
+    time_machine.move_to(timezone.now(), tick=False)
+    register(username="owner", email="taken@example.com")
+    register(email="taken@example.com")
+
+    time_machine.shift(timedelta(days=3, seconds=1))  # EXPIRE_DAYS is 3
+    response = register(email="someone.else@example.com")
+
+    assert response.status_code == 201
+    assert User.objects.get(username="grace").email == "someone.else@example.com"
 
 
 @pytest.mark.real_hasher
