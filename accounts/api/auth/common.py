@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from drf_spectacular.utils import (
     OpenApiResponse,
 )
@@ -15,6 +17,8 @@ from accounts.api.examples import accepted_example
 from accounts.api.serializers import (
     AcceptedSerializer,
 )
+from config.after_response import run_after_response
+from config.client import ClientInfo
 from config.openapi import problem_example
 from config.ratelimits import RateLimitHeadersMixin, enforce_rate_limit
 
@@ -66,7 +70,11 @@ class PublicApi(RateLimitHeadersMixin, APIView):
 
 class EmailedLinkApi(PublicApi):
     """Takes an address and answers 202 whatever it is, so the answer tells nothing about
-    which addresses have accounts; limited per address and per client."""
+    which addresses have accounts; limited per address and per client.
+
+    Its time tells nothing either: the work (the lookup, a token, the mail), which only
+    known addresses cost, is queued as a task for every request once the answer is sent.
+    """
 
     link_kind: str
     answer: str
@@ -74,7 +82,9 @@ class EmailedLinkApi(PublicApi):
     class InputSerializer(serializers.Serializer):
         email = serializers.EmailField(max_length=254)
 
-    def send_link(self, request: Request, email: str) -> None:
+    def queue_link(self, *, email: str, client: ClientInfo) -> None:
+        """Queue the task that sends the link (``accounts.tasks``); called after the
+        response is sent."""
         raise NotImplementedError
 
     def post(self, request: Request) -> Response:
@@ -85,6 +95,12 @@ class EmailedLinkApi(PublicApi):
         enforce_rate_limit(
             request, "email_per_address", key=f"{self.link_kind}:{email}"
         )
-        self.send_link(request, email)
         answer = AcceptedSerializer({"detail": self.answer}).data
-        return Response(answer, status=status.HTTP_202_ACCEPTED)
+        response = Response(answer, status=status.HTTP_202_ACCEPTED)
+        run_after_response(
+            response,
+            partial(
+                self.queue_link, email=email, client=ClientInfo.from_request(request)
+            ),
+        )
+        return response

@@ -25,8 +25,8 @@ from accounts.authentication import AuthenticatedRequest, session_id_of
 from accounts.services.password import (
     password_change,
     password_reset_confirm,
-    password_reset_request,
 )
+from accounts.tasks import client_payload, send_password_reset
 from config.client import ClientInfo
 from config.openapi import problem_example, problem_response
 from config.ratelimits import RateLimitHeadersMixin, enforce_rate_limit
@@ -93,8 +93,8 @@ class PasswordResetApi(EmailedLinkApi):
     link_kind = "reset"
     answer = RESET_LINK_ANSWER
 
-    def send_link(self, request: Request, email: str) -> None:
-        password_reset_request(email=email, client=ClientInfo.from_request(request))
+    def queue_link(self, *, email: str, client: ClientInfo) -> None:
+        send_password_reset.delay(email=email, client=client_payload(client))
 
 
 class PasswordResetConfirmApi(PublicApi):

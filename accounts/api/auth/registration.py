@@ -25,10 +25,10 @@ from accounts.api.serializers import (
 )
 from accounts.selectors import user_profile
 from accounts.services.registration import (
-    email_verification_resend,
     email_verify,
     user_register,
 )
+from accounts.tasks import send_verification_again
 from config.api import NoStoreMixin
 from config.client import ClientInfo
 from config.openapi import problem_example, problem_response
@@ -124,5 +124,5 @@ class EmailResendApi(EmailedLinkApi):
     link_kind = "verify"
     answer = VERIFICATION_LINK_ANSWER
 
-    def send_link(self, request: Request, email: str) -> None:
-        email_verification_resend(email=email)
+    def queue_link(self, *, email: str, client: ClientInfo) -> None:
+        send_verification_again.delay(email=email)
