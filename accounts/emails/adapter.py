@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 
+from accounts.emails.devices import device_description
 from accounts.emails.tasks import email_payload, send_email
 from config.client_ip import client_ip
 
@@ -50,7 +51,9 @@ class AccountAdapter(DefaultAccountAdapter):
         (a worker, a management command). The context has the keys allauth's has, plus
         ours; ``user`` defaults to ``None`` so that a template never greets whoever is
         signed in to the request (for example when the email goes to someone else's
-        address) through the ``auth`` context processor.
+        address) through the ``auth`` context processor. ``user_agent`` (allauth's
+        notifications and ``send_account_email`` put the request's header there) becomes
+        a description such as "Chrome on Windows".
         """
         request = allauth_context.request
         ctx: dict[str, Any] = {
@@ -68,6 +71,10 @@ class AccountAdapter(DefaultAccountAdapter):
             "user": None,
         }
         ctx.update(context)
+        # Security emails name the device (ua-parser's families), never quote the raw
+        # header: some of them anyone can trigger, with any header (``devices``).
+        if ctx.get("user_agent"):
+            ctx["user_agent"] = device_description(ctx["user_agent"])
         message = self.render_mail(template_prefix, email, ctx)
         payload = email_payload(message)
         # robust: with tasks run inline (no broker) a mail server failure surfaces here, as

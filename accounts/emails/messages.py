@@ -26,7 +26,8 @@ def send_account_email(
 
     ``template_prefix`` names the templates, e.g. ``LOGIN_LOCKED_EMAIL``. The templates
     receive ``user``, ``timestamp``, and the ``ip`` and ``user_agent`` of the request in
-    allauth's context (empty without one), then ``context``. Like every account email, it
+    allauth's context (empty without one; the adapter turns the header into a device
+    description, ``devices.device_description``), then ``context``. Like every account email, it
     is sent when the current transaction commits.
     """
     email = EmailAddress.objects.get_primary_email(user)

@@ -80,7 +80,7 @@ def test_send_account_email_names_the_request_it_came_from(
 
     [message] = mailoutbox
     assert "- IP address: 203.0.113.5" in message.body
-    assert "- Browser: TestBrowser/1.0" in message.body
+    assert "- Device: Unknown browser" in message.body  # TestBrowser/1.0 is no browser
 
 
 @pytest.mark.django_db
@@ -95,7 +95,7 @@ def test_send_account_email_without_a_request_leaves_the_address_out(
     [message] = mailoutbox
     assert "- When: " in message.body
     assert "IP address" not in message.body
-    assert "Browser" not in message.body
+    assert "Device" not in message.body
 
 
 @pytest.mark.django_db
