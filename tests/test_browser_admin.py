@@ -1,4 +1,5 @@
-"""A staff member bans a user from the admin in a real browser (Debian's Chromium)."""
+"""A staff member bans a user from the admin in a real browser (Debian's Chromium); the API
+docs render under their Content-Security-Policy."""
 
 from __future__ import annotations
 
@@ -49,6 +50,8 @@ def browser() -> Iterator:
         "--disable-dev-shm-usage",
     ):
         options.add_argument(argument)
+    # The console, where Chromium reports what a Content-Security-Policy refused.
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.implicitly_wait(5)
     try:
@@ -124,3 +127,36 @@ def test_staff_ban_a_user_for_a_day_from_the_admin(browser, live_server) -> None
     response = api.get("/api/v1/users/me/")
     assert response.status_code == 401
     assert response.json()["code"] == "token_invalid"
+    # The admin's Content-Security-Policy refused nothing the admin needs.
+    assert policy_violations(browser) == []
+
+
+def policy_violations(browser) -> list[str]:
+    return [
+        entry["message"]
+        for entry in browser.get_log("browser")
+        if "Content Security Policy" in entry["message"]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("path", "rendered"),
+    [
+        ("/api/docs/", "#swagger-ui .opblock"),  # Swagger UI lists the operations
+        ("/api/redoc/", "[data-section-id]"),  # Redoc, its sections
+    ],
+)
+def test_the_api_docs_render_under_their_content_security_policy(
+    browser, live_server, path: str, rendered: str
+) -> None:
+    """Issue 12 gave the docs a strict policy (no inline script, nothing from another
+    origin): they must still work, and the browser must have refused nothing."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(f"{live_server.url}{path}")
+
+    WebDriverWait(browser, 20).until(
+        lambda page: page.find_elements(By.CSS_SELECTOR, rendered)
+    )
+    assert policy_violations(browser) == []
