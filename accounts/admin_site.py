@@ -15,8 +15,10 @@ from django_otp import devices_for_user
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
 from django_otp.middleware import is_verified
 
+from accounts.constants import AuditKind
 from accounts.models import User
 from accounts.selectors import ban_in_force, user_by_login
+from accounts.services.audit import audit_record
 from accounts.services.login import lockout_key, login_failure_record
 from config.client import ClientInfo
 from config.errors import PROBLEM_CONTENT_TYPE, ApplicationError, problem_body
@@ -73,7 +75,8 @@ class GatehouseAdminSite(OTPAdminSite):
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         """Counted against the same limits as ``auth/login/``: the account's lockout and
-        the client's failures."""
+        the client's failures. Every failure is audited: a wrong password as
+        ``login.failed``, a wrong code as ``login.mfa_failed`` (``{"via": "admin"}``)."""
         if request.method != "POST":
             return super().login(request, extra_context)
         username = request.POST.get("username", "")
@@ -98,4 +101,27 @@ class GatehouseAdminSite(OTPAdminSite):
                 client=ClientInfo.from_request(request),
                 locked_after=count_login_failure(request, key),
             )
+        elif (
+            response.status_code == 200
+            and form is not None
+            and wrong_code(request, form)
+        ):
+            # The right password and a wrong code (or one django-otp's throttling refused
+            # unchecked): audited as the API's wrong codes are, marked as the admin's.
+            audit_record(
+                kind=AuditKind.MFA_FAILED,
+                client=ClientInfo.from_request(request),
+                target=form.get_user(),
+                payload={"via": "admin"},
+            )
         return response
+
+
+def wrong_code(request: HttpRequest, form: AdminLoginForm) -> bool:
+    """A code was entered and the form did not accept it. django-otp's ``clean_otp``, which
+    runs only after the password was right, sets ``otp_device`` on the user: ``None``
+    unless a device verified the code. Not the first step (the password alone, no code)."""
+    return (
+        bool(request.POST.get("otp_token"))
+        and getattr(form.get_user(), "otp_device", False) is None
+    )

@@ -9,7 +9,7 @@ from django.test import Client, override_settings
 from django_otp.oath import TOTP
 
 from accounts.crypto import encrypt_secret
-from accounts.models import AuditEvent, TOTPAuthenticator, User
+from accounts.models import AuditEvent, Ban, TOTPAuthenticator, User
 
 pytestmark = pytest.mark.django_db
 
@@ -131,3 +131,67 @@ def test_the_admin_login_page_asks_for_a_code(db: None) -> None:
 
     assert page.status_code == 200
     assert 'name="otp_token"' in page.content.decode()
+
+
+def failures() -> list[tuple[str, dict]]:
+    return list(
+        AuditEvent.objects.filter(kind__in=["login.failed", "login.mfa_failed"])
+        .order_by("created_at")
+        .values_list("kind", "payload")
+    )
+
+
+@pytest.mark.django_db(transaction=True)  # committed for real: nothing rolls it back
+def test_a_wrong_code_at_the_admin_is_audited(
+    staff_device: TOTPAuthenticator,
+) -> None:
+    """Before issue 12 a wrong code at the admin's login left no trace."""
+    client = Client()
+
+    response = admin_login(
+        client, otp_device=staff_device.persistent_id, otp_token="000000"
+    )
+
+    assert response.status_code == 200
+    assert client.get("/admin/").status_code == 302
+    assert failures() == [("login.mfa_failed", {"via": "admin"})]
+    event = AuditEvent.objects.get(kind="login.mfa_failed")
+    assert event.target == staff_device.user
+    assert event.ip == "127.0.0.1"
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({}, []),  # the first step: the password, no code yet
+        ({"otp_token": "000000"}, [("login.mfa_failed", {"via": "admin"})]),
+        ({"password": "wrong", "otp_token": "000000"}, [("login.failed", {})]),
+    ],
+)
+def test_each_failed_admin_login_leaves_one_audit_row(
+    staff_device: TOTPAuthenticator, fields: dict, expected: list
+) -> None:
+    admin_login(Client(), otp_device=staff_device.persistent_id, **fields)
+
+    assert failures() == expected
+
+
+def test_a_right_code_leaves_no_failure(staff_device: TOTPAuthenticator) -> None:
+    admin_login(
+        Client(), otp_device=staff_device.persistent_id, otp_token=current_code()
+    )
+
+    assert failures() == []
+
+
+def test_a_banned_staff_members_code_is_no_wrong_code(
+    staff_device: TOTPAuthenticator,
+) -> None:
+    Ban.objects.create(user=staff_device.user, reason="test")
+
+    response = admin_login(
+        Client(), otp_device=staff_device.persistent_id, otp_token=current_code()
+    )
+
+    assert "This account is banned." in response.content.decode()
+    assert failures() == []
