@@ -20,12 +20,13 @@ from accounts.models import (
     BLOCKED_FROM_PROFILE,
     AuthSession,
     Ban,
+    InvalidEmailAddress,
     RecoveryCode,
     SessionUser,
     TOTPAuthenticator,
     User,
-    normalize_email,
-    normalize_username,
+    canonical_email,
+    login_lookup,
 )
 from accounts.roles import roles_of
 from config.aggregates import GroupConcat
@@ -63,9 +64,7 @@ def profile_annotations(*, through: str | None = None) -> dict[str, Any]:
     the foreign key to the user when the queryset is not of users (``"user"``)."""
     user_id = OuterRef(f"{through}_id" if through else "pk")
     email = OuterRef(f"{through}__email" if through else "email")
-    verified = EmailAddress.objects.filter(
-        user_id=user_id, email__iexact=email, verified=True
-    )
+    verified = EmailAddress.objects.filter(user_id=user_id, email=email, verified=True)
     group_names = (
         Group.objects.filter(user=user_id)
         .values("user")
@@ -110,14 +109,12 @@ def _login_lookup_sql(field: str, vendor: str) -> tuple[str, tuple[Any, ...]]:
 
 def user_by_login(login: str) -> ProfiledUser | None:
     """The account a login name designates, with its profile annotations: an email if it
-    has an ``@`` (usernames never do), else a username; case never matters (both are
-    stored folded to lowercase, so an exact match on the folded value finds them)."""
-    login = login.strip()
-    field, value = (
-        ("email", normalize_email(login))
-        if "@" in login
-        else ("username", normalize_username(login))
-    )
+    has an ``@`` (usernames never do), else a username; both are stored in one folded
+    form (``models.login_lookup``), compared exactly, so case never matters."""
+    lookup = login_lookup(login)
+    if lookup is None:
+        return None
+    field, value = lookup
     sql, params = _login_lookup_sql(field, connection.vendor)
     bound = [value if param == _LOOKUP_PLACEHOLDER else param for param in params]
     user = next(iter(User.objects.raw(sql, bound)), None)
@@ -125,7 +122,11 @@ def user_by_login(login: str) -> ProfiledUser | None:
 
 
 def user_by_email(email: str) -> User | None:
-    return User.objects.filter(email__iexact=normalize_email(email)).first()
+    """The account whose stored (canonical) address is ``email``'s canonical form."""
+    try:
+        return User.objects.filter(email=canonical_email(email)).first()
+    except InvalidEmailAddress:
+        return None
 
 
 def sessions_live(*, user: User) -> QuerySet[AuthSession]:
@@ -152,7 +153,7 @@ def user_profile(user: User) -> dict[str, Any]:
         else:
             mfa_enabled = bool(mfa_methods(user)) if user.pk else False
             email_verified = EmailAddress.objects.filter(
-                user=user, email__iexact=user.email, verified=True
+                user=user, email=user.email, verified=True
             ).exists()
             group_names = user.groups.values_list("name", flat=True) if user.pk else []
         roles = roles_of(group_names, is_superuser=user.is_superuser)

@@ -187,7 +187,7 @@ class UserActions(admin.ModelAdmin):
         sent = 0
         for user in queryset:
             address = EmailAddress.objects.filter(
-                user=user, verified=False, email__iexact=user.email
+                user=user, verified=False, email=user.email
             ).first()
             if address is not None:
                 # allauth's middleware has put the request in allauth's context.

@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
+from accounts.models import InvalidEmailAddress, canonical_email
 from accounts.serializers import UserProfileSerializer
 from config.openapi import ConstantField
+
+
+class CanonicalEmailField(serializers.EmailField):
+    """An address as the account stores it (``accounts.models.canonical_email``):
+    ``ABC@Bücher.example`` is ``abc@xn--bcher-kva.example``. The validators
+    (format, length) check that canonical form; an address without one is invalid."""
+
+    def to_internal_value(self, data: Any) -> str:
+        try:
+            return canonical_email(super().to_internal_value(data))
+        except InvalidEmailAddress:
+            self.fail("invalid")
 
 
 class UserEnvelopeSerializer(serializers.Serializer):

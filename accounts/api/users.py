@@ -15,6 +15,7 @@ from accounts.api.examples import (
 )
 from accounts.api.serializers import (
     AcceptedSerializer,
+    CanonicalEmailField,
     PasswordConfirmationSerializer,
     UserProfileSerializer,
 )
@@ -129,7 +130,7 @@ class MeEmailChangeApi(RateLimitHeadersMixin, APIView):
     permission_classes = [IsAuthenticated]
 
     class InputSerializer(serializers.Serializer):
-        new_email = serializers.EmailField(max_length=254)
+        new_email = CanonicalEmailField(max_length=254)
         password = serializers.CharField(max_length=4096, trim_whitespace=False)
 
     @extend_schema(

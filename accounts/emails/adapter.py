@@ -9,12 +9,14 @@ from urllib.parse import urlencode, urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
+from django import forms
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 
 from accounts.emails.devices import device_description
 from accounts.emails.tasks import email_payload, send_email
+from accounts.models import INVALID_EMAIL_MESSAGE, InvalidEmailAddress, canonical_email
 from config.client_ip import client_ip
 
 if TYPE_CHECKING:
@@ -130,6 +132,15 @@ class AccountAdapter(DefaultAccountAdapter):
         show them on, and Django's ``add_message`` refuses ``None``."""
         if request is not None:
             super().add_message(request, *args, **kwargs)
+
+    def clean_email(self, email: str) -> str:
+        """The address in the form the account stores (``canonical_email``), so an
+        address that reaches allauth's own forms (social sign-up, its email forms) is
+        compared as the API compares it, exactly, never by allauth's ``lower()``."""
+        try:
+            return canonical_email(super().clean_email(email))
+        except InvalidEmailAddress:
+            raise forms.ValidationError(INVALID_EMAIL_MESSAGE, code="invalid") from None
 
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         """Registration can be closed with the ``REGISTRATION_OPEN`` setting."""

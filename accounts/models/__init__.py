@@ -18,20 +18,26 @@ from accounts.models.mfa import (
 from accounts.models.password_history import PasswordHistory
 from accounts.models.sessions import AuthSession
 from accounts.models.users import (
+    INVALID_EMAIL_MESSAGE,
+    InvalidEmailAddress,
     SessionUser,
     User,
     UserManager,
+    canonical_email,
+    login_lookup,
     normalize_email,
     normalize_username,
 )
 
 __all__ = [
     "BLOCKED_FROM_PROFILE",
+    "INVALID_EMAIL_MESSAGE",
     "AuditEvent",
     "AuthSession",
     "Ban",
     "BanQuerySet",
     "EmailCodeDevice",
+    "InvalidEmailAddress",
     "PasswordHistory",
     "ProfilePermission",
     "RecoveryCode",
@@ -40,6 +46,8 @@ __all__ = [
     "TOTPAuthenticator",
     "User",
     "UserManager",
+    "canonical_email",
+    "login_lookup",
     "normalize_email",
     "normalize_username",
 ]

@@ -6,8 +6,10 @@ import unicodedata
 import uuid
 from typing import Any, ClassVar
 
+import idna
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.crypto import salted_hmac
@@ -28,9 +30,78 @@ def normalize_username(username: str) -> str:
     return unicodedata.normalize("NFKC", username).strip().lower()
 
 
+class InvalidEmailAddress(ValueError):
+    """An address that has no canonical form (see :func:`canonical_email`)."""
+
+
+INVALID_EMAIL_MESSAGE = "Enter a valid email address."
+
+
+def _fold_case(text: str) -> str:
+    """NFKC, case folding, NFKC again: folding can undo the normalisation (black-letter
+    H, U+210C, is H after NFKC; sharp s folds to ss). The result is a fixed point:
+    folding it again changes nothing (checked over every code point, and random strings
+    of cased and combining characters)."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+
+
+def canonical_email(address: str) -> str:
+    """The one form in which an address is stored and compared: equal canonical forms
+    are the same account, and every lookup compares them exactly.
+
+    The whole address is NFKC-normalised (full-width letters and at sign become ASCII)
+    and split at its last ``@``. The local part is case-folded (the long s, U+017F,
+    folds to s; the sharp s to ss) and must then be ASCII, as Django's validator means
+    it to be: its case-insensitive pattern lets the long s, the Kelvin sign and the
+    dotted and dotless i through. The domain is encoded with IDNA (UTS 46, the ``idna``
+    package: ``bücher.example`` is ``xn--bcher-kva.example``), or kept as an address
+    literal (``[192.0.2.1]``), and lowercased. Raises ``InvalidEmailAddress`` when there
+    is no such form (no ``@``, an empty part, a local part that stays non-ASCII, a
+    domain IDNA refuses)."""
+    address = unicodedata.normalize("NFKC", address).strip()
+    local, at, domain = address.rpartition("@")
+    if not at or not local or not domain:
+        raise InvalidEmailAddress(address)
+    local = _fold_case(local)
+    if not local.isascii():
+        raise InvalidEmailAddress(address)
+    if domain.startswith("[") and domain.endswith("]") and domain.isascii():
+        return f"{local}@{domain.lower()}"
+    try:
+        domain = idna.encode(domain, uts46=True).decode("ascii")
+    except idna.IDNAError:
+        raise InvalidEmailAddress(address) from None
+    return f"{local}@{domain.lower()}"
+
+
+def validate_canonical_email(value: str) -> None:
+    """The model's check that an address has a canonical form (which ``clean`` stores)."""
+    try:
+        canonical_email(value)
+    except InvalidEmailAddress:
+        raise ValidationError(INVALID_EMAIL_MESSAGE, code="invalid") from None
+
+
 def normalize_email(email: str) -> str:
-    """Addresses are stored lowercased, as allauth stores them; uniqueness ignores case."""
-    return email.strip().lower()
+    """The canonical form of ``email`` (:func:`canonical_email`), or, for an address that
+    has none, the address stripped: the model's validation then refuses it."""
+    try:
+        return canonical_email(email)
+    except InvalidEmailAddress:
+        return email.strip()
+
+
+def login_lookup(login: str) -> tuple[str, str] | None:
+    """The field a login name designates and the stored value to compare exactly: the
+    email's canonical form if the name has an ``@`` (usernames never do), else the folded
+    username. ``None`` when it is an address no account can have."""
+    login = unicodedata.normalize("NFKC", login).strip()
+    if "@" not in login:
+        return ("username", normalize_username(login))
+    try:
+        return ("email", canonical_email(login))
+    except InvalidEmailAddress:
+        return None
 
 
 class UserManager(DjangoUserManager["User"]):
@@ -61,8 +132,9 @@ class User(AbstractUser):
     """A person with an account.
 
     The primary key is a UUID: no sequential id ever appears in a URL or body. ``username``
-    (3 to 32 lowercase letters, digits, underscores) and ``email`` are unique whatever their
-    case; the database enforces both. Whether an address is verified lives in allauth's
+    (3 to 32 lowercase letters, digits, underscores) and ``email`` are unique; the database
+    enforces both. The email is stored in its canonical form (:func:`canonical_email`), so
+    lookups compare it exactly. Whether an address is verified lives in allauth's
     ``EmailAddress``, never here.
     """
 
@@ -75,7 +147,10 @@ class User(AbstractUser):
         help_text="3 to 32 characters: lowercase letters, digits and underscores.",
         error_messages={"unique": "This username is taken."},
     )
-    email = models.EmailField("email address", max_length=254)
+    # Stored in its canonical form (canonical_email), so every comparison is equality.
+    email = models.EmailField(
+        "email address", max_length=254, validators=[validate_canonical_email]
+    )
     display_name = models.CharField(
         max_length=64, blank=True, help_text="Defaults to the username."
     )
@@ -123,6 +198,9 @@ class User(AbstractUser):
             ("blocked_from_profile", "Blocked from seeing this profile"),
         ]
         constraints = [
+            # Stored addresses are canonical (lowercase ASCII), for which LOWER changes
+            # nothing: this is exact uniqueness, and it still refuses a raw write that
+            # differs from a stored address in case only.
             models.UniqueConstraint(
                 Lower("email"),
                 name="accounts_user_email_ci_unique",

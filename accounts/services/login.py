@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from accounts.constants import AMR_PASSWORD, AuditKind
 from accounts.emails import send_account_email
-from accounts.models import AuthSession, User, normalize_email, normalize_username
+from accounts.models import AuthSession, User, login_lookup
 from accounts.selectors import ban_in_force, mfa_methods
 from accounts.services.audit import audit_record
 from accounts.services.sessions import session_create
@@ -51,10 +51,9 @@ def lockout_key(login: str, user: User | None) -> str:
     for names that match no account, one per normalised name, so they lock out alike."""
     if user is not None:
         return f"user:{user.pk}"
-    login = login.strip()
-    return (
-        f"login:{normalize_email(login) if '@' in login else normalize_username(login)}"
-    )
+    lookup = login_lookup(login)
+    # An address no account can have (an invalid domain) counts under its spelling.
+    return f"login:{lookup[1] if lookup else login.strip().lower()}"
 
 
 class InvalidCredentials(ApplicationError):

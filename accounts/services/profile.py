@@ -13,7 +13,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.constants import AuditKind
-from accounts.models import User, normalize_email
+from accounts.models import (
+    INVALID_EMAIL_MESSAGE,
+    InvalidEmailAddress,
+    User,
+    canonical_email,
+)
 from accounts.services.audit import audit_record
 from accounts.services.reauthentication import audits_wrong_password, reauthenticate
 from accounts.validators import normalize_phone, validate_display_name
@@ -102,7 +107,10 @@ def email_change_request(
     reauthenticate(
         actor=actor, user=user, password=password, client=client, action="email_change"
     )
-    new_email = normalize_email(new_email)
+    try:
+        new_email = canonical_email(new_email)
+    except InvalidEmailAddress:
+        raise ValidationError({"new_email": [INVALID_EMAIL_MESSAGE]}) from None
     if new_email == user.email:
         raise ValidationError({"new_email": ["This is already your email address."]})
     adapter = get_adapter()
@@ -114,12 +122,12 @@ def email_change_request(
             target=user,
             payload={"new_email": new_email},
         )
-        if User.objects.filter(email__iexact=new_email).exclude(pk=user.pk).exists():
+        if User.objects.filter(email=new_email).exclude(pk=user.pk).exists():
             adapter.send_account_already_exists_mail(new_email)
             return
         # One pending change at a time: a new request replaces an unconfirmed one.
         EmailAddress.objects.filter(user=user, verified=False).exclude(
-            email__iexact=user.email
+            email=user.email
         ).delete()
         address = EmailAddress.objects.create(
             user=user, email=new_email, primary=False, verified=False

@@ -22,7 +22,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.constants import AuditKind
-from accounts.models import User, normalize_email, normalize_username
+from accounts.models import (
+    INVALID_EMAIL_MESSAGE,
+    InvalidEmailAddress,
+    User,
+    canonical_email,
+    normalize_username,
+)
 from accounts.roles import Role
 from accounts.selectors import ProfileAnnotations
 from accounts.services.audit import audit_record
@@ -107,7 +113,11 @@ def user_register(
     """
     if not settings.REGISTRATION_OPEN:
         raise ApplicationError("registration_closed", "Registration is closed.")
-    username, email = normalize_username(username), normalize_email(email)
+    username = normalize_username(username)
+    try:
+        email = canonical_email(email)
+    except InvalidEmailAddress:
+        raise ValidationError({"email": [INVALID_EMAIL_MESSAGE]}) from None
     try:
         validate_username(username)
     except ValidationError as error:
@@ -130,7 +140,7 @@ def user_register(
 
     if _username_taken(username):
         raise ValidationError({"username": [USERNAME_TAKEN]}, code="unique")
-    if User.objects.filter(email__iexact=email).exists():
+    if User.objects.filter(email=email).exists():
         return _register_existing_email(
             username=username,
             email=email,
@@ -178,7 +188,7 @@ def _register_existing_email(
 ) -> User:
     if password is not None:
         make_password(password)  # the same hashing time as a real sign-up
-    owner = User.objects.filter(email__iexact=email).first()
+    owner = User.objects.filter(email=email).first()
     with transaction.atomic():
         audit_record(
             kind=AuditKind.REGISTRATION_DUPLICATE_EMAIL, client=client, target=owner
@@ -233,8 +243,10 @@ def email_verify(*, key: str, client: ClientInfo) -> User:
 def email_verification_resend(*, email: str) -> None:
     """Send a new verification link if ``email`` is an unverified address; else nothing.
     The caller answers 202 either way."""
-    address = EmailAddress.objects.filter(
-        email__iexact=normalize_email(email), verified=False
-    ).first()
+    try:
+        email = canonical_email(email)
+    except InvalidEmailAddress:
+        return
+    address = EmailAddress.objects.filter(email=email, verified=False).first()
     if address is not None:
         address.send_confirmation(allauth_context.request, signup=False)

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from accounts.api.examples import accepted_example
 from accounts.api.serializers import (
     AcceptedSerializer,
+    CanonicalEmailField,
 )
 from config.after_response import run_after_response
 from config.client import ClientInfo
@@ -80,7 +81,7 @@ class EmailedLinkApi(PublicApi):
     answer: str
 
     class InputSerializer(serializers.Serializer):
-        email = serializers.EmailField(max_length=254)
+        email = CanonicalEmailField(max_length=254)
 
     def queue_link(self, *, email: str, client: ClientInfo) -> None:
         """Queue the task that sends the link (``accounts.tasks``); called after the
@@ -90,7 +91,7 @@ class EmailedLinkApi(PublicApi):
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        email = data.validated_data["email"].lower()
+        email = data.validated_data["email"]  # canonical: one limit per address
         enforce_rate_limit(request, "email_per_ip", key="ip")
         enforce_rate_limit(
             request, "email_per_address", key=f"{self.link_kind}:{email}"

@@ -21,6 +21,7 @@ from accounts.api.examples import (
     USER_ENVELOPE_EXAMPLE,
 )
 from accounts.api.serializers import (
+    CanonicalEmailField,
     UserEnvelopeSerializer,
 )
 from accounts.selectors import user_profile
@@ -38,7 +39,7 @@ from config.ratelimits import enforce_rate_limit
 class RegisterApi(NoStoreMixin, PublicApi):
     class InputSerializer(serializers.Serializer):
         username = serializers.CharField(max_length=64)
-        email = serializers.EmailField(max_length=254)
+        email = CanonicalEmailField(max_length=254)
         password = serializers.CharField(max_length=4096, trim_whitespace=False)
         display_name = serializers.CharField(
             max_length=64, required=False, allow_blank=True, default=""
