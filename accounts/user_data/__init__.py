@@ -35,14 +35,27 @@ Rules for an erasure:
   apps first, the account row itself last);
 - it deletes the rows or strips what identifies the user from them; removing stored bytes
   (files) waits for the commit (``transaction.on_commit``);
-- rows kept on purpose say why: ``erase=kept("reason")``.
+- rows kept on purpose say why: ``erase=kept("reason")``;
+- a record that finds the user's data through other rows (the admin's change log names
+  its objects by content type and id) registers with ``erase_first=True``: it runs
+  before any other erasure, while those rows still exist.
 
 ``tests/accounts/test_export.py`` fails for any installed model with a foreign key,
-one-to-one or many-to-many relation to the user model that has no entry here and that
-its allow-list does not justify.
+one-to-one or many-to-many relation to the user model, or a generic reference (a content
+type and an object id) that can name the account, that has no entry here and that its
+allow-list does not justify; ``tests/accounts/test_erasure.py`` fills every field of an
+account and its rows with personal data and fails if any of it survives a deletion.
 """
 
-from accounts.user_data import audit, mfa, moderation, passwords, profile, sessions
+from accounts.user_data import (
+    admin_log,
+    audit,
+    mfa,
+    moderation,
+    passwords,
+    profile,
+    sessions,
+)
 from accounts.user_data.registry import (
     RESERVED_KEYS,
     Kept,
@@ -55,7 +68,7 @@ from accounts.user_data.registry import (
 )
 
 # The accounts app's own entries, in the order of the document's sections.
-for _concept in (profile, sessions, audit, passwords, mfa, moderation):
+for _concept in (profile, sessions, audit, passwords, mfa, moderation, admin_log):
     _concept.register(user_data_registry)
 
 __all__ = [

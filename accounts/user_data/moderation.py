@@ -11,7 +11,7 @@ from guardian.models import UserObjectPermission
 from rest_framework import serializers
 
 from accounts.models import BLOCKED_FROM_PROFILE, Ban, ProfilePermission, User
-from accounts.user_data.registry import UserDataRegistry, kept
+from accounts.user_data.registry import UserDataRegistry
 
 
 class ExportBanSerializer(serializers.Serializer):
@@ -29,6 +29,13 @@ def export_bans(user: User) -> list[Mapping[str, Any]]:
             "id", "reason", "created_at", "until", "lifted_at"
         )
     )
+
+
+def erase_ban_reasons(user: User) -> None:
+    """The bans stay (when, for how long, by whom: the moderation history, as when a ban
+    is lifted) and point at the anonymous account, which can no longer sign in; their
+    reasons, written about the person, go."""
+    Ban.objects.filter(user=user).update(reason="")
 
 
 class ExportBlockSerializer(serializers.Serializer):
@@ -95,10 +102,7 @@ def register(registry: UserDataRegistry) -> None:
         section="bans",
         export=export_bans,
         schema=ExportBanSerializer(many=True),
-        erase=kept(
-            "The moderation history stays, as it does when a ban is lifted: the rows now "
-            "point at the anonymous account, which can no longer sign in."
-        ),
+        erase=erase_ban_reasons,
     )
     registry.register(
         model=ProfilePermission,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from typing import Any
 
 from allauth.account.models import EmailAddress
+from django.utils import timezone
 from rest_framework import serializers
 
 from accounts.models import User
@@ -35,16 +37,22 @@ def export_profile(user: User) -> dict[str, Any]:
 
 def erase_profile(user: User) -> None:
     """The row stays, anonymised, so that audit events keep pointing at one (now
-    anonymous) account; the username and email are free again at once. Roles and
-    permissions go, and no password opens it."""
+    anonymous) account; the username and email are free again at once. Every profile
+    field goes back to a new account's value, the last login is forgotten and the date
+    joined is kept to its month (counts of sign-ups stay right). Roles and permissions
+    go, and no password opens it."""
     user.groups.clear()
     user.user_permissions.clear()
     anonymous = uuid.uuid4().hex
     user.username = f"deleted_{anonymous[:24]}"
     user.email = f"deleted-{anonymous}@deleted.invalid"
-    for field in ("first_name", "last_name", "bio", "phone"):
-        setattr(user, field, "")
+    new_account = User()  # what a new account has: empty fields, UTC, English
+    for name in ("first_name", "last_name", "bio", "phone", "timezone", "language"):
+        setattr(user, name, getattr(new_account, name))
     user.display_name = "Deleted user"
+    user.last_login = None
+    joined = timezone.localtime(user.date_joined, datetime.UTC)
+    user.date_joined = joined.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     user.is_active = user.is_staff = user.is_superuser = False
     user.set_unusable_password()
     user.save()

@@ -52,6 +52,7 @@ class UserData:
     export: Export
     schema: serializers.Field
     erase: Erase
+    erase_first: bool = False
 
 
 class UserDataRegistry:
@@ -66,10 +67,13 @@ class UserDataRegistry:
         export: Export,
         schema: serializers.Field,
         erase: Erase,
+        erase_first: bool = False,
     ) -> UserData:
         """Declare ``model``'s user data: ``export(user)`` returns the data of the section
         ``section``, which ``schema`` (a DRF serializer or field) renders and documents;
-        ``erase(user)`` deletes or anonymises the rows (``kept(reason)`` keeps them)."""
+        ``erase(user)`` deletes or anonymises the rows (``kept(reason)`` keeps them).
+        ``erase_first``: the erasure runs before every other one, for records that find
+        the user's data through the other rows (the admin's log names them by id)."""
         if section in RESERVED_KEYS or section in self._entries:
             raise ImproperlyConfigured(
                 f"The export section {section!r} is reserved or already registered."
@@ -79,7 +83,12 @@ class UserDataRegistry:
                 f"The section {section!r} needs both an export and an erase."
             )
         entry = UserData(
-            model=model, section=section, export=export, schema=schema, erase=erase
+            model=model,
+            section=section,
+            export=export,
+            schema=schema,
+            erase=erase,
+            erase_first=erase_first,
         )
         self._entries[section] = entry
         return entry
@@ -111,8 +120,10 @@ class UserDataRegistry:
     def erase(self, user: User) -> None:
         """Run every entry's erasure, in the reverse order of registration: the data of
         later apps before the base app's, and the account row itself (the first entry)
-        last. Call it inside the deleting transaction."""
-        for entry in reversed(tuple(self)):
+        last; entries registered with ``erase_first`` before all of them. Call it inside
+        the deleting transaction."""
+        entries = tuple(reversed(tuple(self)))
+        for entry in sorted(entries, key=lambda entry: not entry.erase_first):
             entry.erase(user)
 
 

@@ -11,6 +11,8 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.test.utils import isolate_apps
@@ -45,23 +47,40 @@ EXPORT_URL = "/api/v1/users/me/export/"
 # many-to-manys (groups, user_permissions) point away from the user and are not checked:
 # the roles they give are in the profile section, and erasing the profile clears them.
 NO_USER_DATA = {
-    # Django admin's change log: its foreign key is the *staff member* who edited some
-    # record, and what it stores (object_repr, change_message) describes that record,
-    # usually another person's account. Exporting it would hand a staff member other
-    # people's data. What the audit log records of their actions is exported
-    # (security_events, as actor). When a staff account is deleted the log stays, pointing
-    # at the anonymised row, as the audit log does.
-    "admin.LogEntry",
+    # django-guardian's generic table of a *group's* object permissions: a row may name
+    # the account as its object (a group's right over a profile), by id only; it holds
+    # nothing about the person, and the id stays on the anonymised account row.
+    "guardian.GroupObjectPermission",
 }
+
+
+def generic_references(model: type[models.Model]) -> list[str]:
+    """``content_type/object_id`` for each pair of ``model``'s fields that can name any
+    row, the account included: a generic foreign key, or (as the admin's ``LogEntry``
+    has, without one) a foreign key to ``ContentType`` beside an object id field."""
+    names = {field.name for field in model._meta.get_fields()}
+    pairs = {
+        f"{field.ct_field}/{field.fk_field}"
+        for field in model._meta.private_fields
+        if isinstance(field, GenericForeignKey)
+    }
+    pairs |= {
+        f"{field.name}/{object_id}"
+        for field in model._meta.get_fields()
+        if isinstance(field, models.ForeignKey) and field.related_model is ContentType
+        for object_id in ("object_id", "object_pk")
+        if object_id in names
+    }
+    return sorted(pairs)
 
 
 def user_relations(model: type[models.Model]) -> list[str]:
     """The names of ``model``'s own fields that point at the user model: foreign keys,
-    one-to-ones and many-to-manys (reverse relations are the other model's fields).
+    one-to-ones and many-to-manys (reverse relations are the other model's fields), and
+    its generic references (``generic_references``), which can name the account.
 
     Direct relations only: a model that reaches the user through another one (allauth's
-    EmailConfirmation through EmailAddress) is for that model's exporter to cover, and a
-    generic foreign key names no model at all."""
+    EmailConfirmation through EmailAddress) is for that model's exporter to cover."""
     user_model = get_user_model()
     return [
         field.name
@@ -70,7 +89,7 @@ def user_relations(model: type[models.Model]) -> list[str]:
         and (field.many_to_one or field.one_to_one or field.many_to_many)
         and isinstance(field.related_model, type)
         and issubclass(field.related_model, user_model._meta.concrete_model)
-    ]
+    ] + generic_references(model)
 
 
 def undeclared_user_models(
@@ -154,18 +173,38 @@ def test_the_completeness_check_finds_every_kind_of_relation() -> None:
 
     class Unrelated(models.Model):  # noqa: DJ008
         name = models.CharField(max_length=10)
+        kind = models.ForeignKey(ContentType, on_delete=models.CASCADE)  # no object
+
+        class Meta:
+            app_label = "tests"
+
+    class Tagged(models.Model):  # noqa: DJ008
+        content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+        object_id = models.CharField(max_length=36)
+        tagged = GenericForeignKey("content_type", "object_id")
+
+        class Meta:
+            app_label = "tests"
+
+    class Logged(models.Model):  # noqa: DJ008 (as the admin's LogEntry: no GenericForeignKey)
+        content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+        object_pk = models.TextField()
 
         class Meta:
             app_label = "tests"
 
     missing = undeclared_user_models(
-        [Owned, Settings, Shared, Unrelated, AuthSession], entries=[], allowed=set()
+        [Owned, Settings, Shared, Unrelated, Tagged, Logged, AuthSession],
+        entries=[],
+        allowed=set(),
     )
     assert missing == [
         "accounts.AuthSession (user): no export, no erase",
+        "tests.Logged (content_type/object_pk): no export, no erase",
         "tests.Owned (owner): no export, no erase",
         "tests.Settings (user): no export, no erase",
         "tests.Shared (readers): no export, no erase",
+        "tests.Tagged (content_type/object_id): no export, no erase",
     ]
     registered = [e for e in user_data_registry if e.model is AuthSession]
     assert (
