@@ -31,8 +31,11 @@ from accounts.models import (
 from accounts.models.users import _fold_case
 from accounts.selectors import user_by_email, user_by_login
 from accounts.services.login import lockout_key
+from accounts.services.profile import email_change_request
+from accounts.services.registration import email_verification_resend, user_register
+from config.client import SYSTEM
 from tests.factories import DEFAULT_PASSWORD, UserFactory
-from tests.helpers import bearer, log_in
+from tests.helpers import bearer, log_in, otp_verified_staff_client
 
 LONG_S = "\u017f"  # LATIN SMALL LETTER LONG S: folds to "s"
 KELVIN = "\u212a"  # KELVIN SIGN: folds to "k"
@@ -216,8 +219,6 @@ def test_sign_up_refuses_an_address_without_a_canonical_form(address: str) -> No
 
 @pytest.mark.django_db
 def test_the_sign_up_service_refuses_an_address_without_a_canonical_form() -> None:
-    from accounts.services.registration import user_register
-    from config.client import SYSTEM
 
     with pytest.raises(ValidationError) as error:
         user_register(
@@ -251,7 +252,6 @@ def test_verification_resend_finds_the_address_by_its_canonical_form() -> None:
 
 @pytest.mark.django_db
 def test_the_resend_service_ignores_an_address_without_a_canonical_form() -> None:
-    from accounts.services.registration import email_verification_resend
 
     register(email="anna@example.com")
     mail.outbox.clear()
@@ -382,8 +382,6 @@ def test_changing_to_a_spelling_of_ones_own_address_is_a_field_error(
 def test_an_email_change_refuses_an_address_without_a_canonical_form(
     user: User,
 ) -> None:
-    from accounts.services.profile import email_change_request
-    from config.client import SYSTEM
 
     client = bearer(log_in(user)["access"])
 
@@ -468,3 +466,35 @@ def test_the_migration_canonicalises_rows_and_leaves_collisions_as_they_are(
         assert str(account.pk) in warnings
     # and a lookup of the address finds the account that holds its canonical form
     assert user_by_login(f"{LONG_S}quat@example.com") == squat
+
+
+# --- The admin -------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_admin_adds_a_user_at_the_canonical_form_and_refuses_a_taken_one() -> None:
+
+    client = otp_verified_staff_client()[0]
+    UserFactory(username="squat", email="squat@example.com")
+
+    def add(username: str, email: str):
+        password = "a long enough password here"
+        return client.post(
+            "/admin/accounts/user/add/",
+            {
+                "username": username,
+                "email": email,
+                "usable_password": "true",
+                "password1": password,
+                "password2": password,
+            },
+        )
+
+    taken = add("squatter", f"{LONG_S}quat@example.com")
+    added = add("anna", f"Anna@{BUECHER}.example")
+
+    assert taken.status_code == 200
+    assert "An account with this email address already exists." in taken.text
+    assert not User.objects.filter(username="squatter").exists()
+    assert added.status_code == 302
+    assert User.objects.get(username="anna").email == "anna@xn--bcher-kva.example"

@@ -33,7 +33,13 @@ from accounts.models import (
     User,
 )
 from accounts.services.blocking import user_block
-from accounts.user_data import Kept, UserDataRegistry, user_data_registry, user_export
+from accounts.user_data import (
+    Kept,
+    UserDataRegistry,
+    kept,
+    user_data_registry,
+    user_export,
+)
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 from tests.helpers import bearer, log_in
 
@@ -340,3 +346,21 @@ def test_no_personal_datum_survives_a_deletion_anywhere_in_the_database(
                 if any(marker in str(value).lower() for marker in MARKERS):
                     survivors.append(f"{model._meta.label} {row[0]}: {value!r}")
     assert survivors == []
+
+
+def test_an_entry_kept_on_purpose_leaves_its_rows(user: User) -> None:
+    # A later app may keep rows (erase=kept("why")); none of the accounts app's does.
+    ban = Ban.objects.create(user=user, reason="spam")
+    registry = UserDataRegistry()
+    registry.register(
+        model=Ban,
+        section="bans",
+        export=lambda owner: [],
+        schema=serializers.ListField(),
+        erase=kept("Kept for the moderation history of a later app's own rows."),
+    )
+
+    registry.erase(user)
+
+    ban.refresh_from_db()
+    assert ban.reason == "spam"
