@@ -99,7 +99,7 @@ def canonicalise_emails(apps: Any, schema_editor: Any) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0012_user_sessions_revoked_at"),
+        ("accounts", "0014_session_amr_auth_time_and_confirmation_audit"),
         ("account", "0009_emailaddress_unique_primary_email"),
     ]
 
