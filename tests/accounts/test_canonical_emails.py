@@ -320,6 +320,27 @@ def test_a_reset_for_the_long_s_spelling_goes_to_the_stored_address() -> None:
     assert message.to == [squat.email] == ["squat@example.com"]
 
 
+@pytest.mark.django_db
+def test_spellings_of_one_address_share_its_reset_limit() -> None:
+    # The per-address limit counts the canonical form: respelling the address (5/h by
+    # default) does not buy more emails to its owner.
+    UserFactory(username="squat", email="squat@example.com")
+    spellings = ["squat@example.com", f"{LONG_S}quat@example.com", "SQUAT@example.com"]
+    client = APIClient()
+
+    statuses = [
+        client.post(
+            "/api/v1/auth/password/reset/",
+            {"email": spellings[attempt % len(spellings)]},
+            format="json",
+        ).status_code
+        for attempt in range(6)
+    ]
+
+    assert statuses == [202] * 5 + [429]
+    assert len(mail.outbox) == 5
+
+
 # --- Email change ----------------------------------------------------------------------------
 
 
