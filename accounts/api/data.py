@@ -93,11 +93,13 @@ class MeExportApi(NoStoreMixin, RateLimitHeadersMixin, GenericAPIView):
             '(`Content-Disposition: attachment; filename="gatehouse-export-'
             '<username>-<YYYY-MM-DD>.json"`): the profile and account state, email '
             "addresses, every stored session (revoked ones included), the security "
-            "events the caller is the subject or the author of, and the dates of the "
-            "remembered passwords. Other apps add a section per kind of data they store "
-            "(API keys, files, notifications, bans...) once they store it; until then "
-            "the section is absent, and once it exists it is always present, empty or "
-            "not. No secret (password hash, token, key) is ever part of it."
+            "events the caller is the subject or the author of, the dates of the "
+            "remembered passwords, and the changes staff made to the account or its "
+            "rows in the admin (what changed, not who). Other apps add a section per "
+            "kind of data they store (API keys, files, notifications, bans...) once "
+            "they store it; until then the section is absent, and once it exists it is "
+            "always present, empty or not. No secret (password hash, token, key) is "
+            "ever part of it."
         ),
         examples=[
             OpenApiExample("export", value=EXPORT_EXAMPLE, response_only=True),
