@@ -22,7 +22,11 @@ from accounts.services.audit import audit_record
 from accounts.services.login import lockout_key, login_failure_record
 from config.client import ClientInfo
 from config.errors import PROBLEM_CONTENT_TYPE, ApplicationError, problem_body
-from config.ratelimits import check_not_locked, count_login_failure
+from config.ratelimits import (
+    check_not_locked,
+    count_login_failure,
+    reset_login_failures,
+)
 
 
 def has_second_factor(user: AbstractBaseUser | AnonymousUser) -> bool:
@@ -75,8 +79,9 @@ class GatehouseAdminSite(OTPAdminSite):
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         """Counted against the same limits as ``auth/login/``: the account's lockout and
-        the client's failures. Every failure is audited: a wrong password as
-        ``login.failed``, a wrong code as ``login.mfa_failed`` (``{"via": "admin"}``)."""
+        the client's failures; signing in resets the account's count. Every failure is
+        audited: a wrong password as ``login.failed``, a wrong code as
+        ``login.mfa_failed`` (``{"via": "admin"}``)."""
         if request.method != "POST":
             return super().login(request, extra_context)
         username = request.POST.get("username", "")
@@ -92,6 +97,10 @@ class GatehouseAdminSite(OTPAdminSite):
                 headers=error.headers,
             )
         response = super().login(request, extra_context)
+        if response.status_code == 302 and request.user.is_authenticated:
+            # Signed in, with the second factor when the form asked for one.
+            reset_login_failures(request, key)
+            return response
         form = getattr(response, "context_data", {}).get("form")
         if response.status_code == 200 and form is not None and form.get_user() is None:
             # A wrong password (not the first step of django-otp's form, which comes back

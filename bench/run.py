@@ -67,6 +67,8 @@ SERVER_ENV = {
     # The load comes from one address: per-IP limits would measure the limiter.
     "RATE_LIMIT_REFRESH_PER_IP": "100000000/m",
     "RATE_LIMIT_LOGIN_FAILURES_PER_IP": "100000000/m",
+    "RATE_LIMIT_LOGINS_PER_IP": "100000000/m",
+    "RATE_LIMIT_LOGINS_PER_ACCOUNT": "100000000/m",
 }
 # Passed through from the caller's environment; everything else is left out so that a
 # developer's DEBUG=true or similar cannot leak into the figures.

@@ -10,6 +10,7 @@ they stay in the HTTP layer: services never see them. A refused request raises a
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,8 +21,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api import ViewMixin
+from config.client_ip import client_ip
 from config.errors import ApplicationError
 from config.requests import django_request
+from config.sliding_window import SlidingWindow, WindowState
 
 
 @dataclass(frozen=True)
@@ -91,31 +94,115 @@ def enforce_rate_limit(request: HttpRequest | Request, name: str, *, key: str) -
         raise_rate_limited(usage)
 
 
-def check_not_locked(request: HttpRequest | Request, key: str) -> None:
-    """Login lockout, read before a password is checked: ``429`` while the account's
-    failures (``key``, see ``accounts.services.login.lockout_key``) or the client's are at
-    their limit, whatever the password. Counts nothing."""
-    for name, limit_key in (
-        ("login_failures_per_account", key),
-        ("login_failures_per_ip", "ip"),
-    ):
-        usage = rate_limit_usage(request, name, key=limit_key, increment=False)
-        if usage is not None and usage.is_reached:
+def limited_ip(request: HttpRequest | Request) -> str:
+    """The client's address as per-IP limits count it: an IPv6 client by its /64 (one
+    host usually holds a whole /64), an IPv4 one by its address, as django-ratelimit's
+    ``"ip"`` key does."""
+    address = ipaddress.ip_address(client_ip(django_request(request)))
+    mask = (
+        settings.RATELIMIT_IPV6_MASK
+        if address.version == 6
+        else settings.RATELIMIT_IPV4_MASK
+    )
+    return str(ipaddress.ip_network(f"{address}/{mask}", strict=False).network_address)
+
+
+def sliding_window(
+    request: HttpRequest | Request, name: str, *, key: str
+) -> SlidingWindow | None:
+    """The sliding-window counter of limit ``name`` for ``key`` (``"ip"``: the client's
+    address); ``None`` when rate limits are disabled."""
+    if not settings.RATELIMIT_ENABLE:
+        return None
+    value = limited_ip(request) if key == "ip" else key
+    return SlidingWindow(name=name, key=value, rate=settings.RATE_LIMITS[name])
+
+
+def report(request: HttpRequest | Request, name: str, state: WindowState) -> Usage:
+    usage = Usage(
+        name=name,
+        limit=state.limit,
+        count=state.count,
+        reset_seconds=state.reset_seconds,
+    )
+    plain_request = django_request(request)
+    reported = getattr(plain_request, "rate_limits", [])
+    plain_request.rate_limits = [*reported, usage]  # type: ignore[attr-defined]
+    return usage
+
+
+def check_not_locked(
+    request: HttpRequest | Request,
+    key: str,
+    *,
+    ip_limit: str = "login_failures_per_ip",
+) -> None:
+    """Login lockout, read before a password (or a second factor) is checked: ``429``
+    while the failures counted under ``key`` (an account or a device, see
+    ``accounts.services.login.lockout_key``; none for ``""``) or the client's failures
+    under ``ip_limit`` are locked, whatever the password. Counts nothing."""
+    limits = [(ip_limit, "ip")]
+    if key:
+        limits.insert(0, ("login_failures_per_account", key))
+    for name, limit_key in limits:
+        window = sliding_window(request, name, key=limit_key)
+        if window is None:
+            return
+        state = window.state()
+        usage = report(request, name, state)
+        if state.is_locked:
             raise_rate_limited(usage)
 
 
-def count_login_failure(request: HttpRequest | Request, key: str) -> int | None:
-    """Count a failed login against the account (``key``) and the client. Returns the
-    account's limit when this failure is the one that reaches it (it locks the account,
-    which ``accounts.services.login.login_failure_record`` audits and tells), else
-    ``None``."""
-    account = rate_limit_usage(
-        request, "login_failures_per_account", key=key, increment=True
-    )
-    rate_limit_usage(request, "login_failures_per_ip", key="ip", increment=True)
-    if account is not None and account.count == account.limit:
-        return account.limit
-    return None
+def count_login_failure(
+    request: HttpRequest | Request,
+    key: str,
+    *,
+    ip_limit: str = "login_failures_per_ip",
+) -> int | None:
+    """Count a failed login against ``key`` (an account or a device; none for ``""``)
+    and the client (under ``ip_limit``). Each lock lasts ``LOGIN_LOCKOUT_MINUTES`` (the
+    limit's window) from the failure that reaches the limit. Returns the limit when this
+    failure is the one that locks ``key`` (``accounts.services.login.login_failure_record``
+    audits and tells it), else ``None``."""
+    limits = [(ip_limit, "ip")]
+    if key:
+        limits.insert(0, ("login_failures_per_account", key))
+    locked_after = None
+    for name, limit_key in limits:
+        window = sliding_window(request, name, key=limit_key)
+        if window is None:
+            return None
+        state, locked_now = window.count()
+        report(request, name, state)
+        if locked_now and limit_key == key:
+            locked_after = state.limit
+    return locked_after
+
+
+def reset_login_failures(request: HttpRequest | Request, *keys: str | None) -> None:
+    """A successful login forgets the failures counted under ``keys`` (the account's,
+    the device's). A lock in force stays: it was reached by others' failures, and
+    lifting it whenever the owner signs in from a device of theirs would give whoever
+    guesses a new round of attempts each time."""
+    for key in filter(None, keys):
+        window = sliding_window(request, "login_failures_per_account", key=key)
+        if window is not None:
+            window.reset()
+
+
+def enforce_sliding_limit(
+    request: HttpRequest | Request, name: str, *, key: str
+) -> None:
+    """Count one use of ``name`` for ``key`` in a sliding window; 429 once the limit is
+    exceeded (``Retry-After``: until the oldest counted use leaves the window)."""
+    window = sliding_window(request, name, key=key)
+    if window is None:
+        return
+    state, _ = window.count(locks=False)
+    usage = report(request, name, state)
+    if usage.is_exceeded:
+        raise_rate_limited(usage)
 
 
 class RateLimitHeadersMixin(ViewMixin):

@@ -265,9 +265,12 @@ PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", "") or None
 SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", "")
 
 # Brute force: after LOGIN_LOCKOUT_ATTEMPTS failures for one account (or one unknown login
-# name) within LOGIN_LOCKOUT_MINUTES, every attempt answers 429 until the window ends.
+# name) within a sliding LOGIN_LOCKOUT_MINUTES, every attempt answers 429 for
+# LOGIN_LOCKOUT_MINUTES from the failure that locked it; a login with a device token
+# (accounts.devices) is counted on that device's own counter instead.
 LOGIN_LOCKOUT_ATTEMPTS = env.int("LOGIN_LOCKOUT_ATTEMPTS", 10)
 LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", 15)
+DEVICE_TOKEN_DAYS = env.int("DEVICE_TOKEN_DAYS", 90)  # how long a device token is good
 # Named rate limits (django-ratelimit rates: N/s, N/m, N/h, N/d, or N/15m), one table.
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", True)
 RATELIMIT_IP_META_KEY = "config.client_ip.client_ip"
@@ -279,6 +282,14 @@ RATELIMIT_IPV4_MASK = 32
 RATE_LIMITS = {
     "login_failures_per_account": f"{LOGIN_LOCKOUT_ATTEMPTS}/{LOGIN_LOCKOUT_MINUTES}m",
     "login_failures_per_ip": env.str("RATE_LIMIT_LOGIN_FAILURES_PER_IP", "50/15m"),
+    # Wrong codes (and spent or forged mfa_tokens) at login/mfa/, per client.
+    "login_mfa_failures_per_ip": env.str(
+        "RATE_LIMIT_LOGIN_MFA_FAILURES_PER_IP", "50/15m"
+    ),
+    # Right passwords too: sessions (or second-factor challenges) opened per account and
+    # per client.
+    "logins_per_account": env.str("RATE_LIMIT_LOGINS_PER_ACCOUNT", "20/m"),
+    "logins_per_ip": env.str("RATE_LIMIT_LOGINS_PER_IP", "100/m"),
     "register_per_ip": env.str("RATE_LIMIT_REGISTER_PER_IP", "20/h"),
     "email_per_address": env.str("RATE_LIMIT_EMAIL_PER_ADDRESS", "5/h"),
     "email_per_ip": env.str("RATE_LIMIT_EMAIL_PER_IP", "20/h"),

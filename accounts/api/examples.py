@@ -42,6 +42,7 @@ SIGNED_IN = {
     "refresh": REFRESH,
     "mfa_required": False,
     "user": PROFILE,
+    "device_token": "eyJ1c2VyIjoiMGI4ZjBmNmUtNWQxYy00YTg2LTlhNTUtMmIyZjNjMWY3ZTEwIiwi…",
 }
 
 

@@ -38,6 +38,12 @@ class LoginResponseSerializer(TokenPairSerializer):
     # The login answer is this or the MFA challenge; clients tell them by this member.
     mfa_required = ConstantField(False, help_text="Always `false` beside the tokens.")
     user = UserProfileSerializer()
+    device_token = serializers.CharField(
+        help_text=(
+            "Keep it and send it with later logins from this device: a device that has "
+            "signed in before is not locked out by others' failures."
+        )
+    )
 
 
 class AcceptedSerializer(serializers.Serializer):

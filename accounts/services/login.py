@@ -2,8 +2,9 @@
 
 The lockout's counters are kept by the HTTP layer, which alone knows the client (and reports
 the counters in ``RateLimit-*`` headers): a view or the admin reads them before calling
-:func:`user_login` (``config.ratelimits.login_lockout_check``) and, when it raises
-:class:`InvalidCredentials`, counts the failure and calls :func:`login_failure_record`.
+:func:`user_login` (``config.ratelimits.check_not_locked``) and, when it raises
+:class:`InvalidCredentials`, counts the failure and calls :func:`login_failure_record`;
+a success resets the account's count (``config.ratelimits.reset_login_failures``).
 """
 
 from __future__ import annotations
@@ -50,10 +51,14 @@ def lockout_key(login: str, user: User | None) -> str:
     """One counter per account whatever name it is reached by (username, email, any case);
     for names that match no account, one per normalised name, so they lock out alike."""
     if user is not None:
-        return f"user:{user.pk}"
+        return account_lockout_key(user)
     lookup = login_lookup(login)
     # An address no account can have (an invalid domain) counts under its spelling.
     return f"login:{lookup[1] if lookup else login.strip().lower()}"
+
+
+def account_lockout_key(user: User) -> str:
+    return f"user:{user.pk}"
 
 
 class InvalidCredentials(ApplicationError):
@@ -65,16 +70,35 @@ class InvalidCredentials(ApplicationError):
 
 @transaction.atomic
 def login_failure_record(
-    *, user: User | None, client: ClientInfo, locked_after: int | None = None
+    *,
+    user: User | None,
+    client: ClientInfo,
+    locked_after: int | None = None,
+    from_device: bool = False,
 ) -> None:
     """Audit a failed login. ``locked_after`` is set when this failure is the one that
     locks the account (the caller's counter knows: it is the limit reached); the lockout is
-    then audited too and the owner, if the name matched an account, told once."""
-    audit_record(kind=AuditKind.LOGIN_FAILED, client=client, target=user)
+    then audited too and the owner, if the name matched an account, told once.
+
+    ``from_device``: the attempt came with the account's device token (``accounts.devices``)
+    and was counted on that device's counter, so a lock locks that device alone: audited,
+    not emailed (whoever holds the device token has signed in before; the account and its
+    other devices are unaffected)."""
+    audit_record(
+        kind=AuditKind.LOGIN_FAILED,
+        client=client,
+        target=user,
+        payload={"device": True} if from_device else None,
+    )
     if locked_after is None:
         return
-    audit_record(kind=AuditKind.LOGIN_LOCKED, client=client, target=user)
-    if user is not None:
+    audit_record(
+        kind=AuditKind.LOGIN_LOCKED,
+        client=client,
+        target=user,
+        payload={"device": True} if from_device else None,
+    )
+    if user is not None and not from_device:
         send_account_email(
             template_prefix="account/email/login_locked",
             user=user,

@@ -48,7 +48,7 @@ def test_register_verify_login_me_refresh_logout() -> None:
     assert response.status_code == 200, response.json()
     assert response["Cache-Control"] == "no-store"
     login = response.json()
-    assert set(login) == {"access", "refresh", "user", "mfa_required"}
+    assert set(login) == {"access", "refresh", "user", "mfa_required", "device_token"}
     assert login["mfa_required"] is False  # tells the tokens from the MFA challenge
     assert login["user"]["last_login"] is not None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser
@@ -34,6 +35,7 @@ from accounts.api.serializers import (
 )
 from accounts.authentication import AuthenticatedRequest
 from accounts.constants import MfaMethod, RevokeReason
+from accounts.devices import device_lockout_key, device_token_issue
 from accounts.selectors import user_by_login, user_profile
 from accounts.services.login import (
     InvalidCredentials,
@@ -53,29 +55,55 @@ from config.client import ClientInfo
 from config.errors import ApplicationError
 from config.openapi import ConstantField, problem_example, problem_response
 from config.parsers import JSONParser
-from config.ratelimits import check_not_locked, count_login_failure, enforce_rate_limit
+from config.ratelimits import (
+    check_not_locked,
+    count_login_failure,
+    enforce_rate_limit,
+    enforce_sliding_limit,
+    reset_login_failures,
+)
 
 
 def password_login(
-    request: Request, *, login: str, password: str
+    request: Request, *, login: str, password: str, device_token: str | None = None
 ) -> LoginResult | MfaChallenge:
     """``user_login`` inside the lockout: the counters are read before the password is
     checked (``429`` at the limit, whatever the password) and a failure is counted, then
-    audited, whether or not the name matched an account."""
+    audited, whether or not the name matched an account.
+
+    With the account's device token, the device's own counter stands in for the
+    account's (``accounts.devices``); the client's counters apply either way. A right
+    password is counted too, per account and per client (``logins_per_*``): past those
+    limits the session it opened is rolled back and the answer is ``429``. A login that
+    ends here (no second factor) resets the failure counts of the account and device."""
     client = ClientInfo.from_request(request)
     user = user_by_login(login)
     key = lockout_key(login, user)
-    check_not_locked(request, key)
+    device_key = device_lockout_key(device_token, user)
+    counted_key = device_key or key
+    check_not_locked(request, counted_key)
     try:
-        return user_login(user=user, password=password, client=client)
+        with transaction.atomic():
+            result = user_login(user=user, password=password, client=client)
+            enforce_sliding_limit(request, "logins_per_account", key=key)
+            enforce_sliding_limit(request, "logins_per_ip", key="ip")
     except InvalidCredentials:
-        locked_after = count_login_failure(request, key)
-        login_failure_record(user=user, client=client, locked_after=locked_after)
+        locked_after = count_login_failure(request, counted_key)
+        login_failure_record(
+            user=user,
+            client=client,
+            locked_after=locked_after,
+            from_device=device_key is not None,
+        )
         raise
+    if isinstance(result, LoginResult):
+        reset_login_failures(request, key, device_key)
+    return result
 
 
 def login_response(result: LoginResult | MfaChallenge) -> dict[str, Any]:
-    """The tokens and profile, or, for an account with a second factor, the challenge."""
+    """The tokens, the profile and a new device token, or, for an account with a second
+    factor, the challenge."""
     if isinstance(result, MfaChallenge):
         return MfaChallengeSerializer(
             {
@@ -89,6 +117,7 @@ def login_response(result: LoginResult | MfaChallenge) -> dict[str, Any]:
             "access": result.tokens.access,
             "refresh": result.tokens.refresh,
             "user": user_profile(result.user),
+            "device_token": device_token_issue(result.user),
         }
     ).data
 
@@ -109,6 +138,15 @@ class LoginApi(NoStoreMixin, PublicApi):
     class InputSerializer(serializers.Serializer):
         login = serializers.CharField(max_length=254, help_text="Username or email.")
         password = serializers.CharField(max_length=4096, trim_whitespace=False)
+        device_token = serializers.CharField(
+            max_length=1024,
+            required=False,
+            help_text=(
+                "The `device_token` of an earlier login on this device: its failures "
+                "are counted apart, so others' failures do not lock it out. An invalid "
+                "or expired one is ignored."
+            ),
+        )
 
     @extend_schema(
         operation_id="login",
@@ -119,7 +157,9 @@ class LoginApi(NoStoreMixin, PublicApi):
             "Answers the tokens and the profile (`mfa_required: false`) or, for an "
             "account with a second factor, a challenge (`mfa_required: true`) to finish "
             "with `login/mfa/`. Repeated failures lock the account and the client out "
-            "for a while (`429` with `Retry-After`), whatever the password."
+            "for a while (`429` with `Retry-After`), whatever the password, except on "
+            "a device that presents its `device_token`, which is locked out only by "
+            "its own failures."
         ),
         request=InputSerializer,
         responses={

@@ -29,6 +29,7 @@ from accounts.api.serializers import (
 from accounts.authentication import AuthenticatedRequest, session_id_of
 from accounts.constants import MfaMethod
 from accounts.selectors import mfa_status
+from accounts.services.login import account_lockout_key
 from accounts.services.mfa import (
     email_codes_enable,
     factor_disable,
@@ -41,8 +42,15 @@ from accounts.services.mfa import (
 from accounts.services.reauthentication import PASSWORD_AGAIN
 from config.api import NoStoreMixin
 from config.client import ClientInfo
+from config.error_codes import ApplicationError
 from config.openapi import WRONG_PASSWORD, problem_example, problem_response
-from config.ratelimits import RateLimitHeadersMixin, enforce_rate_limit
+from config.ratelimits import (
+    RateLimitHeadersMixin,
+    check_not_locked,
+    count_login_failure,
+    enforce_rate_limit,
+    reset_login_failures,
+)
 
 
 class RecoveryCodeListSerializer(serializers.Serializer):
@@ -263,6 +271,9 @@ MFA_EMAIL_COOLDOWN = problem_example(
     "A code was emailed moments ago. Try again in 42 seconds.",
     retry_after=42,
 )
+# What counts toward the client's limit at login/mfa/: a wrong code, and a spent, expired
+# or forged mfa_token (a ban found at the second step is no guess).
+MFA_FAILURES = {"mfa_invalid", "token_invalid"}
 
 
 class LoginMfaApi(NoStoreMixin, PublicApi):
@@ -278,7 +289,9 @@ class LoginMfaApi(NoStoreMixin, PublicApi):
         summary="Finish signing in with a second factor",
         description=(
             "A code from the authenticator app, an emailed code or a recovery code (each "
-            "recovery code works once; an app's code is never accepted twice)."
+            "recovery code works once; an app's code is never accepted twice). Wrong "
+            "codes are limited per client (`429` with `Retry-After`); right ones are not "
+            "counted."
         ),
         request=InputSerializer,
         responses={
@@ -303,15 +316,23 @@ class LoginMfaApi(NoStoreMixin, PublicApi):
         },
     )
     def post(self, request: Request) -> Response:
-        enforce_rate_limit(request, "login_failures_per_ip", key="ip")
+        """Only failures count, on a per-client limit of their own; a success ends the
+        login, and so resets the account's failure count."""
+        check_not_locked(request, "", ip_limit="login_mfa_failures_per_ip")
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result = mfa_login(
-            mfa_token=data.validated_data["mfa_token"],
-            code=data.validated_data["code"],
-            method=data.validated_data.get("method"),
-            client=ClientInfo.from_request(request),
-        )
+        try:
+            result = mfa_login(
+                mfa_token=data.validated_data["mfa_token"],
+                code=data.validated_data["code"],
+                method=data.validated_data.get("method"),
+                client=ClientInfo.from_request(request),
+            )
+        except ApplicationError as error:
+            if error.code in MFA_FAILURES:
+                count_login_failure(request, "", ip_limit="login_mfa_failures_per_ip")
+            raise
+        reset_login_failures(request, account_lockout_key(result.user))
         return Response(login_response(result))
 
 

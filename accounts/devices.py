@@ -1,0 +1,44 @@
+"""Device tokens: OWASP's "device cookies" against lockouts by others.
+
+Every successful login answers a ``device_token``, signed (``django.core.signing``, salt of
+its own) over the account's id and a random nonce. A later login for that account that
+presents it is counted on the device's own failure counter instead of the account's, so
+that a stranger's wrong passwords, which lock the account, do not lock out its owner on a
+device they have signed in from. A token that is forged, expired (``DEVICE_TOKEN_DAYS``)
+or another account's is no token at all: the attempt is counted as any other, and answered
+alike. Nothing is stored: the counters live in the cache under ``device:<nonce>``.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.core import signing
+
+from accounts.models import User
+
+SALT = "gatehouse.accounts.device-token"
+
+
+def device_token_issue(user: User) -> str:
+    """A new device token for ``user`` (a fresh nonce: a fresh counter)."""
+    return signing.dumps(
+        {"user": str(user.pk), "device": secrets.token_urlsafe(16)}, salt=SALT
+    )
+
+
+def device_lockout_key(token: str | None, user: User | None) -> str | None:
+    """The lockout key of the device ``token`` names, if it is a valid, unexpired token
+    of ``user``'s; else ``None`` (the login is counted on the account's counter)."""
+    if not token or user is None:
+        return None
+    try:
+        payload = signing.loads(
+            token, salt=SALT, max_age=settings.DEVICE_TOKEN_DAYS * 24 * 3600
+        )
+    except signing.BadSignature:  # forged, altered or expired
+        return None
+    if payload["user"] != str(user.pk):
+        return None
+    return f"device:{payload['device']}"
