@@ -19,7 +19,7 @@ from rest_framework.test import APIClient
 
 from accounts.crypto import encrypt_secret
 from accounts.devices import SALT
-from accounts.models import AuditEvent, AuthSession, TOTPAuthenticator, User
+from accounts.models import AuditEvent, AuthSession, Ban, TOTPAuthenticator, User
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -402,3 +402,21 @@ def test_signing_in_to_the_admin_resets_the_accounts_count(db: None) -> None:
     fail("boss", 9, first_ip=9)
 
     assert attempt("boss", password).status_code == 200
+
+
+def test_a_ban_found_at_the_second_step_is_not_a_wrong_code(
+    totp_user: User, settings
+) -> None:
+    settings.RATE_LIMITS = {
+        **settings.RATE_LIMITS,
+        "login_mfa_failures_per_ip": "1/15m",
+        "login_failures_per_ip": "1/15m",
+    }
+    first, second = challenge(totp_user), challenge(totp_user)
+    ban = Ban.objects.create(user=totp_user, reason="spam")
+
+    assert second_step(first, current_code()).status_code == 403
+
+    # Not counted: the next wrong code is still answered as one.
+    ban.delete()
+    assert second_step(second, "000000").status_code == 400
