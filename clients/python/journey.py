@@ -153,6 +153,8 @@ def main(base_url: str, outbox: Path) -> None:
     if not isinstance(first, LoginResponse):
         sys.exit(f"login: {first}")
     say("ok   login")
+    # Kept for later logins from this device: others' failures do not lock it out.
+    device_token = first.device_token
     user = AuthenticatedClient(
         base_url=base_url, token=first.access, raise_on_unexpected_status=True
     )
@@ -207,7 +209,10 @@ def main(base_url: str, outbox: Path) -> None:
     # Signing in again asks for the second factor. A code is accepted once: the next
     # step's code (within the server's one-step tolerance) answers the challenge.
     challenge = login.sync_detailed(
-        client=public, body=LoginInputRequest(login=email, password=password)
+        client=public,
+        body=LoginInputRequest(
+            login=email, password=password, device_token=device_token
+        ),
     ).parsed
     if not isinstance(challenge, MfaChallenge):
         sys.exit(f"the second sign-in asked for no code: {challenge}")
@@ -225,6 +230,7 @@ def main(base_url: str, outbox: Path) -> None:
         ),
     )
     check(second.user.mfa_enabled, "the profile says MFA is on")
+    check(bool(second.device_token), "a device token with the tokens")
     user = AuthenticatedClient(
         base_url=base_url, token=second.access, raise_on_unexpected_status=True
     )
