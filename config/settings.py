@@ -155,6 +155,10 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "gatehouse",
+            # Not Django's 300: the login lockout keeps up to 30 counters per account
+            # and per client (config.sliding_window), and culling them would forget
+            # failures.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
         }
     }
     # django-ratelimit wants a cache shared by every process. The embedded default is one

@@ -2,8 +2,8 @@
 ``LOGIN_LOCKOUT_MINUTES`` from the locking failure, success resetting the count, device
 tokens against lockouts by others, limits on right passwords, and ``login/mfa/`` counting
 only its failures. Every test here fails on the fixed windows of django-ratelimit that
-came before, but two guards: a forged or meaningless device token is no token (there were
-no tokens then)."""
+came before, but the guards that a device token which is not the account's (forged,
+meaningless, or sent with an unknown name) changes nothing: there were no tokens then."""
 
 from __future__ import annotations
 
@@ -188,6 +188,19 @@ def test_a_device_that_signed_in_before_is_not_locked_out_by_others(user: User) 
     assert response.json()["device_token"] != token  # a new one with each login
     # The lock the stranger reached stays for everyone else.
     assert attempt(user.username, DEFAULT_PASSWORD).status_code == 429
+
+
+def test_a_device_token_with_an_unknown_name_changes_nothing(
+    user: User, frozen
+) -> None:
+    token = device_token_of(user)
+    fail("nobody_here", 10)
+
+    with_token = attempt("nobody_here", device_token=token, ip="192.0.2.1")
+    without = attempt("nobody_here", ip="192.0.2.2")
+
+    assert with_token.status_code == without.status_code == 429
+    assert headers_of(with_token) == headers_of(without)
 
 
 def forged_token(user: User) -> str:

@@ -38,3 +38,12 @@ def test_sessions_and_the_audit_log_keep_the_full_ipv6_address() -> None:
     request = RequestFactory().post("/", REMOTE_ADDR="2001:db8:1:2::1")
 
     assert client_ip(request) == "2001:db8:1:2::1"
+
+
+def test_switched_off_limits_count_nothing(settings) -> None:
+    settings.RATELIMIT_ENABLE = False
+    request = RequestFactory().post("/", REMOTE_ADDR="203.0.113.9")
+
+    assert (
+        rate_limit_usage(request, "register_per_ip", key="ip", increment=True) is None
+    )
