@@ -127,53 +127,92 @@ def report(request: HttpRequest | Request, name: str, state: WindowState) -> Usa
     return usage
 
 
-def check_not_locked(
-    request: HttpRequest | Request,
-    key: str,
-    *,
-    ip_limit: str = "login_failures_per_ip",
-) -> None:
-    """Login lockout, read before a password (or a second factor) is checked: ``429``
-    while the failures counted under ``key`` (an account or a device, see
-    ``accounts.services.login.lockout_key``; none for ``""``) or the client's failures
-    under ``ip_limit`` are locked, whatever the password. Counts nothing."""
-    limits = [(ip_limit, "ip")]
-    if key:
-        limits.insert(0, ("login_failures_per_account", key))
-    for name, limit_key in limits:
-        window = sliding_window(request, name, key=limit_key)
-        if window is None:
-            return
-        state = window.state()
-        usage = report(request, name, state)
-        if state.is_locked:
-            raise_rate_limited(usage)
+class LoginFailures:
+    """The failure counters one login attempt (or second step) answers to: the account's
+    or device's (``key``, see ``accounts.services.login.lockout_key``; none for ``""``)
+    and the client's (``ip_limit``). Each lock lasts a whole window
+    (``LOGIN_LOCKOUT_MINUTES`` for accounts) from the failure that reaches the limit.
+
+    :meth:`begin` counts the attempt as a failure before the password is checked, so
+    that attempts racing one another are counted before any password is: of those sent
+    at once, no more than the limit are checked. :meth:`succeeded` takes the count
+    back; :meth:`failed` keeps it and locks what reached its limit."""
+
+    def __init__(
+        self,
+        request: HttpRequest | Request,
+        key: str,
+        *,
+        ip_limit: str = "login_failures_per_ip",
+    ) -> None:
+        self.request = request
+        self.key = key
+        limits = [(ip_limit, "ip")]
+        if key:
+            limits.insert(0, ("login_failures_per_account", key))
+        self.windows = [
+            (name, limit_key, window)
+            for name, limit_key in limits
+            if (window := sliding_window(request, name, key=limit_key)) is not None
+        ]
+        self.states: list[WindowState] = []
+
+    def check(self) -> None:
+        """``429`` while a counter is locked, whatever the password. Counts nothing."""
+        for name, _, window in self.windows:
+            state = window.state()
+            usage = report(self.request, name, state)
+            if state.is_locked:
+                raise_rate_limited(usage)
+
+    def count(self) -> None:
+        """Count one failure (reported, in the headers, by :meth:`failed`)."""
+        self.states = [window.count() for _, _, window in self.windows]
+
+    def begin(self) -> None:
+        """:meth:`check`, then count this attempt up front; ``429`` (counting nothing)
+        when attempts racing this one already took the last ones the limit allows."""
+        self.check()
+        self.count()
+        for (name, _, window), state in zip(self.windows, self.states, strict=True):
+            if state.count > state.limit:
+                self.succeeded()
+                raise_rate_limited(
+                    Usage(name, state.limit, state.count, reset_seconds=window.period)
+                )
+
+    def succeeded(self) -> None:
+        """Not a failure after all: take back what :meth:`begin` counted."""
+        for _, _, window in self.windows:
+            window.uncount()
+
+    def failed(self) -> int | None:
+        """Keep the count, and lock each counter this failure brought to its limit.
+        Returns the limit when this failure is the one that locks ``key``
+        (``accounts.services.login.login_failure_record`` audits and tells it)."""
+        locked_after = None
+        for (name, limit_key, window), state in zip(
+            self.windows, self.states, strict=True
+        ):
+            if state.count >= state.limit and window.lock():
+                state = window.state()
+                if limit_key == self.key:
+                    locked_after = state.limit
+            report(self.request, name, state)
+        return locked_after
 
 
-def count_login_failure(
-    request: HttpRequest | Request,
-    key: str,
-    *,
-    ip_limit: str = "login_failures_per_ip",
-) -> int | None:
-    """Count a failed login against ``key`` (an account or a device; none for ``""``)
-    and the client (under ``ip_limit``). Each lock lasts ``LOGIN_LOCKOUT_MINUTES`` (the
-    limit's window) from the failure that reaches the limit. Returns the limit when this
-    failure is the one that locks ``key`` (``accounts.services.login.login_failure_record``
-    audits and tells it), else ``None``."""
-    limits = [(ip_limit, "ip")]
-    if key:
-        limits.insert(0, ("login_failures_per_account", key))
-    locked_after = None
-    for name, limit_key in limits:
-        window = sliding_window(request, name, key=limit_key)
-        if window is None:
-            return None
-        state, locked_now = window.count()
-        report(request, name, state)
-        if locked_now and limit_key == key:
-            locked_after = state.limit
-    return locked_after
+def check_not_locked(request: HttpRequest | Request, key: str) -> None:
+    """The admin's lockout check before a password is checked (:meth:`LoginFailures.
+    check`)."""
+    LoginFailures(request, key).check()
+
+
+def count_login_failure(request: HttpRequest | Request, key: str) -> int | None:
+    """The admin's count of a failed login (:meth:`LoginFailures.failed`)."""
+    failures = LoginFailures(request, key)
+    failures.count()
+    return failures.failed()
 
 
 def reset_login_failures(request: HttpRequest | Request, *keys: str | None) -> None:
@@ -195,7 +234,7 @@ def enforce_sliding_limit(
     window = sliding_window(request, name, key=key)
     if window is None:
         return
-    state, _ = window.count(locks=False)
+    state = window.count()
     usage = report(request, name, state)
     if usage.is_exceeded:
         raise_rate_limited(usage)

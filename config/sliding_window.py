@@ -13,6 +13,7 @@ whole window after the locking use. Only ``add``, ``incr``, ``get_many`` and
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import re
@@ -82,23 +83,28 @@ class SlidingWindow:
             reset = oldest * self.width + self.period - now
         return WindowState(self.limit, count, max(reset, 1), False)
 
-    def count(self, *, locks: bool = True) -> tuple[WindowState, bool]:
-        """Count one use. With ``locks``, reaching the limit locks the counter for a
-        whole window, and the answer tells whether this use locked it (the limit was
-        reached and no lock was in force: of uses racing to the limit, one is told)."""
+    def count(self) -> WindowState:
+        """Count one use (in the current bucket, which :meth:`uncount` remembers)."""
         now = int(time.time())
-        bucket = f"{self.prefix}:{now // self.width}"
+        self._counted = f"{self.prefix}:{now // self.width}"
         # The bucket outlives the window it counts in by one width, then expires.
-        if not cache.add(bucket, 1, timeout=self.period + self.width):
+        if not cache.add(self._counted, 1, timeout=self.period + self.width):
             try:
-                cache.incr(bucket)
+                cache.incr(self._counted)
             except ValueError:  # expired between add and incr
-                cache.add(bucket, 1, timeout=self.period + self.width)
-        state = self.state()
-        if not locks or state.count < self.limit:
-            return state, False
-        locked_now = cache.add(self._lock_key, now + self.period, timeout=self.period)
-        return self.state(), locked_now
+                cache.add(self._counted, 1, timeout=self.period + self.width)
+        return self.state()
+
+    def uncount(self) -> None:
+        """Take back the use :meth:`count` counted (it turned out not to be one)."""
+        with contextlib.suppress(ValueError):  # the bucket is gone already (reset)
+            cache.decr(self._counted)
+
+    def lock(self) -> bool:
+        """Lock the counter for a whole window from now. Answers whether this call
+        locked it: of uses racing to the limit, one is told."""
+        now = int(time.time())
+        return cache.add(self._lock_key, now + self.period, timeout=self.period)
 
     def reset(self) -> None:
         """Forget the counted uses (a lock in force stays)."""

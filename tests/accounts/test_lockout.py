@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from unittest import mock
 
 import pytest
 from django.core import mail, signing
@@ -115,6 +116,33 @@ def test_failures_leave_the_window_one_by_one(user: User, frozen) -> None:
     frozen.shift(10 * 60)
     second = attempt(user.username, ip="192.0.2.2")
     assert second["RateLimit-Remaining"] == "8"
+
+
+def test_attempts_racing_the_last_allowed_one_are_refused_unchecked(
+    user: User,
+) -> None:
+    fail(user.username, 9)
+    check_password = User.check_password
+    racing: list = []
+
+    def slow_check(self: User, raw_password: str) -> bool:
+        # While the tenth attempt's password is being checked, three more arrive.
+        if not racing:
+            racing.append(None)
+            racing.extend(
+                attempt(user.username, DEFAULT_PASSWORD, ip=f"192.0.2.{number}")
+                for number in range(3)
+            )
+        return check_password(self, raw_password)
+
+    with mock.patch.object(User, "check_password", slow_check):
+        tenth = attempt(user.username, ip="192.0.2.99")
+
+    assert tenth.status_code == 401
+    # Counted before any password was checked, they found the limit taken.
+    assert [response.status_code for response in racing[1:]] == [429] * 3
+    assert [response["Retry-After"] for response in racing[1:]] == [str(WINDOW)] * 3
+    assert attempt(user.username, DEFAULT_PASSWORD).status_code == 429  # locked
 
 
 def test_a_successful_login_resets_the_accounts_count(user: User) -> None:

@@ -44,19 +44,20 @@ def test_a_bucket_that_expires_between_add_and_incr_is_counted_anew() -> None:
         mock.patch.object(cache, "add", side_effect=add),
         mock.patch.object(cache, "incr", side_effect=ValueError),  # ... gone for incr
     ):
-        state, locked_now = window.count()
+        state = window.count()
 
     assert state.count == 1
-    assert locked_now is False
 
 
 def test_a_window_of_one_second_counts_in_one_bucket(time_machine) -> None:
     time_machine.move_to(1_800_000_000, tick=False)
     window = SlidingWindow(name="test", key="someone", rate="2/s")
     window.count()
-    state, locked_now = window.count()
+    assert window.count().count == 2
+    assert window.lock() is True
+    assert window.lock() is False  # one is told
 
+    state = window.state()
     assert (state.count, state.is_locked, state.reset_seconds) == (2, True, 1)
-    assert locked_now is True
     time_machine.shift(1)
     assert window.state().count == 0

@@ -56,8 +56,7 @@ from config.errors import ApplicationError
 from config.openapi import ConstantField, problem_example, problem_response
 from config.parsers import JSONParser
 from config.ratelimits import (
-    check_not_locked,
-    count_login_failure,
+    LoginFailures,
     enforce_rate_limit,
     enforce_sliding_limit,
     reset_login_failures,
@@ -67,9 +66,9 @@ from config.ratelimits import (
 def password_login(
     request: Request, *, login: str, password: str, device_token: str | None = None
 ) -> LoginResult | MfaChallenge:
-    """``user_login`` inside the lockout: the counters are read before the password is
-    checked (``429`` at the limit, whatever the password) and a failure is counted, then
-    audited, whether or not the name matched an account.
+    """``user_login`` inside the lockout: the counters are read, and the attempt counted,
+    before the password is checked (``429`` at the limit, whatever the password); a
+    failure stays counted, and is audited, whether or not the name matched an account.
 
     With the account's device token, the device's own counter stands in for the
     account's (``accounts.devices``); the client's counters apply either way. A right
@@ -80,22 +79,25 @@ def password_login(
     user = user_by_login(login)
     key = lockout_key(login, user)
     device_key = device_lockout_key(device_token, user)
-    counted_key = device_key or key
-    check_not_locked(request, counted_key)
+    failures = LoginFailures(request, device_key or key)
+    failures.begin()
     try:
         with transaction.atomic():
             result = user_login(user=user, password=password, client=client)
             enforce_sliding_limit(request, "logins_per_account", key=key)
             enforce_sliding_limit(request, "logins_per_ip", key="ip")
     except InvalidCredentials:
-        locked_after = count_login_failure(request, counted_key)
         login_failure_record(
             user=user,
             client=client,
-            locked_after=locked_after,
+            locked_after=failures.failed(),
             from_device=device_key is not None,
         )
         raise
+    except ApplicationError:  # the right password, for an account that may not sign in
+        failures.succeeded()
+        raise
+    failures.succeeded()
     if isinstance(result, LoginResult):
         reset_login_failures(request, key, device_key)
     return result

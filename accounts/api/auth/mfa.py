@@ -45,9 +45,8 @@ from config.client import ClientInfo
 from config.error_codes import ApplicationError
 from config.openapi import WRONG_PASSWORD, problem_example, problem_response
 from config.ratelimits import (
+    LoginFailures,
     RateLimitHeadersMixin,
-    check_not_locked,
-    count_login_failure,
     enforce_rate_limit,
     reset_login_failures,
 )
@@ -318,9 +317,10 @@ class LoginMfaApi(NoStoreMixin, PublicApi):
     def post(self, request: Request) -> Response:
         """Only failures count, on a per-client limit of their own; a success ends the
         login, and so resets the account's failure count."""
-        check_not_locked(request, "", ip_limit="login_mfa_failures_per_ip")
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        failures = LoginFailures(request, "", ip_limit="login_mfa_failures_per_ip")
+        failures.begin()
         try:
             result = mfa_login(
                 mfa_token=data.validated_data["mfa_token"],
@@ -330,8 +330,11 @@ class LoginMfaApi(NoStoreMixin, PublicApi):
             )
         except ApplicationError as error:
             if error.code in MFA_FAILURES:
-                count_login_failure(request, "", ip_limit="login_mfa_failures_per_ip")
+                failures.failed()
+            else:
+                failures.succeeded()
             raise
+        failures.succeeded()
         reset_login_failures(request, account_lockout_key(result.user))
         return Response(login_response(result))
 
