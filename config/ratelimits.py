@@ -6,6 +6,10 @@ they stay in the HTTP layer: services never see them. A refused request raises a
 :class:`~config.errors.ApplicationError` rendered as ``429 rate_limited`` with
 ``Retry-After``; every checked limit also reports itself in the
 ``RateLimit-Limit``/``-Remaining``/``-Reset`` headers (see :class:`RateLimitHeadersMixin`).
+
+The login lockout and the limits on logins count in sliding windows of our own
+(``config.sliding_window``) instead of django-ratelimit's fixed ones, whose edges depend
+on the key: see :class:`LoginFailures`.
 """
 
 from __future__ import annotations

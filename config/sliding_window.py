@@ -7,7 +7,7 @@ and the edge a client reads in ``RateLimit-Reset`` tells which key it was counte
 Here a window is cut into :data:`BUCKETS` buckets whose edges are the same for every key
 (multiples of the bucket's width since the epoch); a use is counted for one window
 (less at most one bucket's width), and the lock is an entry of its own that expires a
-whole window after the locking use. Only ``add``, ``incr``, ``get_many`` and
+whole window after the locking use. Only ``add``, ``incr``, ``decr``, ``get_many`` and
 ``delete_many`` are used, atomic on Redis and in the in-process cache alike.
 """
 

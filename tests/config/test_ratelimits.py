@@ -6,7 +6,7 @@ import pytest
 from django.test import RequestFactory
 
 from config.client_ip import client_ip
-from config.ratelimits import rate_limit_usage
+from config.ratelimits import limited_ip, rate_limit_usage
 
 
 def count_from(remote: str) -> int:
@@ -47,3 +47,13 @@ def test_switched_off_limits_count_nothing(settings) -> None:
     assert (
         rate_limit_usage(request, "register_per_ip", key="ip", increment=True) is None
     )
+
+
+@pytest.mark.parametrize(
+    ("remote", "counted_as"),
+    [("2001:db8:1:2:ffff::1", "2001:db8:1:2::"), ("203.0.113.9", "203.0.113.9")],
+)
+def test_the_login_lockout_counts_clients_as_the_other_limits_do(
+    remote: str, counted_as: str
+) -> None:
+    assert limited_ip(RequestFactory().post("/", REMOTE_ADDR=remote)) == counted_as
