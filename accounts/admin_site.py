@@ -22,11 +22,7 @@ from accounts.services.audit import audit_record
 from accounts.services.login import lockout_key, login_failure_record
 from config.client import ClientInfo
 from config.errors import PROBLEM_CONTENT_TYPE, ApplicationError, problem_body
-from config.ratelimits import (
-    check_not_locked,
-    count_login_failure,
-    reset_login_failures,
-)
+from config.ratelimits import LoginFailures, reset_login_failures
 
 
 def has_second_factor(user: AbstractBaseUser | AnonymousUser) -> bool:
@@ -87,8 +83,9 @@ class GatehouseAdminSite(OTPAdminSite):
         username = request.POST.get("username", "")
         user = user_by_login(username)
         key = lockout_key(username, user)
+        failures = LoginFailures(request, key)
         try:
-            check_not_locked(request, key)
+            failures.begin()
         except ApplicationError as error:
             return JsonResponse(
                 problem_body(error.status, error.code, error.detail, extra=error.extra),
@@ -97,10 +94,6 @@ class GatehouseAdminSite(OTPAdminSite):
                 headers=error.headers,
             )
         response = super().login(request, extra_context)
-        if response.status_code == 302 and request.user.is_authenticated:
-            # Signed in, with the second factor when the form asked for one.
-            reset_login_failures(request, key)
-            return response
         form = getattr(response, "context_data", {}).get("form")
         if response.status_code == 200 and form is not None and form.get_user() is None:
             # A wrong password (not the first step of django-otp's form, which comes back
@@ -108,8 +101,13 @@ class GatehouseAdminSite(OTPAdminSite):
             login_failure_record(
                 user=user,
                 client=ClientInfo.from_request(request),
-                locked_after=count_login_failure(request, key),
+                locked_after=failures.failed(),
             )
+            return response
+        failures.succeeded()
+        if response.status_code == 302 and request.user.is_authenticated:
+            # Signed in, with the second factor when the form asked for one.
+            reset_login_failures(request, key)
         elif (
             response.status_code == 200
             and form is not None

@@ -206,19 +206,6 @@ class LoginFailures:
         return locked_after
 
 
-def check_not_locked(request: HttpRequest | Request, key: str) -> None:
-    """The admin's lockout check before a password is checked (:meth:`LoginFailures.
-    check`)."""
-    LoginFailures(request, key).check()
-
-
-def count_login_failure(request: HttpRequest | Request, key: str) -> int | None:
-    """The admin's count of a failed login (:meth:`LoginFailures.failed`)."""
-    failures = LoginFailures(request, key)
-    failures.count()
-    return failures.failed()
-
-
 def reset_login_failures(request: HttpRequest | Request, *keys: str | None) -> None:
     """A successful login forgets the failures counted under ``keys`` (the account's,
     the device's). A lock in force stays: it was reached by others' failures, and

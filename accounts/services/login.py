@@ -1,10 +1,11 @@
 """Password login: constant-time failures, the lockout's audit and email, session creation.
 
 The lockout's counters are kept by the HTTP layer, which alone knows the client (and reports
-the counters in ``RateLimit-*`` headers): a view or the admin reads them before calling
-:func:`user_login` (``config.ratelimits.check_not_locked``) and, when it raises
-:class:`InvalidCredentials`, counts the failure and calls :func:`login_failure_record`;
-a success resets the account's count (``config.ratelimits.reset_login_failures``).
+the counters in ``RateLimit-*`` headers): a view or the admin reads and counts them before
+calling :func:`user_login` (``config.ratelimits.LoginFailures``) and, when it raises
+:class:`InvalidCredentials`, keeps the count and calls :func:`login_failure_record`;
+a success takes the count back and resets the account's
+(``config.ratelimits.reset_login_failures``).
 """
 
 from __future__ import annotations
