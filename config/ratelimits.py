@@ -46,6 +46,10 @@ class Usage:
     def is_exceeded(self) -> bool:
         return self.count > self.limit
 
+    @property
+    def is_reached(self) -> bool:
+        return self.count >= self.limit
+
 
 def rate_limit_usage(
     request: HttpRequest | Request, name: str, *, key: str, increment: bool
