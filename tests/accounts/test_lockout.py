@@ -385,7 +385,7 @@ def test_two_step_logins_do_not_count_toward_password_failures(
 
 
 def test_wrong_codes_are_limited_per_address_on_their_own(
-    totp_user: User, settings
+    totp_user: User, frozen, settings
 ) -> None:
     settings.RATE_LIMITS = {
         **settings.RATE_LIMITS,
@@ -394,12 +394,15 @@ def test_wrong_codes_are_limited_per_address_on_their_own(
     mfa_token = challenge(totp_user)
     for _ in range(2):
         assert second_step(mfa_token, "000000").status_code == 400
-    assert second_step("forged", "000000").status_code == 401
+        frozen.shift(60)  # past django-otp's delay after a wrong code
+    assert second_step("forged", "000000").status_code == 401  # the third: locks
+    frozen.shift(60)
 
     throttled = second_step(challenge(totp_user), current_code())
 
     assert throttled.status_code == 429
     assert throttled.json()["code"] == "rate_limited"
+    assert throttled["Retry-After"] == str(WINDOW - 60)  # from the third failure
     # Password logins from there are another limit.
     assert attempt(totp_user.username, "wrong").status_code == 401
 

@@ -271,7 +271,8 @@ MFA_EMAIL_COOLDOWN = problem_example(
     retry_after=42,
 )
 # What counts toward the client's limit at login/mfa/: a wrong code, and a spent, expired
-# or forged mfa_token (a ban found at the second step is no guess).
+# or forged mfa_token (a ban found at the second step is no guess, and a throttled code
+# was not checked).
 MFA_FAILURES = {"mfa_invalid", "token_invalid"}
 
 
