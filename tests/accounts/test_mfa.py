@@ -9,6 +9,7 @@ from collections.abc import Callable
 from unittest import mock
 
 import pytest
+import time_machine
 from django.core import mail
 from django.test import override_settings
 from django_otp.oath import TOTP
@@ -40,13 +41,14 @@ def enroll_totp(client: APIClient) -> tuple[str, list[str]]:
     setup = client.post("/api/v1/auth/mfa/totp/setup/")
     assert setup.status_code == 200, setup.content
     secret = setup.json()["secret"]
-    confirm = client.post(
-        "/api/v1/auth/mfa/totp/confirm/",
-        {
-            "code": totp_code(secret, time.time() - 30)
-        },  # the previous step: still accepted
-        format="json",
-    )
+    # The previous step's code is still accepted. The clock stands still meanwhile: at a
+    # step's last instant, the request could otherwise land two steps later (a rare flake).
+    with time_machine.travel(time.time(), tick=False):
+        confirm = client.post(
+            "/api/v1/auth/mfa/totp/confirm/",
+            {"code": totp_code(secret, time.time() - 30)},
+            format="json",
+        )
     assert confirm.status_code == 200, confirm.content
     return secret, confirm.json()["recovery_codes"]
 

@@ -105,6 +105,10 @@ def test_a_username_tried_again_is_taken_whether_or_not_the_email_had_an_account
     assert User.objects.filter(username="grace").exists() is not email_had_an_account
 
 
+# The in-process cache follows the test's clock; Redis expires keys by its own.
+@override_settings(
+    CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+)
 def test_the_reserved_username_is_free_again_once_a_verification_link_would_expire(
     time_machine,
 ) -> None:
