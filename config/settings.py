@@ -26,6 +26,9 @@ DATA_DIR = Path(env.str("DATA_DIR", str(BASE_DIR / "data")))
 
 DEBUG = env.bool("DEBUG", False)
 SECRET_KEY = env.secret_key(debug=DEBUG)
+# Previous keys, newest first, still accepted while what they signed or sealed ages out
+# (sessions, device tokens, email links; TOTP secrets until `manage.py rotate_mfa_keys`).
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", [])
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 SITE_NAME = env.str("SITE_NAME", "Gatehouse")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 from django.db import models
@@ -9,7 +10,9 @@ from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_email.models import EmailDevice
 
-from accounts.crypto import decrypt_secret, recovery_code_digest
+from accounts.crypto import UndecryptableSecret, decrypt_secret, recovery_code_digests
+
+logger = logging.getLogger(__name__)
 
 
 class TOTPAuthenticator(TimestampMixin, ThrottlingMixin, Device):
@@ -48,7 +51,20 @@ class TOTPAuthenticator(TimestampMixin, ThrottlingMixin, Device):
             code = int(token)
         except (TypeError, ValueError):
             code = None
-        totp = TOTP(self.bin_key, self.step, self.t0, self.digits, self.drift)
+        try:
+            key = self.bin_key
+        except UndecryptableSecret:
+            # Not the user's mistake, so not a throttled failure: the code is refused
+            # (another factor or a recovery code still works) and the operator is told.
+            logger.error(
+                "The secret of authenticator app %s cannot be decrypted: the key that "
+                "encrypted it is gone. Put the previous SECRET_KEY back in "
+                "SECRET_KEY_FALLBACKS (or the old key in MFA_ENCRYPTION_KEYS), then run "
+                "`manage.py rotate_mfa_keys`.",
+                self.pk,
+            )
+            return False
+        totp = TOTP(key, self.step, self.t0, self.digits, self.drift)
         totp.time = time.time()
         if code is not None and totp.verify(code, self.tolerance, self.last_t + 1):
             self.last_t = totp.t()
@@ -74,7 +90,10 @@ class RecoveryCodeSet(ThrottlingMixin, Device):
         verify_allowed, _ = self.verify_is_allowed()
         if not verify_allowed:
             return False
-        used = self.codes.filter(digest=recovery_code_digest(str(token))).delete()[0]
+        # The digest under the current SECRET_KEY, or under a fallback for codes made
+        # before a rotation.
+        digests = recovery_code_digests(str(token))
+        used = self.codes.filter(digest__in=digests).delete()[0]
         if used:
             self.throttle_reset()
         else:

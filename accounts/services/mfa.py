@@ -25,7 +25,12 @@ from accounts.constants import (
     AuditKind,
     RevokeReason,
 )
-from accounts.crypto import email_code_digest, encrypt_secret, recovery_code_digest
+from accounts.crypto import (
+    email_code_digest,
+    email_code_digest_matching,
+    encrypt_secret,
+    recovery_code_digest,
+)
 from accounts.emails import send_account_email
 from accounts.models import (
     EmailCodeDevice,
@@ -387,8 +392,11 @@ def _raise_if_throttled(devices: list[Device]) -> None:
 def _device_verifies(device: Device, code: str, claims: MfaClaims) -> bool:
     if isinstance(device, EmailDevice):
         # The device holds the code bound to the login that asked for it
-        # (mfa_email_code_send): another mfa_token's login cannot use it.
-        code = email_code_digest(code, login_id=claims.jti)
+        # (mfa_email_code_send): another mfa_token's login cannot use it. A code sent
+        # just before SECRET_KEY changed is digested under the previous key.
+        code = email_code_digest_matching(
+            code, login_id=claims.jti, stored=device.token
+        )
     return bool(device.verify_token(code))  # type: ignore[no-untyped-call]
 
 
