@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import BaseAuthentication
@@ -127,6 +127,38 @@ class ReadinessApi(ProbeApi):
                 extra={"checks": checks},
             )
         return Response(ReadinessSerializer({"status": "ok", "checks": checks}).data)
+
+
+class HealthProbeMiddleware:
+    """Answers the probes whatever the ``Host`` header says.
+
+    Orchestrators probe the container's own address (``127.0.0.1:8000`` in the image's
+    ``HEALTHCHECK``, the pod IP for Kubernetes), which a real ``ALLOWED_HOSTS`` does not
+    list: ``CommonMiddleware`` would answer 400 and the container would never turn healthy.
+    Placed before ``CommonMiddleware``, which validates the host (``SecurityMiddleware``,
+    before it, reads the host only to redirect to HTTPS, and ``SECURE_REDIRECT_EXEMPT``
+    exempts the probes), it serves the two probe views itself, with the security and
+    CORS headers of every response; they read no host, no cookie and no credential. Every other path
+    goes on to host validation as before."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.probes: dict[str, Callable[..., HttpResponse]] = {
+            "/health/live/": LivenessApi.as_view(),
+            "/health/ready/": ReadinessApi.as_view(),
+        }
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        probe = self.probes.get(request.path_info)
+        if probe is None:
+            return self.get_response(request)
+        response = probe(request)
+        # Django renders a view's response after the middleware chain; answered from
+        # within it, the response is rendered here.
+        render = getattr(response, "render", None)
+        if render is not None:
+            render()
+        return response
 
 
 def benchmark_reference(request: HttpRequest) -> JsonResponse:

@@ -72,6 +72,9 @@ MIDDLEWARE = [
     "config.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    # /health/live/ and /health/ready/ answer here, before CommonMiddleware validates
+    # the host (SecurityMiddleware reads it only to redirect to HTTPS, probes exempted).
+    "config.health.HealthProbeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -66,3 +66,37 @@ def test_ready_is_503_naming_the_database_when_it_fails(
     assert response.status_code == 503
     assert response.json()["checks"] == {"database": "error", "cache": "ok"}
     assert "connection refused" not in response.content.decode()
+
+
+@pytest.mark.parametrize("path", ["/health/live/", "/health/ready/"])
+@pytest.mark.django_db
+def test_probes_answer_whatever_the_host_header(settings, path: str) -> None:
+    """With a real ALLOWED_HOSTS, the image's HEALTHCHECK (127.0.0.1:8000) and
+    Kubernetes' probes (the pod's IP) were refused with a 400 (issue 13)."""
+    settings.ALLOWED_HOSTS = ["auth.example.com"]
+
+    response = APIClient().get(path, HTTP_HOST="127.0.0.1:8000")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+    assert response["X-Request-ID"]  # the access log still sees it
+
+
+@pytest.mark.django_db
+def test_a_failing_probe_answered_before_host_validation_is_still_a_problem(
+    settings,
+) -> None:
+    settings.ALLOWED_HOSTS = ["auth.example.com"]
+
+    with override_settings(CACHES=UNREACHABLE_REDIS):
+        response = APIClient().get("/health/ready/", HTTP_HOST="10.0.0.7:8000")
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "not_ready"
+
+
+def test_other_paths_still_refuse_an_unknown_host(settings) -> None:
+    settings.ALLOWED_HOSTS = ["auth.example.com"]
+
+    assert APIClient().get("/health/", HTTP_HOST="127.0.0.1").status_code == 400
+    assert APIClient().get("/api/v1/config/", HTTP_HOST="127.0.0.1").status_code == 400
