@@ -14,9 +14,20 @@ $(STAMP): requirements/dev.txt
 	@touch $@
 
 ## Run the development server on the embedded default (SQLite, in-process cache, console email).
-run: $(STAMP)
-	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --noinput
-	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver $${PORT:-8000}
+## The first run writes .env (DEBUG and a SECRET_KEY of this machine), which manage.py reads too.
+run: $(STAMP) .env
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py runserver $${PORT:-8000}
+
+# Development settings, written once and never overwritten (nor committed: .gitignore).
+.env: | $(STAMP)
+	@{ echo "# Development settings for this checkout, written by \`make run\` on first use."; \
+	   echo "# Never commit this file; production reads its settings from the real environment"; \
+	   echo "# or an env file of its own (see .env.example). The real environment wins over it."; \
+	   echo "DEBUG=true"; \
+	   echo "SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(64))')"; \
+	 } > $@
+	@echo "Wrote $@ (development settings: DEBUG=true and a new SECRET_KEY)."
 
 ## Run the whole test suite (on PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set).
 ## PYTEST_ARGS='-m "not slow"' skips the tests that start processes or a browser;

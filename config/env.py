@@ -10,10 +10,12 @@ from __future__ import annotations
 import builtins
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import dj_email_url
+from dotenv import load_dotenv
 from environs import Env, EnvError
 
 # A SECRET_KEY shorter than this, or one of Django's `django-insecure-` keys, is refused.
@@ -21,6 +23,8 @@ MINIMUM_SECRET_KEY_LENGTH = 50
 # HS256 keys at least as long as the hash (RFC 7518, section 3.2).
 MINIMUM_JWT_SIGNING_KEY_BYTES = 32
 EMAIL_SCHEMES = {"smtp", "smtps", "submission", "console", "file"}
+# Names the env file to read (empty: none); unset, the project's `.env` is read if present.
+ENV_FILE_VARIABLE = "GATEHOUSE_ENV_FILE"
 
 T = TypeVar("T")
 
@@ -53,6 +57,32 @@ class Settings:
             return read()
         except EnvError as error:
             raise ConfigurationError(str(error)) from None
+
+    def read_env_file(self, default: Path) -> Path | None:
+        """Put the variables of an env file (``NAME=value`` lines, ``#`` comments) into
+        the environment; variables already set in the real environment win. The file is
+        ``GATEHOUSE_ENV_FILE`` if set (empty: no file, as in the tests), else ``default``
+        if it exists (the development ``.env`` that ``make run`` writes). Returns the
+        file read, if any."""
+        chosen = os.environ.get(ENV_FILE_VARIABLE)
+        if chosen is None:
+            path = default
+            if not path.is_file():
+                return None
+        elif not chosen.strip():
+            return None
+        else:
+            path = Path(chosen.strip())
+            if not path.is_file():
+                raise ConfigurationError(
+                    f'Environment variable "{ENV_FILE_VARIABLE}" invalid: no file at '
+                    f"{path} (leave it empty to read no env file)."
+                )
+        # Into os.environ (environs would keep them to itself): the database and email
+        # helpers below read it too, and so do processes started from this one. No
+        # ${...} expansion, as Docker's --env-file: a value is what is written.
+        load_dotenv(path, override=False, interpolate=False)
+        return path
 
     def is_set(self, name: builtins.str) -> builtins.bool:
         return bool(os.environ.get(name, "").strip())

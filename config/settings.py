@@ -22,6 +22,9 @@ from config.env import ConfigurationError, Settings
 env = Settings()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# The development `.env` (written by `make run`, never committed) or GATEHOUSE_ENV_FILE's;
+# the real environment wins over it.
+ENV_FILE = env.read_env_file(BASE_DIR / ".env")
 DATA_DIR = Path(env.str("DATA_DIR", str(BASE_DIR / "data")))
 
 DEBUG = env.bool("DEBUG", False)

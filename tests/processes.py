@@ -20,11 +20,12 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 def run_python(
     *arguments: str, environment: dict[str, str]
 ) -> subprocess.CompletedProcess[str]:
-    """This interpreter, in the project folder, with exactly ``environment``."""
+    """This interpreter, in the project folder, with exactly ``environment`` (and no env
+    file: a developer's ``.env`` would add to it)."""
     return subprocess.run(
         [sys.executable, *arguments],
         cwd=PROJECT_ROOT,
-        env=environment,
+        env={"GATEHOUSE_ENV_FILE": "", **environment},
         capture_output=True,
         text=True,
         timeout=120,

@@ -104,6 +104,10 @@ def test_deploy_checklist_passes_once_the_two_opt_ins_are_set(tmp_path: Path) ->
             },
             "ACCOUNT_EMAIL_VERIFICATION",
         ),
+        (
+            {"SECRET_KEY": STRONG_SECRET_KEY, "GATEHOUSE_ENV_FILE": "/nowhere/.env"},
+            '"GATEHOUSE_ENV_FILE" invalid',
+        ),
     ],
 )
 def test_bad_configuration_stops_the_process_with_one_line(
@@ -319,3 +323,93 @@ def test_session_state_defaults() -> None:
     # Positive cache entries trusted for a minute; ten live sessions per account.
     assert settings.SESSION_STATE_CACHE_SECONDS == 60
     assert settings.MAX_SESSIONS_PER_USER == 10
+
+
+# --- The env file (.env) ----------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_manage_py_reads_the_development_env_file(tmp_path: Path) -> None:
+    """``manage.py`` run by hand after ``make run`` stopped on "SECRET_KEY is not set":
+    the make target added DEBUG=true, which only the env file now holds (issue 13)."""
+    env_file = tmp_path / ".env"
+    env_file.write_text("# written by make run\nDEBUG=true\n")
+
+    result = run_manage_check(tmp_path, GATEHOUSE_ENV_FILE=str(env_file))
+
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.slow
+def test_the_real_environment_wins_over_the_env_file(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("SECRET_KEY=short\n")
+
+    result = run_manage_check(
+        tmp_path, GATEHOUSE_ENV_FILE=str(env_file), SECRET_KEY=STRONG_SECRET_KEY
+    )
+
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.fixture
+def env_file_variables(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """The variables the env files below set, restored (absent) after the test."""
+    monkeypatch.delenv("GATEHOUSE_TEST_FROM_FILE", raising=False)
+    monkeypatch.delenv("GATEHOUSE_ENV_FILE", raising=False)
+    return monkeypatch
+
+
+def test_the_project_env_file_is_read_when_present(
+    tmp_path: Path, env_file_variables: pytest.MonkeyPatch
+) -> None:
+    default = tmp_path / ".env"
+    default.write_text("# a comment\nGATEHOUSE_TEST_FROM_FILE=from the file\n")
+
+    assert Settings().read_env_file(default) == default
+    assert os.environ["GATEHOUSE_TEST_FROM_FILE"] == "from the file"
+
+
+def test_no_env_file_is_fine(
+    tmp_path: Path, env_file_variables: pytest.MonkeyPatch
+) -> None:
+    assert Settings().read_env_file(tmp_path / ".env") is None
+
+
+def test_an_empty_gatehouse_env_file_reads_no_file(
+    tmp_path: Path, env_file_variables: pytest.MonkeyPatch
+) -> None:
+    default = tmp_path / ".env"
+    default.write_text("GATEHOUSE_TEST_FROM_FILE=from the file\n")
+    env_file_variables.setenv("GATEHOUSE_ENV_FILE", "")
+
+    assert Settings().read_env_file(default) is None
+    assert "GATEHOUSE_TEST_FROM_FILE" not in os.environ
+
+
+def test_gatehouse_env_file_names_another_file(
+    tmp_path: Path, env_file_variables: pytest.MonkeyPatch
+) -> None:
+    chosen = tmp_path / "production.env"
+    chosen.write_text("GATEHOUSE_TEST_FROM_FILE=production\n")
+    env_file_variables.setenv("GATEHOUSE_ENV_FILE", str(chosen))
+
+    assert Settings().read_env_file(tmp_path / ".env") == chosen
+    assert os.environ["GATEHOUSE_TEST_FROM_FILE"] == "production"
+
+
+def test_a_variable_already_set_wins_over_the_file(
+    tmp_path: Path, env_file_variables: pytest.MonkeyPatch
+) -> None:
+    default = tmp_path / ".env"
+    default.write_text("GATEHOUSE_TEST_FROM_FILE=from the file\n")
+    env_file_variables.setenv("GATEHOUSE_TEST_FROM_FILE", "from the environment")
+
+    Settings().read_env_file(default)
+
+    assert os.environ["GATEHOUSE_TEST_FROM_FILE"] == "from the environment"
+
+
+def test_the_tests_never_read_a_developers_env_file() -> None:
+    assert os.environ["GATEHOUSE_ENV_FILE"] == ""
+    assert settings.ENV_FILE is None
