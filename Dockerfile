@@ -1,7 +1,9 @@
 # syntax=docker/dockerfile:1
 # Gatehouse production image: slim, non-root, multi-stage.
 #   docker build -t gatehouse .
-#   docker run -e SECRET_KEY=... -e DATABASE_URL=... -e REDIS_URL=... -p 8000:8000 gatehouse
+#   docker run --env-file .env.production -p 8000:8000 gatehouse
+# .env.production (from .env.example, never committed nor copied into the image: see
+# .dockerignore) holds SECRET_KEY, DATABASE_URL, REDIS_URL and the rest.
 # The default command is bin/start (migrate, then granian); the worker runs bin/worker.
 
 ARG PYTHON_VERSION=3.11
@@ -34,6 +36,8 @@ RUN SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(64))')"
 USER gatehouse
 VOLUME ["/data"]
 EXPOSE 8000
+# /health/live/ answers whatever the Host header (config.health.HealthProbeMiddleware), so
+# the probe of 127.0.0.1 works with a real ALLOWED_HOSTS.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f\"http://127.0.0.1:{os.environ.get('PORT', '8000')}/health/live/\", timeout=4)"]
 CMD ["bin/start"]
