@@ -153,6 +153,9 @@ class Settings:
                     f'Environment variable "{name}" invalid: write anymail://PROVIDER, e.g. anymail://mailgun.'
                 )
             return {"EMAIL_BACKEND": f"anymail.backends.{provider}.EmailBackend"}
+        if parts.scheme == "console":
+            # The text part and the headers, not the whole MIME message (config.mail).
+            return {"EMAIL_BACKEND": "config.mail.ConsoleEmailBackend"}
         if parts.scheme == "memory":
             return {"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
         if parts.scheme == "file":

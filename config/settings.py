@@ -176,7 +176,9 @@ else:
 
 # --- Background tasks (Celery) ------------------------------------------------
 
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", REDIS_URL or "memory://")
+# Without Redis, an in-process broker that never carries a message (tasks run inline). Its
+# host is named: kombu warns "No hostname was supplied" on each connection otherwise.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", REDIS_URL or "memory://localhost/")
 # Without a broker, tasks run inline in the process that sends them.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -592,5 +594,10 @@ LOGGING = {
         # Our access log replaces these two; keeping them would log each request twice.
         "django.server": {"level": "WARNING"},
         "django.request": {"level": "ERROR"},
+        # Inline tasks (the embedded default) run within a request, whose access log line
+        # covers them: no "Task ... succeeded" line per email. Failures still log.
+        "celery.app.trace": {
+            "level": "WARNING" if CELERY_TASK_ALWAYS_EAGER else LOG_LEVEL
+        },
     },
 }

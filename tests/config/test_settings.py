@@ -206,7 +206,7 @@ def test_database_url_without_a_name_is_refused(
     [
         (
             "console:",
-            {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"},
+            {"EMAIL_BACKEND": "config.mail.ConsoleEmailBackend"},
         ),
         ("memory:", {"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}),
         (
