@@ -32,9 +32,13 @@ class EmailSite:
 
 
 def frontend_url(path: str, **query: str) -> str:
-    """An absolute URL on the frontend, such as ``{FRONTEND_URL}/reset-password?token=...``."""
+    """An absolute URL on the frontend, such as ``{FRONTEND_URL}/reset-password?token=...``.
+
+    Values in the URL-safe alphabet go in as they are: a verification key
+    (``MQ:1t…:…``, allauth's signed key) keeps its colons, which a query string may hold
+    (RFC 3986, section 3.4), so the key a user copies from the link is the key."""
     url = f"{settings.FRONTEND_URL}{path}"
-    return f"{url}?{urlencode(query)}" if query else url
+    return f"{url}?{urlencode(query, safe=':')}" if query else url
 
 
 class AccountAdapter(DefaultAccountAdapter):

@@ -8,6 +8,7 @@ project's ``AccountAdapter`` copes with.
 from __future__ import annotations
 
 import uuid
+from urllib.parse import unquote
 
 from allauth.account.adapter import get_adapter
 from allauth.account.models import EmailAddress, get_emailconfirmation_model
@@ -205,8 +206,11 @@ def _invalid_key() -> ApplicationError:
 
 
 def email_verify(*, key: str, client: ClientInfo) -> User:
-    """Confirm an address from the key in an emailed link (sign-up or email change)."""
-    confirmation = get_emailconfirmation_model().from_key(key)
+    """Confirm an address from the key in an emailed link (sign-up or email change).
+
+    The key may come percent-encoded (``MQ%3A…``, as links sent before issue 13 carried
+    it, copied as is): keys never hold a ``%``, so decoding changes no raw key."""
+    confirmation = get_emailconfirmation_model().from_key(unquote(key))
     if confirmation is None or confirmation.email_address.verified:
         raise _invalid_key()
     previous_email = confirmation.email_address.user.email
