@@ -15,11 +15,15 @@ from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings
-from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import SessionUser
 from accounts.session_state import authenticated_user
-from accounts.tokens import SESSION_CLAIM, claimed_amr, claimed_auth_time
+from accounts.tokens import (
+    SESSION_CLAIM,
+    AccessToken,
+    claimed_amr,
+    claimed_auth_time,
+)
 
 if TYPE_CHECKING:
     # Not at run time: drf_spectacular.openapi imports DRF's views, which import this

@@ -17,9 +17,15 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt import tokens as simplejwt_tokens
+from rest_framework_simplejwt.backends import TokenBackend
+from rest_framework_simplejwt.exceptions import (
+    TokenBackendError,
+    TokenBackendExpiredToken,
+    TokenError,
+)
 from rest_framework_simplejwt.settings import api_settings
-from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, Token
+from rest_framework_simplejwt.tokens import Token
 
 from accounts.models import AuthSession, User
 from config.error_codes import ApplicationError
@@ -27,6 +33,60 @@ from config.error_codes import ApplicationError
 SESSION_CLAIM = "sid"
 AMR_CLAIM = "amr"
 AUTH_TIME_CLAIM = "auth_time"
+
+
+class RotatingTokenBackend(TokenBackend):
+    """simplejwt's backend, which signs with ``SIGNING_KEY`` and, unlike simplejwt's,
+    also accepts a signature by one of ``JWT_SIGNING_KEY_FALLBACKS`` (the previous
+    ``SECRET_KEY``s while ``JWT_SIGNING_KEY`` is unset). So a new key does not sign every
+    client out: tokens signed before keep working until they expire, and refreshing
+    gives tokens signed with the new key. An expired token stays expired."""
+
+    def decode(self, token: Token, verify: bool = True) -> dict[str, Any]:
+        try:
+            return super().decode(token, verify)
+        except TokenBackendExpiredToken:
+            raise
+        except TokenBackendError:
+            for key in settings.JWT_SIGNING_KEY_FALLBACKS:
+                previous = TokenBackend(
+                    self.algorithm,
+                    key,
+                    audience=self.audience,
+                    issuer=self.issuer,
+                    leeway=self.leeway,
+                )
+                try:
+                    return previous.decode(token, verify)
+                except TokenBackendExpiredToken:
+                    raise
+                except TokenBackendError:
+                    continue
+            raise
+
+
+TOKEN_BACKEND = RotatingTokenBackend(
+    api_settings.ALGORITHM,
+    api_settings.SIGNING_KEY,
+    api_settings.VERIFYING_KEY,
+    api_settings.AUDIENCE,
+    api_settings.ISSUER,
+    api_settings.JWK_URL,
+    api_settings.LEEWAY,
+    api_settings.JSON_ENCODER,
+)
+
+
+class AccessToken(simplejwt_tokens.AccessToken):
+    """simplejwt's access token, verified with :data:`TOKEN_BACKEND`."""
+
+    _token_backend = TOKEN_BACKEND
+
+
+class RefreshToken(simplejwt_tokens.RefreshToken):
+    """simplejwt's refresh token, verified with :data:`TOKEN_BACKEND`."""
+
+    _token_backend = TOKEN_BACKEND
 
 
 @dataclass(frozen=True)
@@ -101,6 +161,7 @@ class MfaToken(Token):
     ``token_type``, so it is refused as an access or refresh token."""
 
     token_type = "mfa"  # noqa: S105 (a claim value, not a secret)
+    _token_backend = TOKEN_BACKEND
 
     # simplejwt declares lifetime a class attribute; a property reads the setting when used.
     @property

@@ -418,6 +418,12 @@ SIMPLE_JWT: dict[str, Any] = {
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "sub",
 }
+# Previous signing keys (newest first) whose tokens are still accepted until they expire
+# (accounts.tokens): by default SECRET_KEY_FALLBACKS while JWT_SIGNING_KEY is unset.
+JWT_SIGNING_KEY_FALLBACKS = env.list(
+    "JWT_SIGNING_KEY_FALLBACKS",
+    [] if env.is_set("JWT_SIGNING_KEY") else SECRET_KEY_FALLBACKS,
+)
 # Seconds a request trusts the cache's word that a session is live and what its user
 # looks like (accounts.session_state); revocation tombstones outlive every access token.
 SESSION_STATE_CACHE_SECONDS = env.int("SESSION_STATE_CACHE_SECONDS", 60, minimum=1)

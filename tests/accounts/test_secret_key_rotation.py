@@ -9,6 +9,7 @@ import logging
 import re
 import time
 
+import jwt
 import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
@@ -30,6 +31,7 @@ from accounts.models import (
     User,
 )
 from tests.factories import DEFAULT_PASSWORD
+from tests.helpers import bearer
 
 pytestmark = pytest.mark.django_db
 
@@ -242,3 +244,59 @@ def test_reencrypting_an_unreadable_secret_says_so(settings, old_key: None) -> N
 
     with pytest.raises(UndecryptableSecret):
         reencrypt_secret(sealed)
+
+
+# --- Access and refresh tokens ---------------------------------------------------------
+
+OLD_JWT_KEY = "the-previous-jwt-signing-key-0123456789-abcdefgh"
+
+
+def signed_with(token: str, key: str, **changes: object) -> str:
+    """``token``'s claims, signed with ``key`` as before a rotation."""
+    claims = jwt.decode(token, options={"verify_signature": False})
+    return jwt.encode({**claims, **changes}, key, algorithm="HS256")
+
+
+def test_tokens_signed_with_a_previous_key_work_until_they_expire(
+    settings, tokens: dict
+) -> None:
+    """Tokens were signed with SECRET_KEY only: a new key signed every client out."""
+    settings.JWT_SIGNING_KEY_FALLBACKS = ["not-this-one-" * 4, OLD_JWT_KEY]
+    access = signed_with(tokens["access"], OLD_JWT_KEY)
+    refresh = signed_with(tokens["refresh"], OLD_JWT_KEY)
+
+    assert bearer(access).get("/api/v1/users/me/").status_code == 200
+    refreshed = APIClient().post(
+        "/api/v1/auth/token/refresh/", {"refresh": refresh}, format="json"
+    )
+    assert refreshed.status_code == 200, refreshed.content
+    # The new pair is signed with the current key.
+    settings.JWT_SIGNING_KEY_FALLBACKS = []
+    assert (
+        bearer(refreshed.json()["access"]).get("/api/v1/users/me/").status_code == 200
+    )
+
+
+def test_tokens_signed_with_a_key_no_longer_listed_are_refused(
+    settings, tokens: dict
+) -> None:
+    settings.JWT_SIGNING_KEY_FALLBACKS = []
+
+    response = bearer(signed_with(tokens["access"], OLD_JWT_KEY)).get(
+        "/api/v1/users/me/"
+    )
+
+    assert response.status_code == 401
+
+
+def test_an_expired_token_signed_with_a_previous_key_stays_expired(
+    settings, tokens: dict
+) -> None:
+    settings.JWT_SIGNING_KEY_FALLBACKS = [OLD_JWT_KEY]
+    expired = signed_with(tokens["refresh"], OLD_JWT_KEY, exp=int(time.time()) - 60)
+
+    response = APIClient().post(
+        "/api/v1/auth/token/refresh/", {"refresh": expired}, format="json"
+    )
+
+    assert response.status_code == 401

@@ -413,3 +413,40 @@ def test_a_variable_already_set_wins_over_the_file(
 def test_the_tests_never_read_a_developers_env_file() -> None:
     assert os.environ["GATEHOUSE_ENV_FILE"] == ""
     assert settings.ENV_FILE is None
+
+
+# --- Key rotation -----------------------------------------------------------------------
+
+PRINT_FALLBACKS = (
+    "import django; django.setup(); from django.conf import settings; "
+    "print(settings.SECRET_KEY_FALLBACKS, settings.JWT_SIGNING_KEY_FALLBACKS)"
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("variables", "expected"),
+    [
+        ({}, "['old-1', 'old-2'] ['old-1', 'old-2']"),
+        ({"JWT_SIGNING_KEY": "j" * 32}, "['old-1', 'old-2'] []"),
+        (
+            {"JWT_SIGNING_KEY": "j" * 32, "JWT_SIGNING_KEY_FALLBACKS": "old-jwt"},
+            "['old-1', 'old-2'] ['old-jwt']",
+        ),
+    ],
+)
+def test_token_signatures_fall_back_to_the_previous_secret_keys_unless_keyed_apart(
+    tmp_path: Path, variables: dict[str, str], expected: str
+) -> None:
+    environment = {
+        "PATH": os.environ["PATH"],
+        "DATA_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "SECRET_KEY": STRONG_SECRET_KEY,
+        "SECRET_KEY_FALLBACKS": "old-1, old-2",
+        **variables,
+    }
+
+    result = run_python("-c", PRINT_FALLBACKS, environment=environment)
+
+    assert result.stdout.strip() == expected, result.stderr
