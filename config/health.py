@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.response import SimpleTemplateResponse
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import BaseAuthentication
@@ -152,12 +153,10 @@ class HealthProbeMiddleware:
         probe = self.probes.get(request.path_info)
         if probe is None:
             return self.get_response(request)
-        response = probe(request)
-        # Django renders a view's response after the middleware chain; answered from
-        # within it, the response is rendered here.
-        render = getattr(response, "render", None)
-        if render is not None:
-            render()
+        # An APIView answers with DRF's Response, which Django renders after the
+        # middleware chain; answered from within it, it is rendered here.
+        response = cast(SimpleTemplateResponse, probe(request))
+        response.render()
         return response
 
 

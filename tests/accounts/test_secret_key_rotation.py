@@ -300,3 +300,26 @@ def test_an_expired_token_signed_with_a_previous_key_stays_expired(
     )
 
     assert response.status_code == 401
+
+
+def test_an_emailed_code_is_compared_under_the_key_that_stored_it(
+    settings, old_key: None
+) -> None:
+    from accounts.crypto import email_code_digest, email_code_digest_matching
+
+    stored_before = email_code_digest("123456", login_id="login")
+    rotate(settings, keep_old=True)
+    current = email_code_digest("123456", login_id="login")
+
+    assert current != stored_before
+    assert (
+        email_code_digest_matching("123456", login_id="login", stored=stored_before)
+        == stored_before
+    )
+    # A wrong code, or no code stored: the current key's digest, which matches nothing.
+    assert email_code_digest_matching(
+        "654321", login_id="login", stored=stored_before
+    ) == email_code_digest("654321", login_id="login")
+    assert (
+        email_code_digest_matching("123456", login_id="login", stored=None) == current
+    )
