@@ -77,9 +77,7 @@ def test_compose_keeps_secrets_in_an_env_file_not_in_the_shell() -> None:
     services = yaml.safe_load(text)["services"]
 
     for name in ("app", "worker"):
-        assert services[name]["env_file"] == [
-            {"path": ".env.production", "required": True}
-        ]
+        assert services[name]["env_file"] == ".env.production"
         assert "SECRET_KEY" not in services[name]["environment"]
     assert "token_urlsafe" not in text
     assert "--env-file .env.production" in (PROJECT_ROOT / "Dockerfile").read_text()
