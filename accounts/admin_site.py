@@ -15,6 +15,7 @@ from django_otp import devices_for_user
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
 from django_otp.middleware import is_verified
 
+from accounts.admin_layout import AccountsSection, StaffTimezone
 from accounts.constants import AuditKind
 from accounts.models import User
 from accounts.selectors import ban_in_force, user_by_login
@@ -48,7 +49,7 @@ class AdminLoginForm(OTPAdminAuthenticationForm):
         return self.cleaned_data
 
 
-class GatehouseAdminSite(OTPAdminSite):
+class GatehouseAdminSite(AccountsSection, StaffTimezone, OTPAdminSite):
     login_form = AdminLoginForm
     site_header = site_title = f"{settings.SITE_NAME} administration"
 

@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "accounts.timezones.StaffTimezoneMiddleware",  # admin pages in the staff's zone
 ]
 
 ROOT_URLCONF = "config.urls"

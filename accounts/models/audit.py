@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.constants import AuditKind
 from accounts.models.users import User
+from accounts.timezones import moment
 
 
 class AuditEvent(models.Model):
@@ -42,4 +43,8 @@ class AuditEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M:%S}"
+        """``Banned: ada, 2026-12-09 14:00:05 UTC``, in the reader's time zone."""
+        about = f": {self.target.username}" if self.target is not None else ""
+        return (
+            f"{self.get_kind_display()}{about}, {moment(self.created_at, seconds=True)}"
+        )

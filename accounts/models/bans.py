@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models.users import User
+from accounts.timezones import moment
 
 
 class BanQuerySet(models.QuerySet["Ban"]):
@@ -58,4 +59,7 @@ class Ban(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user_id} until {self.until or 'forever'}"
+        """``Ban of ada until 2026-12-09 14:00 UTC``, in the reader's time zone."""
+        if self.until is None:
+            return f"Permanent ban of {self.user.username}"
+        return f"Ban of {self.user.username} until {moment(self.until)}"

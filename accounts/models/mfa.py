@@ -81,7 +81,8 @@ class RecoveryCodeSet(ThrottlingMixin, Device):
     """Single-use recovery codes (django-otp's static-device idea), stored as digests."""
 
     class Meta(Device.Meta):
-        verbose_name = "recovery code set"
+        verbose_name = "recovery codes"
+        verbose_name_plural = "recovery codes"
 
     def get_throttle_factor(self) -> int:
         return 1
@@ -131,7 +132,8 @@ class EmailCodeDevice(EmailDevice):
 
     class Meta:
         proxy = True
-        verbose_name = "email codes"
+        verbose_name = "emailed sign-in codes"
+        verbose_name_plural = "emailed sign-in codes"
 
     def generate_challenge(self, extra_context: dict | None = None) -> str:
         # django-otp's own version mails the code itself, inline and outside Gatehouse's

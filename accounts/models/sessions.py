@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.constants import RevokeReason
 from accounts.models.users import User
+from accounts.timezones import moment
 
 
 class AuthSession(models.Model):
@@ -55,7 +56,8 @@ class AuthSession(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"
+        """``Session of ada from 2026-12-09 14:00 UTC``, in the reader's time zone."""
+        return f"Session of {self.user.username} from {moment(self.created_at)}"
 
     @property
     def is_live(self) -> bool:
