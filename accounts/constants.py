@@ -36,6 +36,10 @@ class AuditKind(models.TextChoices):
     MFA_FAILED = "login.mfa_failed", "Wrong two-factor code at sign-in"
     USER_BANNED = "user.banned", "Banned"
     USER_UNBANNED = "user.unbanned", "Ban lifted"
+    USER_BAN_KEPT = (
+        "user.ban_kept",
+        "Shorter ban not placed: a longer one is in force",
+    )
     ROLES_CHANGED = "user.roles_changed", "Roles changed"
     USER_DEACTIVATED = "user.deactivated", "Account deactivated"
     USER_REACTIVATED = "user.reactivated", "Account reactivated"

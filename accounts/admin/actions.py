@@ -10,7 +10,7 @@ which asserts the same rule on the row it locks.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from allauth.account.models import EmailAddress
 from django.contrib import admin, messages
@@ -26,10 +26,13 @@ from accounts.models import User
 from accounts.services.deletion import user_delete
 from accounts.services.mfa import mfa_reset_by_staff
 from accounts.services.moderation import (
+    BanPlacement,
+    ends_later,
     sessions_revoke_by_staff,
     user_ban,
     user_unban,
 )
+from accounts.timezones import moment
 from config.client import ClientInfo
 from config.errors import ApplicationError
 
@@ -118,18 +121,33 @@ class UserActions(admin.ModelAdmin):
             )
         client = ClientInfo.from_request(request)
         until = timezone.now() + duration if duration else None
-        banned = self._act_on_each(
-            request,
-            queryset,
-            Action.BAN,
-            "ban",
-            lambda actor, user: user_ban(
-                user_id=user.pk, actor=actor, reason=reason, until=until, client=client
-            ),
-        )
+        replace = request.POST.get("replace") == "yes"
+        placements: dict[str, BanPlacement] = {}
+
+        def ban(actor: User, user: User) -> None:
+            placements[user.username] = user_ban(
+                user_id=user.pk,
+                actor=actor,
+                reason=reason,
+                until=until,
+                client=client,
+                replace=replace,
+            )
+
+        self._act_on_each(request, queryset, Action.BAN, "ban", ban)
+        banned = [name for name, done in placements.items() if done.placed]
         if banned:
-            names = ", ".join(user.username for user in banned)
-            self.message_user(request, f"Banned {label}: {names}.", messages.SUCCESS)
+            self.message_user(
+                request, f"Banned {label}: {', '.join(banned)}.", messages.SUCCESS
+            )
+        for name, placement in placements.items():
+            message = ban_placement_notice(name, placement, until)
+            if message:
+                self.message_user(
+                    request,
+                    message,
+                    messages.INFO if placement.placed else messages.WARNING,
+                )
         return None
 
     @admin.action(description="Ban for 1 day", permissions=["ban"])
@@ -256,3 +274,32 @@ class UserActions(admin.ModelAdmin):
             messages.SUCCESS,
         )
         return None
+
+
+def ends(until: datetime | None) -> str:
+    """``until 2026-12-09 15:00 CET`` in the staff member's time zone, or ``for good``."""
+    return f"until {moment(until)}" if until else "for good"
+
+
+def ban_placement_notice(
+    username: str, placement: BanPlacement, until: datetime | None
+) -> str:
+    """What staff are told about a ban in force before theirs (``until`` is the end they
+    asked for): it was kept, being as long or longer, or theirs replaced it. Empty when
+    there was none."""
+    ban, replaced = placement.ban, placement.replaced
+    if not placement.placed:
+        longer = "A longer ban" if ends_later(ban.until, until) else "A ban as long"
+        return (
+            f"{username}: {longer} is in force {ends(ban.until)}; kept. Tick "
+            '"Replace a longer ban" to shorten it.'
+        )
+    if replaced is None:
+        return ""
+    if ends_later(replaced.until, until):
+        kind = "longer ban"
+    elif ends_later(until, replaced.until):
+        kind = "shorter ban"
+    else:
+        kind = "ban"
+    return f"{username}: replaces the {kind} that was in force {ends(replaced.until)}."

@@ -17,10 +17,11 @@ class BanAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "created_at",
         "created_by",
         "lifted_at",
+        "replaced_by",
     )
     list_filter = ("created_at", ("lifted_at", admin.EmptyFieldListFilter))
     search_fields = ("user__username", "user__email", "reason")
-    list_select_related = ("user", "created_by")
+    list_select_related = ("user", "created_by", "replaced_by__user")
     fields = (
         "user",
         "reason",
@@ -29,6 +30,7 @@ class BanAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "created_by",
         "lifted_at",
         "lifted_by",
+        "replaced_by",
     )
     show_full_result_count = False
 

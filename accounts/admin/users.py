@@ -112,17 +112,33 @@ class MfaFilter(BooleanAnnotationFilter):
 
 
 class BanInline(admin.TabularInline):
-    """The account's ban history, newest first."""
+    """The account's ban history, newest first: a ban that a later one replaced names
+    it (``replaced by``)."""
 
     model = Ban
     fk_name = "user"
     extra = 0
     can_delete = False
-    fields = ("created_at", "reason", "until", "created_by", "lifted_at", "lifted_by")
+    fields = (
+        "created_at",
+        "reason",
+        "until",
+        "created_by",
+        "lifted_at",
+        "lifted_by",
+        "replaced_by",
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Ban]:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("user", "created_by", "lifted_by", "replaced_by__user")
+        )
 
 
 @admin.register(User)

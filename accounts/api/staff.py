@@ -83,7 +83,9 @@ class UserBanApi(StaffApi):
         description=(
             "Until `until`, for `duration` seconds, or for good (neither). Moderators ban "
             "users and testers; admins anyone below superadmin; nobody bans themselves. "
-            "The user's tokens stop working at once; they are emailed."
+            "The user's tokens stop working at once; they are emailed. A ban in force "
+            "that ends earlier is replaced; one that ends as late or later is kept, and "
+            "the answer is that ban (shorten a ban by lifting it first)."
         ),
         request=InputSerializer,
         responses={200: BanOutputSerializer},
@@ -92,14 +94,14 @@ class UserBanApi(StaffApi):
         user_id = self.get_object(user_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        ban = user_ban(
+        placement = user_ban(
             user_id=user_id,
             actor=request.user,
             reason=data.validated_data["reason"],
             until=data.validated_data.get("until"),
             client=ClientInfo.from_request(request),
         )
-        return Response(BanOutputSerializer(ban).data)
+        return Response(BanOutputSerializer(placement.ban).data)
 
     @extend_schema(
         operation_id="unbanUser",

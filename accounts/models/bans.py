@@ -25,7 +25,9 @@ class BanQuerySet(models.QuerySet["Ban"]):
 class Ban(models.Model):
     """A user barred from signing in, for a while (``until``) or for good (no ``until``).
 
-    Rows are never deleted: lifting a ban sets ``lifted_at``, so the history stays.
+    Rows are never deleted: lifting a ban sets ``lifted_at``, so the history stays. A
+    ban that a later one replaced (a longer one, or a shorter one by ``replace``) is
+    lifted at that moment and names its successor in ``replaced_by``.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -39,6 +41,9 @@ class Ban(models.Model):
     lifted_at = models.DateTimeField(null=True, blank=True)
     lifted_by = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    replaced_by = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
     objects = BanQuerySet.as_manager()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -64,6 +65,24 @@ def _keep_a_superadmin(user: User, *, actor: Actor, force: bool) -> None:
         )
 
 
+@dataclass(frozen=True)
+class BanPlacement:
+    """What ``user_ban`` did. ``ban`` is the ban in force afterwards: the new one, or,
+    when ``placed`` is false, the one in force that was kept (it ends as late as the
+    one asked for, or later). ``replaced`` is the ban in force before, when the new one
+    took its place."""
+
+    ban: Ban
+    placed: bool
+    replaced: Ban | None = None
+
+
+def ends_later(until: datetime | None, than: datetime | None) -> bool:
+    """Whether a ban ending at ``until`` outlasts one ending at ``than`` (``None``: never
+    ends)."""
+    return than is not None and (until is None or until > than)
+
+
 @transaction.atomic
 def user_ban(
     *,
@@ -73,9 +92,16 @@ def user_ban(
     until: datetime | None,
     client: ClientInfo,
     force: bool = False,
-) -> Ban:
-    """Ban a user until ``until`` (``None``: for good). A ban in force is replaced. Every
-    session ends at once, so tokens already held stop on their next request."""
+    replace: bool = False,
+) -> BanPlacement:
+    """Ban a user until ``until`` (``None``: for good). Every session ends at once, so
+    tokens already held stop on their next request.
+
+    A ban already in force is replaced when the new one ends later (or never); when it
+    ends as late or later, it is kept and nothing is placed, unless ``replace`` (a staff
+    member shortening a ban on purpose). Either way the history keeps both: the replaced
+    ban is lifted and names its successor; a kept one is audited as ``user.ban_kept``.
+    """
     user = target_for(actor, Action.BAN, user_id, for_update=True)
     now = timezone.now()
     if until is not None and until <= now:
@@ -83,9 +109,30 @@ def user_ban(
     if rank_of(user) == RANK[Role.SUPERADMIN]:
         _keep_a_superadmin(user, actor=actor, force=force)
     by = person(actor)
-    Ban.objects.filter(user=user).in_force(at=now).update(lifted_at=now, lifted_by=by)
+    in_force = list(Ban.objects.filter(user=user).in_force(at=now))
+    longest = max(
+        in_force,
+        key=lambda ban: (ban.until is None, ban.until or now),
+        default=None,
+    )
+    if longest is not None and not replace and not ends_later(until, longest.until):
+        audit_record(
+            kind=AuditKind.USER_BAN_KEPT,
+            client=client,
+            actor=by,
+            target=user,
+            payload={
+                "ban": str(longest.pk),
+                "until": longest.until.isoformat() if longest.until else None,
+                "requested_until": until.isoformat() if until else None,
+            },
+        )
+        return BanPlacement(ban=longest, placed=False)
     ban = Ban.objects.create(
         user=user, reason=reason, created_by=by, created_at=now, until=until
+    )
+    Ban.objects.filter(pk__in=[each.pk for each in in_force]).update(
+        lifted_at=now, lifted_by=by, replaced_by=ban
     )
     sessions_revoke_all(
         user=user, reason=RevokeReason.BANNED, client=client, audit=False
@@ -95,14 +142,18 @@ def user_ban(
         client=client,
         actor=by,
         target=user,
-        payload={"ban": str(ban.pk), "until": until.isoformat() if until else None},
+        payload={
+            "ban": str(ban.pk),
+            "until": until.isoformat() if until else None,
+            **({"replaces": str(longest.pk)} if longest is not None else {}),
+        },
     )
     send_account_email(
         template_prefix=BANNED_EMAIL,
         user=user,
         context={"reason": reason, "until": until},
     )
-    return ban
+    return BanPlacement(ban=ban, placed=True, replaced=longest)
 
 
 @transaction.atomic
