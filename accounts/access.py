@@ -13,7 +13,8 @@ action                                     lowest role     on whom
 ban, unban, deactivate (and reactivate),   moderator       moderators: users and testers;
 edit_profile, revoke_sessions                              admins and superadmins: anyone
                                                            below superadmin
-erase, reset_mfa, set_password             admin           anyone below superadmin
+erase, reset_mfa, set_password,            admin           anyone below superadmin
+change_email
 set_roles                                  superadmin      anyone, superadmins and
                                                            themselves included
 =========================================  ==============  ==================================
@@ -73,6 +74,8 @@ class Action(StrEnum):
     # The admin's password page (a name, not a password: hence the noqa).
     SET_PASSWORD = "set_password"  # noqa: S105
     SET_ROLES = "set_roles"
+    # The verified email change, started by staff (the admin's user page).
+    CHANGE_EMAIL = "change_email"
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,7 @@ RULES: Final[Mapping[Action, Rule]] = {
     Action.ERASE: Rule(ADMINISTRATION, permission="accounts.delete_user"),
     Action.RESET_MFA: Rule(ADMINISTRATION),
     Action.SET_PASSWORD: Rule(ADMINISTRATION),
+    Action.CHANGE_EMAIL: Rule(ADMINISTRATION),
     Action.SET_ROLES: Rule(
         {Role.SUPERADMIN: Role.SUPERADMIN},
         on_self=True,

@@ -28,6 +28,7 @@ from accounts.access import Action, may, may_take
 from accounts.admin.actions import UserActions
 from accounts.admin.audit import AuditEventInline
 from accounts.admin.base import acting_user
+from accounts.admin.email_change import EmailChangePage
 from accounts.admin.sessions import SessionInline
 from accounts.models import Ban, User
 from accounts.roles import Role, roles_of
@@ -142,7 +143,7 @@ class BanInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(UserActions, DjangoUserAdmin):
+class UserAdmin(UserActions, EmailChangePage, DjangoUserAdmin):
     form = UserEditForm
     add_form = UserCreationForm
     list_display = (
@@ -257,7 +258,8 @@ class UserAdmin(UserActions, DjangoUserAdmin):
 
     # --- What staff may change on a page: accounts.access ----------------------------
     ALWAYS_READ_ONLY = ("is_staff", "is_superuser", "user_permissions")
-    # Written by their own flows (registration, the verified email change), never here.
+    # Written by their own flows (registration, the verified email change, which staff
+    # start with "Change email address…": accounts.admin.email_change), never here.
     READ_ONLY_ONCE_CREATED = ("username", "email")
     PAGE_ACTIONS = (Action.EDIT_PROFILE, Action.DEACTIVATE, Action.SET_ROLES)
     ROLE_NAMES = frozenset(role.value for role in Role)

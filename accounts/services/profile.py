@@ -12,6 +12,7 @@ from allauth.core import context as allauth_context
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from accounts.access import Action, Actor, person, target_for
 from accounts.constants import AuditKind
 from accounts.models import (
     INVALID_EMAIL_MESSAGE,
@@ -107,18 +108,55 @@ def email_change_request(
     reauthenticate(
         actor=actor, user=user, password=password, client=client, action="email_change"
     )
+    _email_change_send(
+        user=user,
+        new_email=new_email,
+        actor=user,
+        client=client,
+        same_message="This is already your email address.",
+    )
+
+
+@transaction.atomic
+def email_change_by_staff(
+    *, actor: Actor, user_id: uuid.UUID, new_email: str, client: ClientInfo
+) -> None:
+    """Start the verified change of another account's email address, as its owner would
+    (``email_change_request``), by ``accounts.access`` (``change_email``) instead of the
+    owner's password: a link goes to ``new_email``, the address changes only once it is
+    followed, and the old address is then told. The event names the staff member. When
+    another account has the address, its owner is told and nothing changes; staff hear
+    the same as when it is free."""
+    user = target_for(actor, Action.CHANGE_EMAIL, user_id, for_update=True)
+    _email_change_send(
+        user=user,
+        new_email=new_email,
+        actor=person(actor),
+        client=client,
+        same_message="This is already the account's email address.",
+    )
+
+
+def _email_change_send(
+    *,
+    user: User,
+    new_email: str,
+    actor: User | None,
+    client: ClientInfo,
+    same_message: str,
+) -> None:
     try:
         new_email = canonical_email(new_email)
     except InvalidEmailAddress:
         raise ValidationError({"new_email": [INVALID_EMAIL_MESSAGE]}) from None
     if new_email == user.email:
-        raise ValidationError({"new_email": ["This is already your email address."]})
+        raise ValidationError({"new_email": [same_message]})
     adapter = get_adapter()
     with transaction.atomic():
         audit_record(
             kind=AuditKind.EMAIL_CHANGE_REQUESTED,
             client=client,
-            actor=user,
+            actor=actor,
             target=user,
             payload={"new_email": new_email},
         )

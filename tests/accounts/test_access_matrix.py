@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from django.test import Client
@@ -39,6 +40,7 @@ from accounts.services.moderation import (
     user_update_by_staff,
 )
 from accounts.services.password import password_set_by_staff
+from accounts.services.profile import email_change_by_staff
 from accounts.services.sessions import session_create
 from accounts.session_state import authenticated_user
 from config.client import SYSTEM
@@ -70,11 +72,13 @@ MAY: dict[str, dict[str, tuple[str, ...]]] = {
     "erase": ADMINISTRATION,
     "reset_mfa": ADMINISTRATION,
     "set_password": ADMINISTRATION,
+    "change_email": ADMINISTRATION,
     "set_roles": {"superadmin": (*ROLES, "self")},
 }
 
 NEW_BIO = "changed by staff"
 NEW_PASSWORD = "a brand new passphrase, long enough"
+NEW_EMAIL = "changed.by.staff@example.com"
 
 AUDITED_AS = {
     "ban": AuditKind.USER_BANNED,
@@ -85,6 +89,7 @@ AUDITED_AS = {
     "erase": AuditKind.USER_DELETED,
     "reset_mfa": AuditKind.MFA_DISABLED,
     "set_roles": AuditKind.ROLES_CHANGED,
+    "change_email": AuditKind.EMAIL_CHANGE_REQUESTED,
 }
 
 
@@ -164,6 +169,9 @@ def state(user: User) -> dict[str, Any]:
             user=user, revoked_at__isnull=True
         ).count(),
         "factors": TOTPAuthenticator.objects.filter(user=user).count(),
+        "addresses": sorted(
+            EmailAddress.objects.filter(user=user).values_list("email", "verified")
+        ),
         "audit_events": AuditEvent.objects.filter(target=user).count(),
     }
 
@@ -184,6 +192,13 @@ def took_effect(action: str, target: User, before: dict[str, Any]) -> bool:
         "reset_mfa": lambda: not TOTPAuthenticator.objects.filter(user=user).exists(),
         "set_password": lambda: user.check_password(NEW_PASSWORD),
         "set_roles": lambda: state(user)["roles"] != before["roles"],
+        # A link went to the new address; the email changes once it is followed.
+        "change_email": lambda: (
+            EmailAddress.objects.filter(
+                user=user, email=NEW_EMAIL, verified=False
+            ).exists()
+            and user.email == before["row"]["email"]
+        ),
     }[action]()
 
 
@@ -438,6 +453,30 @@ def test_the_admins_password_page(actor_role: str, target_role: str) -> None:
     check_outcome(given, "set_password", expected=expected, before=before)
 
 
+@pytest.mark.parametrize(("actor_role", "target_role"), pairs())
+def test_the_admins_email_change_page(actor_role: str, target_role: str) -> None:
+    """The user page's "Change email address…" is offered, and acts, by the rule; one's
+    own address changes through ``me/email/`` (with the password), never here."""
+    given = scene(actor_role, "change_email", target_role)
+    before = state(given.target)
+    expected = allowed(actor_role, "change_email", target_role)
+    client = admin_client_for(given.actor)
+
+    page = client.get(f"/admin/accounts/user/{given.target.pk}/change/")
+    response = client.post(
+        f"/admin/accounts/user/{given.target.pk}/email/", {"new_email": NEW_EMAIL}
+    )
+
+    if page.status_code == 200:
+        assert (b'id="change-email"' in page.content) is expected
+    if expected:
+        assert response.status_code == 302
+        assert response.url == f"/admin/accounts/user/{given.target.pk}/change/"
+    else:  # staff refused; others sent to the admin's login
+        assert response.status_code == 403 or response.url.startswith("/admin/login/")
+    check_outcome(given, "change_email", expected=expected, before=before)
+
+
 # --- the services themselves: a caller that skips the checks is still refused ------------
 
 SERVICE_ACTIONS = tuple(MAY)
@@ -461,6 +500,7 @@ def service_call(actor: Actor, action: str, target: User) -> None:
         "set_password": lambda: password_set_by_staff(
             **common, new_password=NEW_PASSWORD
         ),
+        "change_email": lambda: email_change_by_staff(**common, new_email=NEW_EMAIL),
     }[action]()
 
 
@@ -471,7 +511,8 @@ def service_call(actor: Actor, action: str, target: User) -> None:
         for row in rows(SERVICE_ACTIONS)
         # user_delete on oneself is the owner's own deletion (DELETE me/, with the
         # password), and the admin's password page on one's own account is one's own
-        # password change: neither is a staff action.
+        # password change: neither is a staff action. (One's own email changes through
+        # me/email/, never email_change_by_staff: refused on oneself, tested here.)
         if row.values[1:] not in {("erase", "self"), ("set_password", "self")}
     ],
 )
