@@ -10,8 +10,7 @@ from django.contrib import admin
 
 from accounts.admin.base import ReadOnlyAdminMixin
 
-if admin.site.is_registered(EmailAddress):
-    admin.site.unregister(EmailAddress)
+admin.site.unregister(EmailAddress)  # registered by its app, which comes first
 
 
 @admin.register(EmailAddress)

@@ -12,8 +12,7 @@ from django_otp.plugins.otp_email.models import EmailDevice
 from accounts.admin.base import ReadOnlyAdminMixin
 from accounts.models import EmailCodeDevice, RecoveryCodeSet, TOTPAuthenticator
 
-if admin.site.is_registered(EmailDevice):
-    admin.site.unregister(EmailDevice)
+admin.site.unregister(EmailDevice)  # registered by its app, which comes first
 
 
 class FactorAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):

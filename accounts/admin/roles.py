@@ -11,8 +11,7 @@ from django.contrib.auth.models import Group
 
 from accounts.admin.base import ReadOnlyAdminMixin
 
-if admin.site.is_registered(Group):
-    admin.site.unregister(Group)
+admin.site.unregister(Group)  # registered by its app, which comes first
 
 
 @admin.register(Group)

@@ -36,6 +36,7 @@ from accounts.selectors import ProfileAnnotations, group_names_of, profile_annot
 from accounts.services.moderation import roles_set, user_update_by_staff
 from accounts.services.password import password_set_by_staff
 from accounts.services.profile import profile_changes_clean, user_profile_update
+from accounts.timezones import moment
 from config.client import ClientInfo
 from config.errors import ApplicationError
 
@@ -251,9 +252,7 @@ class UserAdmin(UserActions, EmailChangePage, DjangoUserAdmin):
         if not user.is_banned:
             return "—"
         return (
-            f"until {user.banned_until:%Y-%m-%d %H:%M}"
-            if user.banned_until
-            else "permanently"
+            f"until {moment(user.banned_until)}" if user.banned_until else "permanently"
         )
 
     # --- What staff may change on a page: accounts.access ----------------------------

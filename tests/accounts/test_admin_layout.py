@@ -284,6 +284,16 @@ def test_staff_read_times_in_their_own_zone() -> None:
     assert "Ban of ada until 2026-12-09 15:00 CET" in user_page.content.decode()
 
 
+def test_the_user_list_says_until_when_in_the_staff_members_zone() -> None:
+    """Before: the list's "banned" column wrote the end in UTC, without saying so."""
+    ends = datetime(2099, 1, 15, 14, 0, tzinfo=UTC)
+    Ban.objects.create(user=account(username="ada"), reason="spam", until=ends)
+
+    page = admin_client_for(paris_staff()).get("/admin/accounts/user/")
+
+    assert "until 2099-01-15 15:00 CET" in page.content.decode()
+
+
 def test_staff_in_utc_are_told_so(superadmin_client: Client) -> None:
     page = superadmin_client.get("/admin/").content.decode()
 

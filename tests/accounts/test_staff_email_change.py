@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 
 from accounts.constants import AuditKind
 from accounts.models import AuditEvent, User
+from config.errors import ApplicationError
 from tests.helpers import account, admin_client_for, verification_key
 
 pytestmark = pytest.mark.django_db
@@ -178,3 +179,23 @@ def test_the_users_page_never_writes_the_email() -> None:
     user.refresh_from_db()
     assert user.email == "ada@example.com"
     assert not EmailAddress.objects.filter(email="direct@example.com").exists()
+
+
+def test_a_refusal_of_the_service_is_told_on_the_users_page(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What the service refuses after the page let staff in (the account changed
+    meanwhile) is told as a message, and nothing is sent."""
+    admin, user = account("admin"), account(email="ada@example.com")
+
+    def refuse(**kwargs: object) -> None:
+        raise ApplicationError("conflict", "This account changed; try again.")
+
+    monkeypatch.setattr("accounts.admin.email_change.email_change_by_staff", refuse)
+    mail.outbox.clear()
+
+    response = change_email(admin, user, "new@example.com")
+
+    assert response.redirect_chain[-1][0] == f"/admin/accounts/user/{user.pk}/change/"
+    assert messages_of(response) == ["This account changed; try again."]
+    assert mail.outbox == []
