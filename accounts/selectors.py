@@ -311,3 +311,9 @@ def users_for_staff(
     if is_banned is not None:
         users = users.filter(banned=is_banned)
     return StaffUserList(users, ordering=ordering, searched=bool(search.strip()))
+
+
+def totp_pending(user: User) -> TOTPAuthenticator | None:
+    """The user's authenticator app that awaits its first code (``services.mfa.totp_setup``
+    keeps at most one), or ``None``."""
+    return TOTPAuthenticator.objects.filter(user=user, confirmed=False).first()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from base64 import b32decode
 from collections.abc import Iterator
 
 import pytest
@@ -80,18 +81,11 @@ def test_staff_ban_a_user_for_a_day_from_the_admin(browser, live_server) -> None
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
     assert api.get("/api/v1/users/me/").status_code == 200
 
-    # Sign in to the admin: password and a code from the authenticator app.
+    # Sign in to the admin: password and a code from the authenticator app, on one page.
     browser.get(f"{live_server.url}/admin/login/?next=/admin/accounts/user/")
     browser.find_element(By.NAME, "username").send_keys("chief")
     browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
-    # django-otp's form: the password first, then it lists the staff member's devices.
-    Select(browser.find_element(By.NAME, "otp_device")).select_by_visible_text("phone")
-    for name, value in (("username", "chief"), ("password", PASSWORD)):
-        field = browser.find_element(By.NAME, name)
-        field.clear()
-        field.send_keys(value)
-    browser.find_element(By.NAME, "otp_token").send_keys(code_now())
+    browser.find_element(By.NAME, "code").send_keys(code_now())
     browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
     WebDriverWait(browser, 10).until(
         lambda page: (
@@ -128,6 +122,41 @@ def test_staff_ban_a_user_for_a_day_from_the_admin(browser, live_server) -> None
     assert response.status_code == 401
     assert response.json()["code"] == "token_invalid"
     # The admin's Content-Security-Policy refused nothing the admin needs.
+    assert policy_violations(browser) == []
+
+
+def test_the_first_staff_member_sets_up_an_app_on_the_way_in(
+    browser, live_server
+) -> None:
+    """Issue 13: a superadmin with no second factor is taken from the login page to set
+    up an authenticator app (an inline QR code, under the admin's policy), sees the
+    recovery codes once, and continues into the admin."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    User.objects.create_superuser("first", "first@example.com", PASSWORD)
+
+    browser.get(f"{live_server.url}/admin/")
+    browser.find_element(By.NAME, "username").send_keys("first")
+    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    WebDriverWait(browser, 10).until(
+        lambda page: "/admin/mfa/enrol/" in page.current_url
+    )
+    assert browser.find_element(By.CSS_SELECTOR, "#mfa-qr-code svg").is_displayed()
+    secret = browser.find_element(By.ID, "mfa-secret").text
+    totp = TOTP(b32decode(secret + "=" * (-len(secret) % 8)))
+    totp.time = time.time()
+    browser.find_element(By.NAME, "code").send_keys(f"{totp.token():06d}")
+    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+
+    codes = browser.find_elements(By.CSS_SELECTOR, "#recovery-codes li")
+    assert len(codes) == 10
+    browser.find_element(By.ID, "continue-to-admin").click()
+    WebDriverWait(browser, 10).until(
+        lambda page: page.current_url.rstrip("/").endswith("/admin")
+    )
+    assert browser.find_elements(By.ID, "user-tools")  # signed in, with the menu
     assert policy_violations(browser) == []
 
 

@@ -11,7 +11,7 @@ a success takes the count back and resets the account's
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
@@ -76,6 +76,8 @@ def login_failure_record(
     client: ClientInfo,
     locked_after: int | None = None,
     from_device: bool = False,
+    kind: AuditKind | None = AuditKind.LOGIN_FAILED,
+    payload: Mapping[str, object] | None = None,
 ) -> None:
     """Audit a failed login. ``locked_after`` is set when this failure is the one that
     locks the account (the caller's counter knows: it is the limit reached); the lockout is
@@ -84,13 +86,19 @@ def login_failure_record(
     ``from_device``: the attempt came with the account's device token (``accounts.devices``)
     and was counted on that device's counter, so a lock locks that device alone: audited,
     not emailed (whoever holds the device token has signed in before; the account and its
-    other devices are unaffected)."""
-    audit_record(
-        kind=AuditKind.LOGIN_FAILED,
-        client=client,
-        target=user,
-        payload={"device": True} if from_device else None,
-    )
+    other devices are unaffected).
+
+    ``kind`` and ``payload``: how the failure itself is recorded (the admin's wrong codes
+    are ``login.mfa_failed``, with ``{"via": "admin"}``); ``kind=None`` when the caller's
+    service already recorded it, and only a lock is left to record."""
+    if kind is not None:
+        audit_record(
+            kind=kind,
+            client=client,
+            target=user,
+            payload={**(payload or {}), **({"device": True} if from_device else {})}
+            or None,
+        )
     if locked_after is None:
         return
     audit_record(

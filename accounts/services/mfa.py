@@ -89,15 +89,22 @@ def totp_setup(*, actor: User) -> dict[str, str]:
             "An authenticator app is already set up; turn it off first.",
         )
     TOTPAuthenticator.objects.filter(user=user, confirmed=False).delete()
-    secret = secrets.token_bytes(20)
-    TOTPAuthenticator.objects.create(
+    device = TOTPAuthenticator.objects.create(
         user=user,
         name="Authenticator app",
         confirmed=False,
-        encrypted_key=encrypt_secret(secret),
+        encrypted_key=encrypt_secret(secrets.token_bytes(20)),
         step=settings.MFA_TOTP_STEP,
     )
-    uri = totp_provisioning_uri(secret=secret, email=user.email)
+    return totp_setup_details(device=device, email=user.email)
+
+
+def totp_setup_details(*, device: TOTPAuthenticator, email: str) -> dict[str, str]:
+    """What an authenticator app needs to add ``device`` (not yet confirmed): the secret,
+    the ``otpauth://`` URI and its QR code. The admin's enrolment page shows them again
+    when a wrong code brings it back."""
+    secret = device.bin_key
+    uri = totp_provisioning_uri(secret=secret, email=email)
     return {
         "secret": b32encode(secret).decode().rstrip("="),
         "otpauth_uri": uri,
@@ -398,6 +405,22 @@ def _device_verifies(device: Device, code: str, claims: MfaClaims) -> bool:
             code, login_id=claims.jti, stored=device.token
         )
     return bool(device.verify_token(code))  # type: ignore[no-untyped-call]
+
+
+def admin_code_verify(*, user: User, code: str) -> Device | None:
+    """The device that accepts ``code`` at the admin's sign-in, or ``None``: the user's
+    authenticator app for a code of digits, their recovery codes for one of ten
+    characters (a recovery code used is gone). The admin has one answer for every
+    failure, so a device django-otp's throttle holds (``verify_token`` then checks
+    nothing) is just ``None`` too. Emailed codes belong to an API login (each is bound to
+    its ``mfa_token``): the admin takes none."""
+    code = code.strip()
+    methods = [method for method in mfa_methods(user) if method != "email"]
+    with transaction.atomic():
+        for device in _candidate_devices(user, methods, code):
+            if device.verify_token(code):  # type: ignore[no-untyped-call]
+                return device
+    return None
 
 
 def mfa_login(

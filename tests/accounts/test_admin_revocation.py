@@ -61,8 +61,7 @@ def admin_login(client: Client, staff: User):
         {
             "username": staff.username,
             "password": PASSWORD,
-            "otp_device": TOTPAuthenticator.objects.get(user=staff).persistent_id,
-            "otp_token": current_code(),
+            "code": current_code(),
         },
     )
 

@@ -428,7 +428,7 @@ def test_only_both_factors_reset_the_accounts_count(totp_user: User) -> None:
 def test_signing_in_to_the_admin_resets_the_accounts_count(db: None) -> None:
     password = "staff passphrase for the admin"
     staff = User.objects.create_superuser("boss", "boss@example.com", password)
-    device = TOTPAuthenticator.objects.create(
+    TOTPAuthenticator.objects.create(
         user=staff, name="app", confirmed=True, encrypted_key=encrypt_secret(SECRET)
     )
     fail("boss", 9)
@@ -437,8 +437,7 @@ def test_signing_in_to_the_admin_resets_the_accounts_count(db: None) -> None:
         {
             "username": "boss",
             "password": password,
-            "otp_device": device.persistent_id,
-            "otp_token": current_code(),
+            "code": current_code(),
         },
     )
     assert signed_in.status_code == 302
