@@ -58,10 +58,11 @@ serve: $(STAMP)
 worker: $(STAMP)
 	PATH=$(CURDIR)/$(BIN):$$PATH bin/worker
 
-## Create a staff superuser (on the embedded default unless DATABASE_URL is set).
+## Create a staff superuser (on the embedded default unless DATABASE_URL is set): asks in a
+## terminal, else reads DJANGO_SUPERUSER_USERNAME/_EMAIL/_PASSWORD (fails without them).
 superuser: $(STAMP)
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --noinput -v0
-	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py createsuperuser
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py bootstrap_superadmin
 
 ## Re-pin requirements/*.txt from the ranges in requirements/*.in.
 lock: $(STAMP)

@@ -4,6 +4,9 @@ Signals are used here, against the house rule, because a user changes through pa
 not own (the admin, allauth marking an address verified, ``manage.py shell``) and a stale
 snapshot would keep a deactivated user's tokens working. They only drop a cache entry,
 after commit; no domain logic lives here.
+
+One receiver does more: :func:`verify_new_superusers_address`, because Django's
+``createsuperuser``, which we do not own either, offers no other hook.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ from django.dispatch import receiver
 from django_otp.plugins.otp_email.models import EmailDevice
 
 from accounts.models import EmailCodeDevice, TOTPAuthenticator, User
+from accounts.services.staff import superuser_address_verify
 from accounts.session_state import forget_user
+from config.client import SYSTEM
 
 
 def _forget_after_commit(user_id: Any) -> None:
@@ -29,6 +34,20 @@ def _forget_after_commit(user_id: Any) -> None:
 @receiver(post_delete, sender=User)
 def forget_changed_user(sender: type, instance: User, **kwargs: Any) -> None:
     _forget_after_commit(instance.pk)
+
+
+@receiver(post_save, sender=User)
+def verify_new_superusers_address(
+    sender: type, instance: User, created: bool, raw: bool = False, **kwargs: Any
+) -> None:
+    """A superuser is only ever made on the server (``createsuperuser``, ``manage.py
+    shell``, ``bootstrap_superadmin``): the admin cannot set ``is_superuser`` and roles
+    never do. Whoever typed its address there stands for it, so it is verified at once
+    (``accounts.services.staff``): with ``ACCOUNT_EMAIL_VERIFICATION=mandatory`` such an
+    account could otherwise never sign in to the API, and no verification email would
+    ever be sent to it. Fixtures (``raw``) are left as they are."""
+    if created and instance.is_superuser and not raw:
+        superuser_address_verify(user=instance, client=SYSTEM)
 
 
 @receiver(post_save, sender=EmailAddress)
