@@ -147,7 +147,7 @@ def test_with_the_old_key_as_a_fallback_staff_still_enter_the_admin(
     settings, old_key: None
 ) -> None:
     staff = User.objects.create_superuser("boss", "boss@example.com", DEFAULT_PASSWORD)
-    device = TOTPAuthenticator.objects.create(
+    TOTPAuthenticator.objects.create(
         user=staff, name="app", confirmed=True, encrypted_key=encrypt_secret(SECRET)
     )
     rotate(settings, keep_old=True)
@@ -158,8 +158,7 @@ def test_with_the_old_key_as_a_fallback_staff_still_enter_the_admin(
         {
             "username": "boss",
             "password": DEFAULT_PASSWORD,
-            "otp_device": device.persistent_id,
-            "otp_token": current_code(),
+            "code": current_code(),
         },
     )
 
@@ -188,7 +187,7 @@ def test_without_the_old_key_the_admin_shows_its_usual_error(
     settings, old_key: None
 ) -> None:
     staff = User.objects.create_superuser("boss", "boss@example.com", DEFAULT_PASSWORD)
-    device = TOTPAuthenticator.objects.create(
+    TOTPAuthenticator.objects.create(
         user=staff, name="app", confirmed=True, encrypted_key=encrypt_secret(SECRET)
     )
     rotate(settings, keep_old=False)
@@ -199,8 +198,7 @@ def test_without_the_old_key_the_admin_shows_its_usual_error(
         {
             "username": "boss",
             "password": DEFAULT_PASSWORD,
-            "otp_device": device.persistent_id,
-            "otp_token": current_code(),
+            "code": current_code(),
         },
     )
 
