@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts.models import User, normalize_username
+from accounts.selectors import user_by_login
 from accounts.services.staff import superadmin_bootstrap
 from config.client import SYSTEM
 
@@ -88,7 +88,7 @@ class Command(BaseCommand):
 
     def _ask(self, *, reset_password: bool) -> tuple[str, str, str | None]:
         username = input("Username: ").strip()
-        exists = User.objects.filter(username=normalize_username(username)).exists()
+        exists = user_by_login(username) is not None
         if exists and not reset_password:
             return username, "", None
         email = "" if exists else input("Email address: ").strip()
