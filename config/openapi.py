@@ -167,6 +167,11 @@ STANDARD_ERRORS: dict[str, tuple[str, OpenApiExample]] = {
     "403": ("Authenticated, but not allowed.", PERMISSION_DENIED),
     "404": ("No such object, or not visible to the caller.", NOT_FOUND),
     "429": ("Rate limited; see the Retry-After header.", RATE_LIMITED),
+    "503": (
+        "The session store refused to record the revocation this needs: nothing "
+        "changed, try again.",
+        problem_example("service_unavailable", "The service is unavailable."),
+    ),
 }
 # What a list (config.pagination) answers for its page parameters.
 PAGINATION_ERRORS: dict[str, tuple[str, OpenApiExample]] = {
@@ -351,6 +356,10 @@ class AutoSchema(openapi.AutoSchema):
             statuses.append("404")
         if self._is_rate_limited():
             statuses.append("429")
+        # Views whose services end sessions: revocation aborts (503) rather than commit
+        # while the tokens keep working (accounts.session_state.mark_sessions_revoked).
+        if self.method in getattr(self.view, "revokes_sessions_on", ()):
+            statuses.append("503")
         return statuses
 
     def _get_paginator(self) -> Any:

@@ -145,6 +145,8 @@ class StaffUserUpdateSerializer(serializers.Serializer):
 
 
 class UserDetailApi(APIView):
+    revokes_sessions_on = frozenset({"PATCH", "DELETE"})  # 503 if the cache refuses
+
     def get_permissions(self) -> list:
         if self.request.method == "PATCH":
             return [IsStaffWithMfa(), MayTake(Action.EDIT_PROFILE)]

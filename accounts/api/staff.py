@@ -55,6 +55,7 @@ class StaffApi(APIView):
 
 
 class UserBanApi(StaffApi):
+    revokes_sessions_on = frozenset({"POST"})  # 503 if the cache refuses
     actions = {"POST": Action.BAN, "DELETE": Action.UNBAN}
 
     class InputSerializer(serializers.Serializer):

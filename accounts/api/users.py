@@ -36,6 +36,7 @@ EMAIL_CHANGE_ANSWER = "Follow the link sent to the new address to confirm the ch
 
 
 class MeApi(NoStoreMixin, RateLimitHeadersMixin, APIView):
+    revokes_sessions_on = frozenset({"DELETE"})  # 503 if the cache refuses
     permission_classes = [IsAuthenticated]
     delete_takes_body = True  # the password confirming the deletion
 

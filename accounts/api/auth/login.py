@@ -137,6 +137,8 @@ class MfaChallengeSerializer(serializers.Serializer):
 
 
 class LoginApi(NoStoreMixin, PublicApi):
+    revokes_sessions_on = frozenset({"POST"})  # 503 if the cache refuses
+
     class InputSerializer(serializers.Serializer):
         login = serializers.CharField(max_length=254, help_text="Username or email.")
         password = serializers.CharField(max_length=4096, trim_whitespace=False)
@@ -188,6 +190,8 @@ class LoginApi(NoStoreMixin, PublicApi):
 
 class OAuth2TokenApi(NoStoreMixin, PublicApi):
     """The OAuth2 password grant, so Swagger UI's Authorize button can sign in."""
+
+    revokes_sessions_on = frozenset({"POST"})  # 503 if the cache refuses
 
     parser_classes = [FormParser, JSONParser]
 
@@ -256,6 +260,8 @@ class RefreshInputSerializer(serializers.Serializer):
 
 
 class TokenRefreshApi(NoStoreMixin, PublicApi):
+    revokes_sessions_on = frozenset({"POST"})  # 503 if the cache refuses
+
     @extend_schema(
         operation_id="refreshToken",
         examples=[TOKEN_PAIR_EXAMPLE],
@@ -286,6 +292,8 @@ class LogoutApi(APIView):
     """Reads no access token (it may have expired, or its session already ended): the
     refresh token is the credential, and whoever holds it controls that session anyway."""
 
+    revokes_sessions_on = frozenset({"POST"})  # 503 if the cache refuses
+
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
@@ -310,6 +318,7 @@ class LogoutApi(APIView):
 
 
 class LogoutAllApi(APIView):
+    revokes_sessions_on = frozenset({"POST"})  # 503 if the cache refuses
     permission_classes = [IsAuthenticated]
 
     @extend_schema(

@@ -189,6 +189,7 @@ class TotpConfirmApi(MfaApi):
 
 
 class TotpApi(MfaApi):
+    revokes_sessions_on = frozenset({"DELETE"})  # 503 if the cache refuses
     delete_takes_body = True
 
     @extend_schema(
@@ -205,6 +206,7 @@ class TotpApi(MfaApi):
 
 
 class EmailCodesApi(MfaApi):
+    revokes_sessions_on = frozenset({"DELETE"})  # 503 if the cache refuses
     delete_takes_body = True
 
     @extend_schema(
@@ -277,6 +279,8 @@ MFA_FAILURES = {"mfa_invalid", "token_invalid"}
 
 
 class LoginMfaApi(NoStoreMixin, PublicApi):
+    revokes_sessions_on = frozenset({"POST"})  # 503 if the cache refuses
+
     class InputSerializer(serializers.Serializer):
         mfa_token = serializers.CharField(max_length=2048)
         code = serializers.CharField(max_length=32)

@@ -33,6 +33,7 @@ from config.ratelimits import RateLimitHeadersMixin, enforce_rate_limit
 
 
 class PasswordChangeApi(RateLimitHeadersMixin, APIView):
+    revokes_sessions_on = frozenset({"POST"})  # 503 if the cache refuses
     permission_classes = [IsAuthenticated]
 
     class InputSerializer(serializers.Serializer):
@@ -98,6 +99,8 @@ class PasswordResetApi(EmailedLinkApi):
 
 
 class PasswordResetConfirmApi(PublicApi):
+    revokes_sessions_on = frozenset({"POST"})  # 503 if the cache refuses
+
     class InputSerializer(serializers.Serializer):
         token = serializers.CharField(max_length=512)
         new_password = serializers.CharField(max_length=4096, trim_whitespace=False)

@@ -67,6 +67,7 @@ class SessionListApi(NoStoreMixin, GenericAPIView):
 
 
 class SessionDetailApi(APIView):
+    revokes_sessions_on = frozenset({"DELETE"})  # 503 if the cache refuses
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
