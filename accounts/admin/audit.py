@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts.admin.base import ReadOnlyAdminMixin
-from accounts.models import AuditEvent
+from accounts.models import STAFF_ACTION, AuditEvent
 
 
 class AuditEventInline(admin.TabularInline):
@@ -32,10 +32,28 @@ class AuditEventInline(admin.TabularInline):
         )
 
 
+class StaffActionFilter(admin.SimpleListFilter):
+    """Events of a staff member acting on another account (``STAFF_ACTION``): the
+    dashboard's "staff actions" link here (``?by=staff``)."""
+
+    title = "by"
+    parameter_name = "by"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        return [("staff", "Staff, on another account")]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[AuditEvent]
+    ) -> QuerySet[AuditEvent]:
+        if self.value() == "staff":
+            return queryset.filter(STAFF_ACTION)
+        return queryset
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "kind", "actor", "target", "ip", "user_agent")
-    list_filter = ("kind", "created_at")
+    list_filter = ("kind", StaffActionFilter, "created_at")
     search_fields = ("target__username", "target__email", "actor__username", "ip")
     date_hierarchy = "created_at"
     list_select_related = ("actor", "target")

@@ -6,7 +6,7 @@ Models hold data and constraints only: no mail, no cache, no service call (see
 docs/architecture.md).
 """
 
-from accounts.models.audit import AuditEvent
+from accounts.models.audit import STAFF_ACTION, AuditEvent
 from accounts.models.bans import Ban, BanQuerySet
 from accounts.models.blocks import BLOCKED_FROM_PROFILE, ProfilePermission
 from accounts.models.mfa import (
@@ -32,6 +32,7 @@ from accounts.models.users import (
 __all__ = [
     "BLOCKED_FROM_PROFILE",
     "INVALID_EMAIL_MESSAGE",
+    "STAFF_ACTION",
     "AuditEvent",
     "AuthSession",
     "Ban",

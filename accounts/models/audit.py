@@ -5,11 +5,18 @@ from __future__ import annotations
 import uuid
 
 from django.db import models
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.constants import AuditKind
 from accounts.models.users import User
 from accounts.timezones import moment
+
+# An event whose actor is someone other than its target (or with no target): a staff
+# member acting on another account (a ban, a role change, a password set, a session
+# revoked). What people do to their own account names them as both; events of anonymous
+# or unknown callers and of ``manage.py`` (``SYSTEM_ACTOR``) have no actor.
+STAFF_ACTION = Q(actor__isnull=False) & ~Q(actor=F("target"))
 
 
 class AuditEvent(models.Model):
@@ -39,7 +46,14 @@ class AuditEvent(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["target", "-created_at"], name="accounts_audit_target")
+            models.Index(
+                fields=["target", "-created_at"], name="accounts_audit_target"
+            ),
+            # One kind over a period: the admin's list filtered by kind and dates, which
+            # counts its rows, and the dashboard's links to it (issue 13).
+            models.Index(
+                fields=["kind", "created_at"], name="accounts_audit_kind_time"
+            ),
         ]
 
     def __str__(self) -> str:
