@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from celery.schedules import crontab
 from corsheaders.defaults import default_headers as cors_default_headers
 from cryptography.fernet import Fernet
 from django.conf.locale import LANG_INFO
@@ -67,6 +68,7 @@ INSTALLED_APPS = [
     "apikeys",
     "flags",
     "files",
+    "insights",
 ]
 
 MIDDLEWARE = [
@@ -194,6 +196,18 @@ CELERY_IMPORTS = ["accounts.emails.tasks"]
 # Periodic tasks, run by the worker started with WORKER_BEAT=true (bin/worker).
 CELERY_BEAT_SCHEDULE = {
     "purge-sessions": {"task": "accounts.tasks.purge_sessions", "schedule": 3600},
+    # The admin dashboard's figures (insights.constants.REFRESH_INTERVAL): today's and
+    # yesterday's every ten minutes, the whole 30 days nightly.
+    "refresh-daily-stats": {
+        "task": "insights.tasks.refresh_daily_stats",
+        "schedule": 600,
+        "kwargs": {"days": 2},
+    },
+    "refresh-daily-stats-nightly": {
+        "task": "insights.tasks.refresh_daily_stats",
+        "schedule": crontab(hour=0, minute=30),
+        "kwargs": {"days": 30},
+    },
 }
 
 # --- Email --------------------------------------------------------------------

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tests.processes import PROJECT_ROOT
 
-APPS = ("accounts", "apikeys", "flags", "files")
+APPS = ("accounts", "apikeys", "flags", "files", "insights")
 PACKAGES = (*APPS, "config")
 
 

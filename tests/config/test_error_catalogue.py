@@ -22,7 +22,7 @@ from config.error_codes import ERROR_CODES
 from config.errors import CODE_ALIASES
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("accounts", "config", "apikeys", "flags", "files")
+APPS = ("accounts", "config", "apikeys", "flags", "files", "insights")
 
 DRF_EXCEPTIONS = [
     exception
