@@ -8,9 +8,10 @@ cards link to.
 It needs PostgreSQL on 127.0.0.1:5432 (user ``postgres``, trust auth). It drops and
 recreates its own database, ``gh_dash`` (``--database``), and drops it again at the end
 unless ``--keep``. Rows are generated inside PostgreSQL (``INSERT ... SELECT`` over
-``generate_series``): users joined over the last year, events spread over ``--spread-days``
-days (of the kinds the dashboard counts, one in fifty by a staff member), live sessions
-and authenticator apps for a share of the users.
+``generate_series``): users joined over the last year; events evenly over
+``--spread-days`` days, written in time order as the log is (of the kinds the dashboard
+counts, one in fifty by a staff member); live sessions and authenticator apps for a share
+of the users.
 """
 
 from __future__ import annotations
@@ -155,16 +156,17 @@ def seed(dsn: str, *, users: int, events: int, spread_days: int) -> None:
             size = min(batch, events - start)
             timed(
                 f"{start + size:,} / {events:,} events",
-                lambda size=size: run(
+                lambda size=size, start=start: run(
                     f"""
                     INSERT INTO accounts_auditevent (id, kind, actor_id, target_id, ip,
                         user_agent, created_at, payload)
                     SELECT gen_random_uuid(), ({kinds})[1 + g %% {len(KINDS)}],
                         CASE WHEN g %% 50 = 0 THEN %s::uuid END, NULL, NULL, '',
-                        now() - random() * %s * interval '1 day', '{{}}'
+                        now() - %s * interval '1 day'
+                            * (1 - (g + %s)::float8 / %s), '{{}}'
                     FROM generate_series(1, %s) AS g
                     """,  # noqa: S608 (constants of this file)
-                    (staff_id, spread_days, size),
+                    (staff_id, spread_days, start, events, size),
                 ),
             )
         for name, definition in indexes:

@@ -129,7 +129,7 @@ def sessions_card(*, series: Series, first_day: date, now: datetime) -> Card:
     return Card(
         title=title,
         headline=f"{current:,}",
-        caption="live now; bars: each day's last count",
+        caption="live at the last count; bars: each day's last",
         url=changelist(
             "authsession",
             revoked_at__isempty="1",

