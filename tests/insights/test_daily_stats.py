@@ -111,6 +111,7 @@ def test_a_new_event_updates_its_day_on_the_next_run() -> None:
     row = DailyStat.objects.get(day=TODAY, metric=Metric.LOGINS_FAILED)
     assert row.value == 1
     assert row.computed_at == NOW + timedelta(minutes=10)
+    assert str(row) == "logins.failed 2026-03-10: 1"
 
 
 def test_days_are_utc_days_whatever_the_active_time_zone() -> None:

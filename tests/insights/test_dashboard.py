@@ -285,3 +285,17 @@ def test_a_card_shows_only_to_who_may_open_its_list() -> None:
 
     assert cards(page) == {}
     assert 'class="module insights"' not in page
+
+
+def test_times_are_told_in_utc_whatever_the_staffs_time_zone(staff, settings) -> None:
+    """The days are UTC days; the time the figures were computed says UTC and is UTC,
+    even when a staff member's time zone is active (19:00 UTC is 08:00 in Auckland)."""
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    client, _ = staff
+    computed_at = timezone.now().replace(hour=19, minute=0) - timedelta(days=1)
+    daily_stats_refresh(days=WINDOW_DAYS, now=computed_at)
+
+    with timezone.override("Pacific/Auckland"):
+        page = front_page(client)
+
+    assert f"computed at {computed_at:%Y-%m-%d} 19:00 UTC" in page
