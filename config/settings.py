@@ -197,7 +197,7 @@ CELERY_IMPORTS = ["accounts.emails.tasks"]
 CELERY_BEAT_SCHEDULE = {
     "purge-sessions": {"task": "accounts.tasks.purge_sessions", "schedule": 3600},
     # The admin dashboard's figures (insights.constants.REFRESH_INTERVAL): today's and
-    # yesterday's every ten minutes, the whole 30 days nightly.
+    # yesterday's every ten minutes, nightly the 60 days the cards show and compare.
     "refresh-daily-stats": {
         "task": "insights.tasks.refresh_daily_stats",
         "schedule": 600,
@@ -206,7 +206,7 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-daily-stats-nightly": {
         "task": "insights.tasks.refresh_daily_stats",
         "schedule": crontab(hour=0, minute=30),
-        "kwargs": {"days": 30},
+        "kwargs": {"days": 60},
     },
 }
 

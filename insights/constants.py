@@ -49,6 +49,8 @@ SNAPSHOT_METRICS: Final = (
 
 # The dashboard's period, today included.
 WINDOW_DAYS: Final = 30
+# What the figures cover: the period and the one before it, which each card compares with.
+HISTORY_DAYS: Final = 2 * WINDOW_DAYS
 # How often the worker refreshes today's and yesterday's figures (CELERY_BEAT_SCHEDULE
 # says the same); the embedded default, which has no worker, refreshes when a page finds
 # them older than this.

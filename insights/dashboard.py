@@ -24,6 +24,7 @@ from accounts.models import User
 from insights.charts import Bar, bar_chart, day_label
 from insights.constants import (
     EVENT_METRICS,
+    HISTORY_DAYS,
     REFRESH_INTERVAL,
     STALE_AFTER,
     WINDOW_DAYS,
@@ -73,6 +74,23 @@ def days_of(first_day: date) -> list[date]:
     return [first_day + timedelta(days=offset) for offset in range(WINDOW_DAYS)]
 
 
+def comparison(total: int, series: Series, first_day: date) -> str:
+    """The period's total against the 30 days before it, when every one of those was
+    counted (figures begin with the first refresh)."""
+    before = [
+        first_day - timedelta(days=offset) for offset in range(1, WINDOW_DAYS + 1)
+    ]
+    if any(day not in series for day in before):
+        return ""
+    previous = sum(series[day] for day in before)
+    if previous == 0:
+        return "none in the 30 days before" if total else ""
+    change = round(100 * (total - previous) / previous)
+    if change == 0:
+        return "as many as in the 30 days before"
+    return f"{'▲' if change > 0 else '▼'} {abs(change)}% on the 30 days before"
+
+
 def counted_card(
     *,
     metric: Metric,
@@ -101,10 +119,12 @@ def counted_card(
     summary = f"{total:,} in {WINDOW_DAYS} days, {series.get(today, 0):,} today"
     if series.get(busiest):
         summary += f", most on {day_label(busiest)} ({series[busiest]:,})"
+    against = comparison(total, series, first_day)
     return Card(
         title=metric.label,
         headline=f"{total:,}",
-        caption=f"{series.get(today, 0):,} today",
+        caption=f"{series.get(today, 0):,} today"
+        + (f" · {against}" if against else ""),
         url=link(first_day, today),
         chart=bar_chart(
             title=f"{metric.label} per day", summary=summary, bars=bars, tone=tone
@@ -201,13 +221,14 @@ def dashboard_for(user: User, *, now: datetime | None = None) -> Dashboard:
     now = now or timezone.now()
     last_day = now.astimezone(UTC).date()
     first_day = last_day - timedelta(days=WINDOW_DAYS - 1)
-    rows = daily_stats_since(first_day)
+    history_from = last_day - timedelta(days=HISTORY_DAYS - 1)
+    rows = daily_stats_since(history_from)
     computed_at = max((row[3] for row in rows), default=None)
     is_old = computed_at is None or computed_at < now - REFRESH_INTERVAL
     if is_old and settings.CELERY_TASK_ALWAYS_EAGER:
         # No worker, so no scheduler: the page refreshes what it shows.
-        daily_stats_refresh(days=WINDOW_DAYS, now=now)
-        rows = daily_stats_since(first_day)
+        daily_stats_refresh(days=HISTORY_DAYS, now=now)
+        rows = daily_stats_since(history_from)
         computed_at = now
     series: dict[str, Series] = {metric: {} for metric in Metric}
     for day, metric, value, _ in rows:

@@ -11,6 +11,6 @@ from insights.services import daily_stats_refresh
 @shared_task(ignore_result=True)
 def refresh_daily_stats(days: int = 2) -> int:
     """Recompute the last ``days`` days' figures: today's and yesterday's every ten
-    minutes (yesterday's last events land after its last run), the whole period
-    nightly."""
+    minutes (yesterday's last events land after its last run), the 60 days the
+    dashboard shows and compares nightly."""
     return daily_stats_refresh(days=days)

@@ -16,7 +16,13 @@ from django_otp.plugins.otp_email.models import EmailDevice
 from accounts.constants import AuditKind
 from accounts.crypto import encrypt_secret
 from accounts.models import AuditEvent, AuthSession, TOTPAuthenticator, User
-from insights.constants import COUNTED_METRICS, SNAPSHOT_METRICS, WINDOW_DAYS, Metric
+from insights.constants import (
+    COUNTED_METRICS,
+    HISTORY_DAYS,
+    SNAPSHOT_METRICS,
+    WINDOW_DAYS,
+    Metric,
+)
 from insights.models import DailyStat
 from insights.services import daily_stats_refresh
 from insights.tasks import refresh_daily_stats
@@ -194,7 +200,7 @@ def test_the_scheduler_refreshes_recent_days_often_and_the_period_nightly() -> N
         if entry["task"] == "insights.tasks.refresh_daily_stats"
     ]
 
-    assert sorted(entry["kwargs"]["days"] for entry in entries) == [2, WINDOW_DAYS]
+    assert sorted(entry["kwargs"]["days"] for entry in entries) == [2, HISTORY_DAYS]
     frequent = next(entry for entry in entries if entry["kwargs"]["days"] == 2)
     assert frequent["schedule"] == 600
 
@@ -214,10 +220,10 @@ def test_manage_py_refresh_stats() -> None:
 
     call_command("refresh_stats", stdout=output)
 
-    expected = WINDOW_DAYS * len(COUNTED_METRICS) + len(SNAPSHOT_METRICS)
+    expected = HISTORY_DAYS * len(COUNTED_METRICS) + len(SNAPSHOT_METRICS)
     assert DailyStat.objects.count() == expected
     assert (
-        f"Refreshed {expected} figures over {WINDOW_DAYS} day(s)" in output.getvalue()
+        f"Refreshed {expected} figures over {HISTORY_DAYS} day(s)" in output.getvalue()
     )
 
     call_command("refresh_stats", "--days", "1", stdout=output)

@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts.constants import AuditKind
 from accounts.crypto import encrypt_secret
 from accounts.models import AuditEvent, AuthSession, TOTPAuthenticator, User
-from insights.constants import WINDOW_DAYS, Metric
+from insights.constants import HISTORY_DAYS, WINDOW_DAYS, Metric
 from insights.models import DailyStat
 from insights.services import daily_stats_refresh
 from tests.factories import UserFactory
@@ -199,13 +199,19 @@ def test_the_first_view_on_the_embedded_default_fills_the_figures(staff) -> None
     client, _ = staff
     UserFactory()
 
-    with count_queries() as queries:
+    with count_queries() as small:
         page = front_page(client)
 
     assert cards(page)["Sign-ups"][1] == "2"
-    assert DailyStat.objects.filter(metric=Metric.USERS_JOINED).count() == WINDOW_DAYS
-    # Still a fixed number of statements: a few grouped reads and one upsert.
-    assert sum("insights_dailystat" in sql for sql in queries) == 3
+    assert DailyStat.objects.filter(metric=Metric.USERS_JOINED).count() == HISTORY_DAYS
+    # The refresh too runs a fixed number of statements: a few grouped reads and an
+    # upsert (in batches on SQLite), however many users and events there are.
+    DailyStat.objects.all().delete()
+    seed(timezone.now())
+    UserFactory.create_batch(20)
+    with count_queries() as larger:
+        front_page(client)
+    assert len(larger) == len(small)
 
 
 def test_figures_older_than_the_interval_are_refreshed_without_a_worker(
@@ -299,3 +305,46 @@ def test_times_are_told_in_utc_whatever_the_staffs_time_zone(staff, settings) ->
         page = front_page(client)
 
     assert f"computed at {computed_at:%Y-%m-%d} 19:00 UTC" in page
+
+
+@pytest.mark.parametrize(
+    ("before", "now", "expected"),
+    [
+        (10, 15, "▲ 50% on the 30 days before"),
+        (20, 15, "▼ 25% on the 30 days before"),
+        (15, 15, "as many as in the 30 days before"),
+        (0, 15, "none in the 30 days before"),
+        (0, 0, ""),
+    ],
+)
+def test_each_count_is_compared_with_the_30_days_before(
+    staff, before: int, now: int, expected: str
+) -> None:
+    client, _ = staff
+    today = timezone.now()
+    AuditEvent.objects.bulk_create(
+        [AuditEvent(kind=AuditKind.LOGIN_FAILED, created_at=today) for _ in range(now)]
+        + [
+            AuditEvent(
+                kind=AuditKind.LOGIN_FAILED,
+                created_at=today - timedelta(days=WINDOW_DAYS + 3),
+            )
+            for _ in range(before)
+        ]
+    )
+
+    page = html.unescape(front_page(client))
+
+    failed = page.split(">Failed sign-ins</a>")[1]
+    caption = re.search(r'<p class="insights-caption">([^<]*)</p>', failed)
+    assert caption is not None
+    assert caption[1] == f"{now} today" + (f" · {expected}" if expected else "")
+
+
+def test_no_comparison_until_the_30_days_before_were_counted(staff) -> None:
+    client, _ = staff
+    daily_stats_refresh(days=WINDOW_DAYS)  # as before the first nightly run
+
+    page = front_page(client)
+
+    assert "30 days before" not in page

@@ -1,5 +1,5 @@
 """``manage.py refresh_stats``: recompute the dashboard's figures now (what the worker's
-scheduler does every ten minutes, and nightly for the whole period)."""
+scheduler does every ten minutes, and nightly for 60 days)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from insights.constants import WINDOW_DAYS
+from insights.constants import HISTORY_DAYS
 from insights.services import daily_stats_refresh
 
 
@@ -19,8 +19,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--days",
             type=int,
-            default=WINDOW_DAYS,
-            help=f"How many days back, today included (default {WINDOW_DAYS}).",
+            default=HISTORY_DAYS,
+            help=(
+                f"How many days back, today included (default {HISTORY_DAYS}: the "
+                "dashboard's 30 days and the 30 before them)."
+            ),
         )
 
     def handle(self, *args: Any, days: int, **options: Any) -> None:
