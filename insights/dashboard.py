@@ -1,8 +1,9 @@
 """The admin front page's dashboard: the last 30 days in cards, each a chart of daily
 figures linked to the admin list they count.
 
-It reads the ``DailyStat`` rows of the period (one query) and nothing else, so it costs
-the same at a hundred users as at millions. The worker refreshes the rows
+It reads the ``DailyStat`` rows of the period and of the 30 days before, which each count
+is compared with (one query, at most 600 rows) and nothing else, so it costs the same at
+a hundred users as at millions. The worker refreshes the rows
 (``insights.tasks``); on the embedded default, which has no worker, the page refreshes
 them itself when they are older than ``REFRESH_INTERVAL`` (cheap on a small database).
 """
