@@ -44,7 +44,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("accounts", "0015_canonical_emails"),
+        ("accounts", "0017_ban_replacement"),
     ]
 
     operations = [
