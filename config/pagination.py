@@ -4,15 +4,23 @@
 validation_error`` (it used to fall back to the default silently, which hid a client's
 mistake and contradicted the schema); a larger one than 100 is capped. A ``page`` that is
 not a number or lies past the last page is DRF's ``404 not_found``.
+
+Lists that may hold millions of items (the staff's user list) count with
+``config.paginator.CappedCountPaginator``: exactly up to ``COUNT_CAP``, then no further,
+so that no page costs a ``COUNT(*)`` over the whole table; the page says so in
+``count_capped``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from rest_framework import pagination, serializers
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from config.paginator import COUNT_CAP, CappedCountPaginator
 
 PAGE_SIZE_INVALID = "A positive whole number is required."
 
@@ -64,4 +72,35 @@ class PageNumberPagination(pagination.PageNumberPagination):
         links["previous"]["description"] = (
             "The previous page's URL; null on the first page."
         )
+        return paginated
+
+
+class CappedCountPagination(PageNumberPagination):
+    """The page shape, plus ``count_capped``: for lists that can hold millions of items
+    (the staff's user list), counted up to ``COUNT_CAP`` (see ``CappedCountPaginator``)."""
+
+    django_paginator_class = CappedCountPaginator
+
+    def get_paginated_response(self, data: Any) -> Response:
+        response = super().get_paginated_response(data)
+        paginator = cast(CappedCountPaginator, self.page.paginator)  # type: ignore[union-attr]
+        response.data["count_capped"] = paginator.count_capped
+        return response
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["properties"]["count"]["description"] = (
+            f"How many items match: exact up to {COUNT_CAP:,} (or up to the end of the "
+            f"page asked for, if further). Past that, `count` stops there and "
+            "`count_capped` is true."
+        )
+        paginated["properties"]["count_capped"] = {
+            "type": "boolean",
+            "example": False,
+            "description": (
+                "True when there are more items than `count` says (the count stopped at "
+                "its cap); `next` then links on past it."
+            ),
+        }
+        paginated["required"] = [*paginated["required"], "count_capped"]
         return paginated

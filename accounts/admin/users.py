@@ -14,8 +14,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import PAGE_VAR, ChangeList
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
@@ -32,13 +34,22 @@ from accounts.admin.email_change import EmailChangePage
 from accounts.admin.sessions import SessionInline
 from accounts.models import Ban, User
 from accounts.roles import Role, roles_of
-from accounts.selectors import ProfileAnnotations, group_names_of, profile_annotations
+from accounts.selectors import (
+    ProfileAnnotations,
+    group_names_of,
+    profile_annotations,
+    sort_key,
+    sorts_matches,
+    user_search,
+    users_with_second_factor,
+)
 from accounts.services.moderation import roles_set, user_update_by_staff
 from accounts.services.password import password_set_by_staff
 from accounts.services.profile import profile_changes_clean, user_profile_update
 from accounts.timezones import moment
 from config.client import ClientInfo
 from config.errors import ApplicationError
+from config.paginator import CappedCountPaginator
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -110,7 +121,45 @@ class BannedFilter(BooleanAnnotationFilter):
 class MfaFilter(BooleanAnnotationFilter):
     title = "MFA"
     parameter_name = "mfa"
-    annotation = "profile_mfa_enabled"
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[User]
+    ) -> QuerySet[User]:
+        # Not the column's annotation: users_with_second_factor says why.
+        if self.value() == "yes":
+            return queryset.filter(pk__in=users_with_second_factor())
+        if self.value() == "no":
+            return queryset.exclude(pk__in=users_with_second_factor())
+        return queryset
+
+
+class UserChangeList(ChangeList):
+    def get_ordering(self, request: HttpRequest, queryset: QuerySet[User]) -> list:
+        """A searched page is sorted from its matches when they are few (by the planner's
+        estimate), as the API's list does: PostgreSQL would otherwise walk the username
+        index past every account that sorts before them (0.9 s for ``member_99``, whose
+        11,111 matches sort last among 1,000,000 accounts)."""
+        ordering = super().get_ordering(request, queryset)
+        if not self.query.strip() or not sorts_matches(queryset):
+            return ordering
+        return [sort_key(key) if isinstance(key, str) else key for key in ordering]
+
+
+class LanguageFilter(admin.SimpleListFilter):
+    """The languages accounts may choose (``LANGUAGES``). Django's own filter for the
+    field lists the values in use, a ``SELECT DISTINCT`` over every account (150 ms at
+    1,000,000) on each page view."""
+
+    title = "language"
+    parameter_name = "language"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        return list(settings.LANGUAGES)
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[User]
+    ) -> QuerySet[User]:
+        return queryset.filter(language=self.value()) if self.value() else queryset
 
 
 class BanInline(admin.TabularInline):
@@ -168,17 +217,22 @@ class UserAdmin(UserActions, EmailChangePage, DjangoUserAdmin):
         "is_staff",
         "is_superuser",
         "groups",
-        "language",
+        LanguageFilter,
         "date_joined",
         "last_login",
     )
-    search_fields = ("username", "email", "display_name", "first_name", "last_name")
-    ordering = ("username",)
-    date_hierarchy = "date_joined"
-    readonly_fields = ("id", "date_joined", "last_login")
-    show_full_result_count = (
-        False  # a COUNT(*) over every user on each page view costs at scale
+    # The API's search (accounts.selectors.user_search): get_search_results.
+    search_fields = ("username", "email", "display_name")
+    search_help_text = (
+        "The start of a username or email address, or any part of a display name."
     )
+    ordering = ("username",)
+    # Built for 1,000,000 accounts: no page counts them all (show_full_result_count,
+    # get_paginator), and no date hierarchy, whose year/month links need a SELECT
+    # DISTINCT over every matching account (0.2-1.4 s); the date_joined filter's ranges
+    # remain.
+    readonly_fields = ("id", "date_joined", "last_login")
+    show_full_result_count = False
     fieldsets = (
         (None, {"fields": ("id", "username", "email", "password")}),
         ("Profile", {"fields": User.PROFILE_FIELDS}),
@@ -215,6 +269,32 @@ class UserAdmin(UserActions, EmailChangePage, DjangoUserAdmin):
     def get_inlines(self, request: HttpRequest, obj: User | None) -> list:
         return self.inlines if obj is not None else []  # nothing to show on "add"
 
+    def get_paginator(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[User],
+        per_page: int,
+        orphans: int = 0,
+        allow_empty_first_page: bool = True,
+    ) -> CappedCountPaginator:
+        paginator = CappedCountPaginator(
+            queryset, per_page, orphans, allow_empty_first_page
+        )
+        # The changelist counts before it asks for its page: the count must reach it.
+        paginator.expect_page(request.GET.get(PAGE_VAR))
+        return paginator
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return UserChangeList
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[User], search_term: str
+    ) -> tuple[QuerySet[User], bool]:
+        """The API's search: prefix of username or email (their pattern indexes), any
+        part of the display name (its trigram index). Django's own would look for the
+        term inside every field, which no index serves: a scan of every account."""
+        return user_search(queryset, search_term), False
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         bans = (
             Ban.objects.filter(user=OuterRef("pk")).in_force().order_by("-created_at")
@@ -229,13 +309,13 @@ class UserAdmin(UserActions, EmailChangePage, DjangoUserAdmin):
             )
         )
 
-    @admin.display(boolean=True, description="MFA", ordering="profile_mfa_enabled")
+    # The computed columns do not sort: sorting by a subquery computes it for every
+    # account first (1,000,000 at the scale this list is built for). Their filters remain.
+    @admin.display(boolean=True, description="MFA")
     def mfa(self, user: ListedUser) -> bool:
         return user.profile_mfa_enabled
 
-    @admin.display(
-        boolean=True, description="verified", ordering="profile_email_verified"
-    )
+    @admin.display(boolean=True, description="verified")
     def verified(self, user: ListedUser) -> bool:
         return user.profile_email_verified
 
@@ -247,7 +327,7 @@ class UserAdmin(UserActions, EmailChangePage, DjangoUserAdmin):
             )
         )
 
-    @admin.display(description="banned", ordering="is_banned")
+    @admin.display(description="banned")
     def banned(self, user: ListedUser) -> str:
         if not user.is_banned:
             return "—"

@@ -39,6 +39,8 @@ from accounts.services.moderation import (
 )
 from config.client import ClientInfo
 from config.openapi import problem_example, problem_response
+from config.pagination import CappedCountPagination
+from config.paginator import COUNT_CAP
 
 
 class StaffUserSerializer(UserProfileSerializer):
@@ -51,6 +53,8 @@ class StaffUserSerializer(UserProfileSerializer):
 class UserListApi(GenericAPIView):
     permission_classes = [IsStaffWithMfa]
     serializer_class = StaffUserSerializer
+    # Millions of accounts: counted up to a cap, which the page says (count_capped).
+    pagination_class = CappedCountPagination
 
     class FilterSerializer(serializers.Serializer):
         search = serializers.CharField(required=False, allow_blank=True, max_length=254)
@@ -78,7 +82,9 @@ class UserListApi(GenericAPIView):
             "`search` matches the start of the username or email, or any part of the display "
             "name; `role`, `is_active`, `is_banned` filter; `ordering` is one of "
             + ", ".join(f"`{name}`" for name in STAFF_ORDERINGS)
-            + " (prefix `-` for descending)."
+            + " (prefix `-` for descending). `count` is exact up to "
+            + f"{COUNT_CAP:,} accounts; past that it stops there and `count_capped` is "
+            "true."
         ),
         parameters=[FilterSerializer],
         responses={
@@ -90,7 +96,7 @@ class UserListApi(GenericAPIView):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         users = users_for_staff(**filters.validated_data)
-        # Django's paginator takes any object with count() and slicing, as StaffUserList.
+        # The paginator takes any object with count_up_to() and slicing, as StaffUserList.
         page: list[StaffListedUser] | None = self.paginate_queryset(users)  # type: ignore[arg-type]
         rows = [
             {

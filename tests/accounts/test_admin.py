@@ -364,3 +364,120 @@ def test_admin_actions_skip_accounts_the_staff_member_does_not_outrank() -> None
     assert AuthSession.objects.filter(user=superadmin, revoked_at=None).exists()
     assert User.objects.get(pk=superadmin.pk).is_active
     assert not User.objects.get(pk=user.pk).is_active  # the user's data went
+
+
+# --- At scale (issue 13): no page counts every account; filters and search use indexes ---
+
+
+def test_the_user_list_never_counts_every_account(
+    admin_client_logged_in: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from config.paginator import CappedCountPaginator
+
+    monkeypatch.setattr(CappedCountPaginator, "count_cap", 2)
+    for number in range(3):
+        UserFactory(username=f"counted_{number}")
+
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client_logged_in.get("/admin/accounts/user/")
+
+    assert response.status_code == 200
+    counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"]]
+    assert counts
+    assert all("LIMIT 3" in sql for sql in counts)  # the cap and one more
+    assert "more than 2 users" in response.content.decode()
+
+
+def test_a_page_past_the_cap_is_counted_to_its_end(
+    admin_client_logged_in: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from config.paginator import CappedCountPaginator
+
+    monkeypatch.setattr(CappedCountPaginator, "count_cap", 2)
+    monkeypatch.setattr(admin_site_user_admin(), "list_per_page", 2)
+    for number in range(4):
+        UserFactory(username=f"paged_{number}")
+
+    # 5 accounts (with the staff member's): page 2 ends at 4, past the cap of 2.
+    response = admin_client_logged_in.get("/admin/accounts/user/", {"p": 2})
+
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 4
+    assert "more than 4 users" in response.content.decode()
+
+
+def admin_site_user_admin() -> object:
+    from django.contrib import admin
+
+    return admin.site._registry[User]
+
+
+def test_the_admin_searches_as_the_api_does(admin_client_logged_in: Client) -> None:
+    UserFactory(username="grace", email="grace@example.com", display_name="G. H.")
+    UserFactory(username="ada", email="countess@example.com", display_name="Ada")
+
+    def found(term: str) -> bool:
+        page = admin_client_logged_in.get("/admin/accounts/user/", {"q": term})
+        return "grace@example.com" in page.content.decode()
+
+    assert found("gra")  # the start of the username
+    assert found("GRACE@EX")  # of the email, in any case
+    assert found("h.")  # any part of the display name
+    # No longer a substring of the username or email: no index serves that.
+    assert not found("race")
+
+
+def test_a_searched_page_is_sorted_from_its_matches(
+    admin_client_logged_in: Client,
+) -> None:
+    for name in ("sorted_c", "sorted_a", "sorted_b"):
+        UserFactory(username=name)
+
+    response = admin_client_logged_in.get(
+        "/admin/accounts/user/", {"q": "sorted_", "o": "-1"}
+    )
+
+    names = [user.username for user in response.context["cl"].result_list]
+    assert names == ["sorted_c", "sorted_b", "sorted_a"]
+
+
+def test_the_mfa_filter_finds_accounts_with_a_confirmed_factor() -> None:
+    client, staff = otp_verified_staff_client()  # has an authenticator app
+    plain = UserFactory(username="plain")
+
+    def listed(value: str) -> set[str]:
+        response = client.get("/admin/accounts/user/", {"mfa": value})
+        return {user.username for user in response.context["cl"].result_list}
+
+    assert listed("yes") == {staff.username}
+    assert listed("no") == {plain.username}
+
+
+def test_the_language_filter_offers_the_configured_languages(
+    admin_client_logged_in: Client,
+) -> None:
+    from django.conf import settings
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    code = settings.LANGUAGES[-1][0]
+    UserFactory(username="speaker", language=code)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client_logged_in.get(
+            "/admin/accounts/user/", {"language": code}
+        )
+
+    assert "speaker" in {user.username for user in response.context["cl"].result_list}
+    choices = [
+        choice["display"]
+        for spec in response.context["cl"].filter_specs
+        if getattr(spec, "parameter_name", None) == "language"
+        for choice in spec.choices(response.context["cl"])
+    ]
+    assert choices[1:] == [name for _code, name in settings.LANGUAGES]
+    # Not the values in use, which only a scan of every account finds.
+    assert not any("DISTINCT" in q["sql"] for q in queries.captured_queries)

@@ -197,6 +197,7 @@ def test_staff_list_pages_count_the_whole_result() -> None:
     assert last["next"] is None
     assert page(search="nobody_at_all") == {
         "count": 0,
+        "count_capped": False,
         "next": None,
         "previous": None,
         "results": [],
@@ -333,3 +334,91 @@ def test_staff_delete_accounts(actor_role: str, status: int) -> None:
     assert response.status_code == status
     target.refresh_from_db()
     assert target.username.startswith("deleted_") is (status == 204)
+
+
+# --- At scale (issue 13): a capped count, and a search the trigram index serves cheaply ---
+
+
+def test_the_staff_list_count_stops_at_its_cap_and_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from config.paginator import CappedCountPaginator
+
+    monkeypatch.setattr(CappedCountPaginator, "count_cap", 3)
+    for number in range(5):
+        UserFactory(username=f"capped_{number}")
+    client = client_for(account("moderator"))
+
+    def page(number: int) -> dict:
+        return client.get(
+            "/api/v1/users/", {"search": "capped_", "page_size": 2, "page": number}
+        ).json()
+
+    first, second, third = page(1), page(2), page(3)
+    assert (first["count"], first["count_capped"]) == (3, True)
+    assert first["next"]
+    # A page ending past the cap is counted to its end, and links on while more remain.
+    assert (second["count"], second["count_capped"]) == (4, True)
+    assert second["next"]
+    assert (third["count"], third["count_capped"]) == (5, False)
+    assert third["next"] is None
+    assert [row["username"] for row in third["results"]] == ["capped_4"]
+
+
+def test_a_search_looks_up_the_rare_words_of_a_term_and_checks_the_whole_term(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts import selectors
+
+    # PostgreSQL's statistics say every display name holds "Member".
+    sample = tuple(f"MEMBER {n}" for n in range(100))
+    monkeypatch.setattr(selectors, "display_names_sampled", lambda: sample)
+    UserFactory(username="first", display_name="Member 12345 here")
+    UserFactory(username="second", display_name="12345 Member")  # words, not the term
+    UserFactory(username="third", display_name="Member 1234")
+    client = client_for(account("moderator"))
+
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get("/api/v1/users/", {"search": "member 12345"}).json()
+
+    assert [row["username"] for row in body["results"]] == ["first"]
+    assert body["count"] == 1
+    # The index is asked for the uncommon word; the whole term is checked on what it finds.
+    sql = "\n".join(q["sql"] for q in queries.captured_queries)
+    assert "%12345%" in sql
+    assert "%member 12345%" in sql
+
+
+@pytest.mark.parametrize(
+    ("term", "expected"),
+    [
+        ("member", ["first", "second"]),  # common, but nothing rarer to look up
+        ("12345", ["first", "second"]),  # one word: the term itself
+        ("mb", ["first", "second"]),  # too short for a trigram
+    ],
+)
+def test_a_term_without_a_rare_word_is_looked_up_whole(
+    monkeypatch: pytest.MonkeyPatch, term: str, expected: list[str]
+) -> None:
+    from accounts import selectors
+
+    sample = tuple(f"MEMBER {n}" for n in range(100))
+    monkeypatch.setattr(selectors, "display_names_sampled", lambda: sample)
+    UserFactory(username="first", display_name="Member 12345")
+    UserFactory(username="second", display_name="12345 Member")
+    client = client_for(account("moderator"))
+
+    body = client.get("/api/v1/users/", {"search": term}).json()
+
+    assert [row["username"] for row in body["results"]] == expected
+
+
+def test_display_names_are_sampled_from_postgresql_statistics_only() -> None:
+    from accounts import selectors
+
+    # The default suite runs on SQLite: no statistics, so every term is looked up whole.
+    assert selectors.display_names_sampled() == ()
+    assert selectors.estimated_rows(selectors.User.objects.all()) == 0
