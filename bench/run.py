@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import argon2
 import psycopg
@@ -47,16 +48,16 @@ VENV_BIN = Path(PYTHON).parent
 
 HOST = "127.0.0.1"  # the only address this harness ever sends traffic to
 POSTGRES_ADMIN = f"host={HOST} port=5432 user=postgres dbname=postgres"
+# Defaults of --database and --redis-db: a throw-away database and Redis db of their own.
 DATABASE_NAME = "gatehouse_bench"
 REDIS_DB = 13
 WEB_WORKERS = 2  # one per core, bin/start's default; gunicorn gets the same
 WEB_THREADS = 4
 
-# Settings of the server under test, on top of a generated SECRET_KEY, HOST and PORT.
+# Settings of the server under test, on top of a generated SECRET_KEY, HOST, PORT,
+# DATABASE_URL and REDIS_URL (``database_url``, ``redis_url``).
 SERVER_ENV = {
     "DEBUG": "false",
-    "DATABASE_URL": f"postgres://postgres@{HOST}:5432/{DATABASE_NAME}",
-    "REDIS_URL": f"redis://{HOST}:6379/{REDIS_DB}",
     "CACHE_KEY_PREFIX": "gatehouse-bench",
     "BENCHMARK_REFERENCE_VIEW": "true",
     "WEB_WORKERS": str(WEB_WORKERS),
@@ -96,6 +97,7 @@ class Reply:
     status: int
     headers: dict[str, str]
     body: bytes
+    cookies: dict[str, str] = field(default_factory=dict)  # what Set-Cookie set
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -124,7 +126,13 @@ class Context:
         try:
             connection.request(method, path, body=data, headers=all_headers)
             response = connection.getresponse()
-            return Reply(response.status, dict(response.getheaders()), response.read())
+            cookies = dict(
+                header.split(";")[0].strip().split("=", 1)
+                for header in response.msg.get_all("Set-Cookie") or ()
+            )
+            return Reply(
+                response.status, dict(response.getheaders()), response.read(), cookies
+            )
         finally:
             connection.close()
 
@@ -179,6 +187,8 @@ class Scenario:
 
 
 BENCH_USERNAME = "bench_user"
+BENCH_STAFF = "bench_staff"  # the API's staff list (staff_search*)
+BENCH_ADMIN = "bench_admin"  # the admin's changelist
 BENCH_PASSWORD = "bench passphrase for load tests only"  # noqa: S105
 # Refresh tokens rotate: each response carries the next one, so every wrk connection
 # needs one unspent token to start its chain with (bench/refresh.lua).
@@ -246,33 +256,129 @@ FROM generate_series(1, %s) g
 """
 
 
-def setup_staff_search(context: Context) -> Prepared:
-    """1,000,000 accounts, and a superadmin with a second factor (staff endpoints need
-    one) whose access token searches them."""
-    with psycopg.connect(
-        f"host={HOST} port=5432 user=postgres dbname={DATABASE_NAME}", autocommit=True
-    ) as connection:
+def seed_accounts(context: Context) -> None:
+    """1,000,000 accounts, once per database (``--keep-database`` keeps them), vacuumed as
+    autovacuum would leave them: until then every search also reads the trigram index's
+    pending list (about 20 ms a query at this size)."""
+    with psycopg.connect(context.env["DATABASE_URL"], autocommit=True) as connection:
         seeded = connection.execute(
             "SELECT count(*) FROM accounts_user WHERE username LIKE 'member\\_%%'"
         ).fetchone()[0]
         if seeded < STAFF_SEARCH_USERS:
             print(f"  seeding {STAFF_SEARCH_USERS:,} users (about a minute)")
             connection.execute(SEED_USERS_SQL, (STAFF_SEARCH_USERS,))
-            connection.execute("ANALYZE accounts_user")
+            connection.execute("VACUUM ANALYZE accounts_user")
+
+
+# A superadmin signs in as staff must: password, then a code from their authenticator
+# app, whose secret the harness knows.
+BENCH_TOTP_SECRET = b"bench totp secret 20"
+
+
+def ensure_staff_with_totp(context: Context, username: str) -> str:
+    """A superadmin with a confirmed authenticator app; returns the device's id for the
+    admin's login form."""
     output = context.shell(
         "from accounts.crypto import encrypt_secret\n"
         "from accounts.models import TOTPAuthenticator, User\n"
-        "from config.client import SYSTEM\n"
-        "from accounts.services.sessions import session_create\n"
-        "staff, made = User.objects.get_or_create(username='bench_staff', "
-        "defaults={'email': 'bench_staff@example.com', 'is_staff': True, 'is_superuser': True})\n"
-        "TOTPAuthenticator.objects.get_or_create(user=staff, defaults={'name': 'app', "
-        "'confirmed': True, 'encrypted_key': encrypt_secret(b'0' * 20)})\n"
-        "print(session_create(user=staff, client=SYSTEM)[1].access)\n"
+        f"staff = User.objects.filter(username={username!r}).first()\n"
+        "if staff is None:\n"
+        f"    staff = User.objects.create_superuser({username!r}, "
+        f"'{username}@example.com', {BENCH_PASSWORD!r})\n"
+        # Encrypted again each run: the key derives from the run's SECRET_KEY.
+        "device, _ = TOTPAuthenticator.objects.update_or_create(user=staff, "
+        "name='app', defaults={'confirmed': True, "
+        f"'encrypted_key': encrypt_secret({BENCH_TOTP_SECRET!r})}})\n"
+        "print(device.persistent_id)\n"
     )
-    return Prepared(
-        headers={"Authorization": f"Bearer {output.strip().splitlines()[-1]}"}
+    return output.strip().splitlines()[-1]
+
+
+def totp_code() -> str:
+    """The authenticator app's current code. A code is accepted once per device, so each
+    server run signs in once per way in (``_signed_in``)."""
+    from django_otp.oath import TOTP  # pure HMAC arithmetic: no Django settings needed
+
+    totp = TOTP(BENCH_TOTP_SECRET)
+    totp.time = time.time()
+    return f"{totp.token():06d}"
+
+
+# Per server run (its base URL): the staff access token and the admin session cookie.
+_signed_in: dict[tuple[str, str], str] = {}
+
+
+def staff_access_token(context: Context) -> str:
+    """An access token of a session that passed its second factor (``amr`` has "mfa"),
+    obtained as a client would: ``login/``, then ``login/mfa/`` with a TOTP code."""
+    key = (context.base_url, "api")
+    if key not in _signed_in:
+        ensure_staff_with_totp(context, BENCH_STAFF)
+        reply = context.request(
+            "POST",
+            "/api/v1/auth/login/",
+            body={"login": BENCH_STAFF, "password": BENCH_PASSWORD},
+        )
+        if reply.status != 200 or not reply.json().get("mfa_required"):
+            raise BenchError(f"staff login: {reply.status} {reply.body[:300]!r}")
+        reply = context.request(
+            "POST",
+            "/api/v1/auth/login/mfa/",
+            body={"mfa_token": reply.json()["mfa_token"], "code": totp_code()},
+        )
+        if reply.status != 200:
+            raise BenchError(
+                f"staff second factor: {reply.status} {reply.body[:300]!r}"
+            )
+        _signed_in[key] = reply.json()["access"]
+    return _signed_in[key]
+
+
+def setup_staff_search(context: Context) -> Prepared:
+    """1,000,000 accounts, searched by a superadmin signed in with a second factor."""
+    seed_accounts(context)
+    return Prepared(headers={"Authorization": f"Bearer {staff_access_token(context)}"})
+
+
+def admin_cookie(context: Context) -> str:
+    """The Cookie header of an admin session signed in with password and TOTP code (a
+    django-otp verified session), through the admin's login form as a browser would."""
+    key = (context.base_url, "admin")
+    if key in _signed_in:
+        return _signed_in[key]
+    device = ensure_staff_with_totp(context, BENCH_ADMIN)
+    form = context.request("GET", "/admin/login/")
+    csrf = form.cookies["csrftoken"]
+    body = urlencode(
+        {
+            "csrfmiddlewaretoken": csrf,
+            "username": BENCH_ADMIN,
+            "password": BENCH_PASSWORD,
+            "otp_device": device,
+            "otp_token": totp_code(),
+        }
     )
+    reply = context.request(
+        "POST",
+        "/admin/login/?next=/admin/",
+        body=body,
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"csrftoken={csrf}",
+            "Referer": f"{context.base_url}/admin/login/",
+        },
+    )
+    session = reply.cookies.get("sessionid")
+    if reply.status != 302 or not session:
+        raise BenchError(f"admin login: {reply.status} {reply.body[:300]!r}")
+    _signed_in[key] = f"sessionid={session}; csrftoken={csrf}"
+    return _signed_in[key]
+
+
+def setup_admin_changelist(context: Context) -> Prepared:
+    """The admin's user list over 1,000,000 accounts, as a superadmin."""
+    seed_accounts(context)
+    return Prepared(headers={"Cookie": admin_cookie(context)})
 
 
 def revocation_delay_ms(context: Context) -> float:
@@ -322,6 +428,18 @@ SCENARIOS: list[Scenario] = [
         "GET",
         "/api/v1/users/?search=member_99",
         setup=setup_staff_search,
+    ),
+    Scenario(
+        "admin_changelist",
+        "GET",
+        "/admin/accounts/user/",
+        setup=setup_admin_changelist,
+    ),
+    Scenario(
+        "admin_search",
+        "GET",
+        "/admin/accounts/user/?q=member_12345",
+        setup=setup_admin_changelist,
     ),
 ]
 
@@ -454,8 +572,8 @@ def postgres_is_up() -> bool:
         return False
 
 
-def redis_client() -> redis.Redis:
-    return redis.Redis(host=HOST, port=6379, db=REDIS_DB, socket_connect_timeout=2)
+def redis_client(db: int = REDIS_DB) -> redis.Redis:
+    return redis.Redis(host=HOST, port=6379, db=db, socket_connect_timeout=2)
 
 
 def redis_is_up() -> bool:
@@ -497,16 +615,26 @@ def ensure_wrk() -> None:
     subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
 
 
-def reset_state(*, recreate: bool) -> None:
-    """Drop (and recreate) the throw-away database; empty the benchmark's Redis db."""
+def reset_state(opts: argparse.Namespace, *, recreate: bool) -> None:
+    """Drop (and recreate) the throw-away database; empty the benchmark's Redis db. With
+    ``--keep-database`` the database stays (created if missing), seeded rows and all."""
     with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as connection:
-        name = sql.Identifier(DATABASE_NAME)
-        connection.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name)
-        )
-        if recreate:
+        name = sql.Identifier(opts.database)
+        exists = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (opts.database,)
+        ).fetchone()
+        if not opts.keep_database:
+            connection.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name)
+            )
+            exists = None
+        if recreate and not exists:
             connection.execute(sql.SQL("CREATE DATABASE {}").format(name))
-    redis_client().flushdb()
+    redis_client(opts.redis_db).flushdb()
+
+
+def database_url(opts: argparse.Namespace) -> str:
+    return f"postgres://postgres@{HOST}:5432/{opts.database}"
 
 
 def free_port() -> int:
@@ -515,13 +643,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def server_env(port: int, secret_key: str) -> dict[str, str]:
+def server_env(port: int, secret_key: str, opts: argparse.Namespace) -> dict[str, str]:
     env = {name: os.environ[name] for name in INHERITED_ENV if name in os.environ}
     return {
         **env,
         "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', os.defpath)}",
         "PYTHON": PYTHON,
         **SERVER_ENV,
+        "DATABASE_URL": database_url(opts),
+        "REDIS_URL": f"redis://{HOST}:6379/{opts.redis_db}",
         "SECRET_KEY": secret_key,
         "HOST": HOST,
         "PORT": str(port),
@@ -797,9 +927,9 @@ def run_server(
 ) -> dict:
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     port = free_port()
-    env = server_env(port, secrets.token_urlsafe(64))
+    env = server_env(port, secrets.token_urlsafe(64), opts)
     log = workdir / f"{server}.log"
-    reset_state(recreate=True)
+    reset_state(opts, recreate=True)
     print(f"\n{describe_server(server)}: starting")
     try:
         with running_server(server, env, port, log, opts.ready_timeout):
@@ -922,6 +1052,23 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--ready-timeout", type=float, default=60, help="default 60 s")
     parser.add_argument(
+        "--database",
+        default=DATABASE_NAME,
+        help=f"the PostgreSQL database to (re)create and use (default {DATABASE_NAME})",
+    )
+    parser.add_argument(
+        "--redis-db",
+        type=int,
+        default=REDIS_DB,
+        help=f"the Redis db to empty and use (default {REDIS_DB})",
+    )
+    parser.add_argument(
+        "--keep-database",
+        action="store_true",
+        help="reuse the database (and its 1,000,000 seeded accounts) instead of "
+        "dropping it before and after the run",
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         help=f"smoke run: {QUICK['rounds']} round of {QUICK['duration']} s",
@@ -986,7 +1133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 results_file.write_text(json.dumps(document, indent=2) + "\n")
     finally:
         try:
-            reset_state(recreate=False)
+            reset_state(opts, recreate=False)
         except (psycopg.Error, redis.exceptions.RedisError) as error:
             print(f"warning: cleaning up failed: {error}", file=sys.stderr)
 
