@@ -17,7 +17,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 
 # Lists that may hold millions of items count this far, not further.
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 
 
 class CountsUpTo(Protocol):

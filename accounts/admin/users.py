@@ -22,7 +22,16 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
@@ -109,8 +118,26 @@ class BooleanAnnotationFilter(admin.SimpleListFilter):
 
 
 class VerifiedFilter(BooleanAnnotationFilter):
+    """Through a CASE, which PostgreSQL checks row by row: a bare ``EXISTS`` becomes a
+    join whose two-column condition (user and address) it expects to match one row, so
+    it hashed every verified address for it (1.1 s at 1,000,000 accounts; 17 ms so)."""
+
     title = parameter_name = "verified"
-    annotation = "profile_email_verified"
+    annotation = "verified_checked"
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[User]
+    ) -> QuerySet[User]:
+        return super().queryset(
+            request,
+            queryset.alias(
+                verified_checked=Case(
+                    When(profile_email_verified=True, then=Value(True)),
+                    default=Value(False),
+                    output_field=BooleanField(),
+                )
+            ),
+        )
 
 
 class BannedFilter(BooleanAnnotationFilter):
@@ -140,7 +167,10 @@ class UserChangeList(ChangeList):
         index past every account that sorts before them (0.9 s for ``member_99``, whose
         11,111 matches sort last among 1,000,000 accounts)."""
         ordering = super().get_ordering(request, queryset)
-        if not self.query.strip() or not sorts_matches(queryset):
+        # Django orders before it searches: estimate the searched list.
+        if not self.query.strip() or not sorts_matches(
+            user_search(queryset, self.query)
+        ):
             return ordering
         return [sort_key(key) if isinstance(key, str) else key for key in ordering]
 

@@ -481,3 +481,23 @@ def test_the_language_filter_offers_the_configured_languages(
     assert choices[1:] == [name for _code, name in settings.LANGUAGES]
     # Not the values in use, which only a scan of every account finds.
     assert not any("DISTINCT" in q["sql"] for q in queries.captured_queries)
+
+
+def test_the_verified_filter_tells_verified_addresses_from_the_others() -> None:
+    from allauth.account.models import EmailAddress
+
+    client, staff = otp_verified_staff_client()
+    verified, unverified = UserFactory(username="checked"), UserFactory(username="not")
+    EmailAddress.objects.create(
+        user=verified, email=verified.email, primary=True, verified=True
+    )
+    EmailAddress.objects.create(
+        user=unverified, email=unverified.email, primary=True, verified=False
+    )
+
+    def listed(value: str) -> set[str]:
+        response = client.get("/admin/accounts/user/", {"verified": value})
+        return {user.username for user in response.context["cl"].result_list}
+
+    assert listed("yes") == {"checked"}
+    assert listed("no") == {"not", staff.username}
