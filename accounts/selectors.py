@@ -42,7 +42,7 @@ from accounts.models import (
 from accounts.roles import roles_of
 from config.aggregates import GroupConcat
 from config.error_codes import ApplicationError
-from config.paginator import page_of
+from config.paginator import count_up_to, page_of
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -267,7 +267,7 @@ class StaffUserList:
 
     def count_up_to(self, limit: int) -> int:
         matches = self.users.order_by().values("pk")
-        counted = matches[:limit].count()
+        counted = count_up_to(matches, limit)
         self.matches = counted
         if counted == limit and self.searched:
             # Stopped at the limit: the planner's estimate tells a few thousand matches
