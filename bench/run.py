@@ -275,10 +275,9 @@ def seed_accounts(context: Context) -> None:
 BENCH_TOTP_SECRET = b"bench totp secret 20"
 
 
-def ensure_staff_with_totp(context: Context, username: str) -> str:
-    """A superadmin with a confirmed authenticator app; returns the device's id for the
-    admin's login form."""
-    output = context.shell(
+def ensure_staff_with_totp(context: Context, username: str) -> None:
+    """A superadmin with a confirmed authenticator app."""
+    context.shell(
         "from accounts.crypto import encrypt_secret\n"
         "from accounts.models import TOTPAuthenticator, User\n"
         f"staff = User.objects.filter(username={username!r}).first()\n"
@@ -286,12 +285,10 @@ def ensure_staff_with_totp(context: Context, username: str) -> str:
         f"    staff = User.objects.create_superuser({username!r}, "
         f"'{username}@example.com', {BENCH_PASSWORD!r})\n"
         # Encrypted again each run: the key derives from the run's SECRET_KEY.
-        "device, _ = TOTPAuthenticator.objects.update_or_create(user=staff, "
+        "TOTPAuthenticator.objects.update_or_create(user=staff, "
         "name='app', defaults={'confirmed': True, "
         f"'encrypted_key': encrypt_secret({BENCH_TOTP_SECRET!r})}})\n"
-        "print(device.persistent_id)\n"
     )
-    return output.strip().splitlines()[-1]
 
 
 def totp_code() -> str:
@@ -342,11 +339,12 @@ def setup_staff_search(context: Context) -> Prepared:
 
 def admin_cookie(context: Context) -> str:
     """The Cookie header of an admin session signed in with password and TOTP code (a
-    django-otp verified session), through the admin's login form as a browser would."""
+    django-otp verified session), through the admin's one-page login form as a browser
+    would."""
     key = (context.base_url, "admin")
     if key in _signed_in:
         return _signed_in[key]
-    device = ensure_staff_with_totp(context, BENCH_ADMIN)
+    ensure_staff_with_totp(context, BENCH_ADMIN)
     form = context.request("GET", "/admin/login/")
     csrf = form.cookies["csrftoken"]
     body = urlencode(
@@ -354,8 +352,7 @@ def admin_cookie(context: Context) -> str:
             "csrfmiddlewaretoken": csrf,
             "username": BENCH_ADMIN,
             "password": BENCH_PASSWORD,
-            "otp_device": device,
-            "otp_token": totp_code(),
+            "code": totp_code(),
         }
     )
     reply = context.request(
