@@ -21,7 +21,18 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import connection
-from django.db.models import Exists, F, OrderBy, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    OrderBy,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    Window,
+)
 from django.db.models.functions import Coalesce, Concat
 from django.utils import timezone
 from django_otp.plugins.otp_email.models import EmailDevice
@@ -264,18 +275,47 @@ class StaffUserList:
         self.searched = searched
         # How many matches there are, or are estimated to be when the count stopped.
         self.matches: int | None = None
+        self.first_page: tuple[slice, list[StaffListedUser]] | None = None
+        self.expected: slice | None = None
+
+    def expect_slice(self, page: slice) -> None:
+        """The page the paginator will ask for (``config.paginator``): a first page of
+        a search that sorts its matches comes with their count, in one query."""
+        self.expected = page
 
     def count_up_to(self, limit: int) -> int:
         matches = self.users.order_by().values("pk")
+        # A search's plan hangs on how many it matches, which the planner estimates.
+        estimate = estimated_rows(matches) if self.searched else 0
+        page = self.expected
+        if (
+            self.searched
+            and page is not None
+            and not page.start
+            and estimate <= SORT_MATCHES_UP_TO
+        ):
+            # Sorting every match materialises them all: counting them in the same
+            # query (COUNT(*) OVER ()) is nearly free, and saves reading them twice
+            # (a query of 20-30 ms for member_99's 11,111 matches).
+            ranked = list(
+                self.users.annotate(matches_total=Window(Count("pk"))).order_by(
+                    sort_key(self.ordering), "pk"
+                )[page]
+            )
+            self.matches = ranked[0].matches_total if ranked else 0
+            self.first_page = (page, cast("list[StaffListedUser]", ranked))
+            return self.matches
         counted = count_up_to(matches, limit)
         self.matches = counted
         if counted == limit and self.searched:
-            # Stopped at the limit: the planner's estimate tells a few thousand matches
-            # (sort them) from most of the table (walk the index).
-            self.matches = max(limit, estimated_rows(matches))
+            # Stopped at the limit: the estimate tells a few thousand matches (sort
+            # them) from most of the table (walk the index).
+            self.matches = max(limit, estimate)
         return counted
 
     def __getitem__(self, page: slice) -> list[StaffListedUser]:
+        if self.first_page and self.first_page[0].start == page.start:
+            return self.first_page[1][: (page.stop or 0) - (page.start or 0)]
         users = self.users
         if self.searched and (self.matches or 0) <= SORT_MATCHES_UP_TO:
             users = users.order_by(sort_key(self.ordering), "pk")

@@ -104,6 +104,11 @@ class CappedCountPaginator(Paginator):  # type: ignore[type-arg]
 
     def page(self, number: Any) -> Page[Any]:
         self.expect_page(number)
+        if self.requested_end and hasattr(self.object_list, "expect_slice"):
+            # A list that can fetch the page with its count (StaffUserList).
+            self.object_list.expect_slice(
+                slice(self.requested_end - self.per_page, self.requested_end)
+            )
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = bottom + self.per_page

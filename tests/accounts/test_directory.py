@@ -422,3 +422,24 @@ def test_display_names_are_sampled_from_postgresql_statistics_only() -> None:
     # The default suite runs on SQLite: no statistics, so every term is looked up whole.
     assert selectors.display_names_sampled() == ()
     assert selectors.estimated_rows(selectors.User.objects.all()) == 0
+
+
+def test_a_searched_first_page_comes_with_its_count_in_one_query() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for number in range(3):
+        UserFactory(username=f"counted_{number}")
+    client = client_for(account("moderator"))
+    client.get("/api/v1/users/")  # the staff member's own snapshot, cached
+
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get(
+            "/api/v1/users/", {"search": "counted_", "page_size": 2}
+        ).json()
+
+    assert (body["count"], body["count_capped"]) == (3, False)
+    assert [row["username"] for row in body["results"]] == ["counted_0", "counted_1"]
+    # The matches are sorted for the page, and counted there (COUNT(*) OVER ()).
+    [page] = [q["sql"] for q in queries.captured_queries if "accounts_user" in q["sql"]]
+    assert "OVER ()" in page
