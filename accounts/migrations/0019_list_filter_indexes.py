@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0017_ban_replacement'),
+        ('accounts', '0018_audit_kind_time_index'),
         ('auth', '0012_alter_user_first_name_max_length'),
     ]
 
