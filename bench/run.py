@@ -58,6 +58,8 @@ WEB_THREADS = 4
 # DATABASE_URL and REDIS_URL (``database_url``, ``redis_url``).
 SERVER_ENV = {
     "DEBUG": "false",
+    # A developer's .env (written by `make run`) must not change the figures.
+    "GATEHOUSE_ENV_FILE": "",
     "CACHE_KEY_PREFIX": "gatehouse-bench",
     "BENCHMARK_REFERENCE_VIEW": "true",
     "WEB_WORKERS": str(WEB_WORKERS),
