@@ -385,7 +385,9 @@ def test_the_user_list_never_counts_every_account(
         response = admin_client_logged_in.get("/admin/accounts/user/")
 
     assert response.status_code == 200
-    counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"]]
+    counts = [
+        q["sql"] for q in queries.captured_queries if "count(" in q["sql"].lower()
+    ]
     assert counts
     assert all("LIMIT 3" in sql for sql in counts)  # the cap and one more
     assert "more than 2 users" in response.content.decode()

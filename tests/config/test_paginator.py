@@ -40,7 +40,9 @@ def test_the_count_stops_at_the_cap_with_a_limited_subquery(
         page = paginator.page(1)
 
     assert (paginator.count, paginator.count_capped) == (3, True)
-    [count] = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"]]
+    [count] = [
+        q["sql"] for q in queries.captured_queries if "count(" in q["sql"].lower()
+    ]
     assert "LIMIT 4" in count  # the cap and one more: never every row
     assert [user.username for user in page] == five_users[:2]
     assert page.has_next()
@@ -71,6 +73,8 @@ def test_a_page_past_the_first_is_chosen_by_primary_key_first(
         rows = [user.username for user in paginator.page(2)]
 
     assert rows == five_users[2:4]
-    [page] = [q["sql"] for q in queries.captured_queries if "COUNT(" not in q["sql"]]
+    [page] = [
+        q["sql"] for q in queries.captured_queries if "count(" not in q["sql"].lower()
+    ]
     # OFFSET applies to the primary keys alone, not to rows with their select list.
     assert 'IN (SELECT U0."id"' in page
