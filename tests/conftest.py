@@ -3,6 +3,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -149,3 +150,13 @@ def user_client(tokens: dict) -> APIClient:
 @pytest.fixture
 def login() -> Callable[..., dict]:
     return log_in
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, driven by selenium (``tests/browser.py``; a browser
+    test's module is marked ``BROWSER_TEST``)."""
+    from tests.browser import chromium
+
+    with chromium() as driver:
+        yield driver

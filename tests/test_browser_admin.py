@@ -3,10 +3,8 @@ docs render under their Content-Security-Policy."""
 
 from __future__ import annotations
 
-import shutil
 import time
 from base64 import b32decode
-from collections.abc import Iterator
 
 import pytest
 from django_otp.oath import TOTP
@@ -16,49 +14,13 @@ from accounts.crypto import encrypt_secret
 from accounts.models import Ban, TOTPAuthenticator, User
 from accounts.services.sessions import session_create
 from config.client import SYSTEM
+from tests.browser import BROWSER_TEST, policy_violations
 from tests.factories import UserFactory
 from tests.helpers import amr_of
 
-CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not (CHROMIUM and CHROMEDRIVER),
-        reason="needs Debian's chromium and chromium-driver (.ci/run installs them)",
-    ),
-]
+pytestmark = BROWSER_TEST
 SECRET = b"browser-test-secret!"
 PASSWORD = "staff passphrase for the browser"
-
-
-@pytest.fixture
-def browser() -> Iterator:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--disable-dev-shm-usage",
-    ):
-        options.add_argument(argument)
-    # The console, where Chromium reports what a Content-Security-Policy refused.
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.implicitly_wait(5)
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def code_now() -> str:
@@ -158,20 +120,6 @@ def test_the_first_staff_member_sets_up_an_app_on_the_way_in(
     )
     assert browser.find_elements(By.ID, "user-tools")  # signed in, with the menu
     assert policy_violations(browser) == []
-
-
-# Redoc's footer always asks its vendor's CDN for a logo, and hides it when that fails:
-# the policy is meant to refuse it (the docs load nothing from another origin).
-REFUSED_ON_PURPOSE = ("https://cdn.redoc.ly/redoc/logo-mini.svg",)
-
-
-def policy_violations(browser) -> list[str]:
-    return [
-        entry["message"]
-        for entry in browser.get_log("browser")
-        if "Content Security Policy" in entry["message"]
-        and not any(url in entry["message"] for url in REFUSED_ON_PURPOSE)
-    ]
 
 
 @pytest.mark.parametrize(

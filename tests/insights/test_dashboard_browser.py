@@ -6,28 +6,14 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 
-import pytest
 from django.utils import timezone
 
 from accounts.constants import AuditKind
 from accounts.models import AuditEvent
+from tests.browser import BROWSER_TEST, policy_violations
 from tests.helpers import admin_client_for, otp_verified_staff_client
-from tests.test_browser_admin import (  # noqa: F401 (browser: a fixture)
-    CHROMEDRIVER,
-    CHROMIUM,
-    browser,
-    policy_violations,
-)
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not (CHROMIUM and CHROMEDRIVER),
-        reason="needs Debian's chromium and chromium-driver (.ci/run installs them)",
-    ),
-]
+pytestmark = BROWSER_TEST
 
 FILL_OF_FIRST_BAR = """
 const bar = document.querySelector('.insights-bar--alert');
@@ -35,10 +21,9 @@ return [getComputedStyle(bar).fill, bar.getBoundingClientRect().height];
 """
 
 
-def test_the_charts_draw_in_both_themes_under_the_policy(request, live_server) -> None:
+def test_the_charts_draw_in_both_themes_under_the_policy(browser, live_server) -> None:
     from selenium.webdriver.common.by import By
 
-    driver = request.getfixturevalue("browser")
     _, staff = otp_verified_staff_client()
     now = timezone.now()
     AuditEvent.objects.bulk_create(
@@ -47,28 +32,28 @@ def test_the_charts_draw_in_both_themes_under_the_policy(request, live_server) -
         for _ in range(day % 7)
     )
     cookie = admin_client_for(staff).cookies["sessionid"].value
-    driver.get(f"{live_server.url}/admin/login/")
-    driver.add_cookie({"name": "sessionid", "value": cookie, "path": "/"})
+    browser.get(f"{live_server.url}/admin/login/")
+    browser.add_cookie({"name": "sessionid", "value": cookie, "path": "/"})
 
     fills = {}
     for theme in ("light", "dark"):
-        driver.execute_cdp_cmd(
+        browser.execute_cdp_cmd(
             "Emulation.setEmulatedMedia",
             {"features": [{"name": "prefers-color-scheme", "value": theme}]},
         )
-        driver.get(f"{live_server.url}/admin/")
-        charts = driver.find_elements(By.CSS_SELECTOR, "svg.insights-chart")
+        browser.get(f"{live_server.url}/admin/")
+        charts = browser.find_elements(By.CSS_SELECTOR, "svg.insights-chart")
         assert len(charts) == 9
         assert all(chart.size["width"] > 150 for chart in charts)
-        fills[theme], height = driver.execute_script(FILL_OF_FIRST_BAR)
+        fills[theme], height = browser.execute_script(FILL_OF_FIRST_BAR)
         assert height > 0
         if os.environ.get("INSIGHTS_SCREENSHOTS"):
-            driver.set_window_size(1400, 1300)
-            driver.save_screenshot(
+            browser.set_window_size(1400, 1300)
+            browser.save_screenshot(
                 f"{os.environ['INSIGHTS_SCREENSHOTS']}/dashboard-{theme}.png"
             )
 
     # The admin's --error-fg of each theme, not SVG's default black.
     assert "rgb(0, 0, 0)" not in fills.values()
     assert fills["light"] != fills["dark"]
-    assert policy_violations(driver) == []
+    assert policy_violations(browser) == []
