@@ -171,13 +171,16 @@ class UserActions(admin.ModelAdmin):
     @admin.action(description="Lift the ban", permissions=["unban"])
     def unban(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         client = ClientInfo.from_request(request)
-        self._act_on_each(
+        lifted = self._act_on_each(
             request,
             queryset,
             Action.UNBAN,
             "unban",
             lambda actor, user: user_unban(user_id=user.pk, actor=actor, client=client),
         )
+        if lifted:
+            names = ", ".join(user.username for user in lifted)
+            self.message_user(request, f"Ban lifted: {names}.", messages.SUCCESS)
 
     @admin.action(
         description="Sign out everywhere (revoke all sessions)",

@@ -199,6 +199,31 @@ def test_ban_for_a_day_from_the_list_asks_a_reason_and_kills_tokens(
     assert Ban.objects.in_force().count() == 0
 
 
+def test_lifting_a_ban_from_the_list_says_whose_was_lifted(user: User) -> None:
+    """Issue 13 (found by the first staff member's browser journey): the action used to
+    lift the ban and come back to the list without a word, as if nothing had happened;
+    an account that was not banned is named with the reason."""
+    from django.contrib.messages import get_messages
+
+    from accounts.models import Ban
+
+    client, staff = otp_verified_staff_client()
+    Ban.objects.create(user=user, created_by=staff, reason="spam")
+    not_banned = UserFactory(username="never_banned")
+
+    response = client.post(
+        "/admin/accounts/user/",
+        {"action": "unban", "_selected_action": [str(user.pk), str(not_banned.pk)]},
+    )
+
+    assert response.status_code == 302
+    assert not Ban.objects.in_force().exists()
+    assert sorted(str(message) for message in get_messages(response.wsgi_request)) == [
+        f"Ban lifted: {user.username}.",
+        "never_banned: This account is not banned.",
+    ]
+
+
 @pytest.mark.parametrize(
     "query", ["verified=yes", "mfa=no", "banned=no", "groups__id__exact=1"]
 )
