@@ -154,6 +154,21 @@ def test_audit_events_are_listed_and_read_only(
     assert AuditEvent.objects.filter(pk=event.pk).exists()
 
 
+def test_the_ban_reason_page_leads_back_to_the_list_it_came_from(user: User) -> None:
+    """Its Cancel kept neither the search nor the filters (href="."), and its breadcrumbs
+    skipped the section and the list."""
+    client = otp_verified_staff_client()[0]
+
+    form = client.post(
+        f"/admin/accounts/user/?q={user.username}&is_active__exact=1",
+        {"action": "ban_for_a_day", "_selected_action": [str(user.pk)]},
+    ).content.decode()
+
+    cancel = f'href="/admin/accounts/user/?q={user.username}&amp;is_active__exact=1"'
+    assert cancel in form
+    assert '<a href="/admin/accounts/user/">Users</a>' in form
+
+
 def test_ban_for_a_day_from_the_list_asks_a_reason_and_kills_tokens(
     user: User, login
 ) -> None:
