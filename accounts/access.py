@@ -76,6 +76,13 @@ class Action(StrEnum):
     SET_ROLES = "set_roles"
     # The verified email change, started by staff (the admin's user page).
     CHANGE_EMAIL = "change_email"
+    # API keys (``apikeys``): a global service key (bound to no user) is made and revoked
+    # by admins; another user's key is revoked by those who may end their sessions; a
+    # key for another user is made by the system alone (``manage.py apikey``). Owners
+    # make, list and revoke their own keys (``may_manage_api_keys_of``).
+    CREATE_GLOBAL_API_KEY = "create_global_api_key"
+    REVOKE_API_KEY = "revoke_api_key"
+    CREATE_API_KEY = "create_api_key"
 
 
 @dataclass(frozen=True)
@@ -106,6 +113,10 @@ RULES: Final[Mapping[Action, Rule]] = {
     Action.RESET_MFA: Rule(ADMINISTRATION),
     Action.SET_PASSWORD: Rule(ADMINISTRATION),
     Action.CHANGE_EMAIL: Rule(ADMINISTRATION),
+    Action.CREATE_GLOBAL_API_KEY: Rule(ADMINISTRATION),
+    Action.REVOKE_API_KEY: Rule(MODERATION),
+    # Nobody but the system: a person acting through a key of someone else's making.
+    Action.CREATE_API_KEY: Rule({}),
     Action.SET_ROLES: Rule(
         {Role.SUPERADMIN: Role.SUPERADMIN},
         on_self=True,
@@ -272,3 +283,46 @@ def model_permissions(role: Role) -> list[str]:
             if rule.permission and _reach(rule, RANK[role]) is not None
         }
     )
+
+
+# --- API keys --------------------------------------------------------------------------
+# A key belongs to a user (``owner``) or, global, to nobody (``owner=None``).
+
+
+def may_see_api_keys_of(actor: Actor, owner: User | None) -> bool:
+    """Owners see their own keys; staff (powers in force) see every key, global ones
+    included. Anyone else is answered ``404 not_found``."""
+    if (
+        owner is not None
+        and not isinstance(actor, SystemActor)
+        and actor.pk == owner.pk
+    ):
+        return True
+    return acts_as_staff(actor)
+
+
+def check_api_key_creation(actor: Actor, owner: User | None) -> None:
+    """Raise unless ``actor`` may make a key for ``owner`` (``None``: a global key):
+    their own, always; a global one, admins and up (``CREATE_GLOBAL_API_KEY``); anyone
+    else's, the system only (``CREATE_API_KEY``)."""
+    if owner is None:
+        _check_targetless(actor, Action.CREATE_GLOBAL_API_KEY)
+    elif isinstance(actor, SystemActor) or actor.pk != owner.pk:
+        check(actor, Action.CREATE_API_KEY, owner)
+
+
+def check_api_key_revocation(actor: Actor, owner: User | None) -> None:
+    """Raise unless ``actor`` may revoke a key of ``owner``, whom they may see
+    (``may_see_api_keys_of``): their own, always; a global one, those who may make
+    one; anyone else's, those who may end that user's sessions (``REVOKE_API_KEY``)."""
+    if owner is None:
+        _check_targetless(actor, Action.CREATE_GLOBAL_API_KEY)
+    elif isinstance(actor, SystemActor) or actor.pk != owner.pk:
+        check(actor, Action.REVOKE_API_KEY, owner)
+
+
+def _check_targetless(actor: Actor, action: Action) -> None:
+    if not role_takes(actor, action):
+        raise refusal()
+    if not powers_in_force(actor):
+        raise second_factor_required()

@@ -47,6 +47,12 @@ class AuditKind(models.TextChoices):
         "password.confirmation_failed",
         "Wrong password when confirming a sensitive change",
     )
+    API_KEY_CREATED = "apikey.created", "API key created"
+    API_KEY_REVOKED = "apikey.revoked", "API key revoked"
+    API_KEY_REJECTED = (
+        "apikey.rejected",
+        "An API key was presented with a wrong secret",
+    )
 
 
 class MfaMethod(models.TextChoices):

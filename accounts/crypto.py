@@ -129,3 +129,13 @@ def email_code_digest_matching(code: str, *, login_id: str, stored: str | None) 
         if stored and hmac.compare_digest(digest, stored):
             return digest
     return digests[0]
+
+
+def keyed_digests(purpose: bytes, message: bytes) -> list[str]:
+    """The HMAC-SHA256 (hex) of ``message`` under a key derived for ``purpose`` from the
+    current ``SECRET_KEY`` first, then from each of ``SECRET_KEY_FALLBACKS``: store the
+    first, accept any (for random secrets such as API keys, where a fast hash is right)."""
+    return [
+        hmac.new(_derive(purpose, key), message, hashlib.sha256).hexdigest()
+        for key in _secret_keys()
+    ]

@@ -6,3 +6,9 @@ class ApikeysConfig(AppConfig):
 
     name = "apikeys"
     verbose_name = "API keys"
+
+    def ready(self) -> None:
+        from accounts.user_data import user_data_registry
+        from apikeys import user_data
+
+        user_data.register(user_data_registry)

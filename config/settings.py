@@ -335,6 +335,12 @@ RATE_LIMITS = {
     "password_confirmation_failures_per_user": env.str(
         "RATE_LIMIT_PASSWORD_CONFIRMATION_FAILURES_PER_USER", "10/h"
     ),
+    # Requests with an API key that is malformed, unknown, revoked or has a wrong secret.
+    "api_key_failures_per_ip": env.str("RATE_LIMIT_API_KEY_FAILURES_PER_IP", "30/m"),
+    # Audit events for a wrong secret presented with a real key's prefix, per key.
+    "api_key_rejections_audited_per_key": env.str(
+        "RATE_LIMIT_API_KEY_REJECTIONS_AUDITED_PER_KEY", "10/h"
+    ),
     # The export is the heaviest read there is.
     "export_per_user": env.str("RATE_LIMIT_EXPORT_PER_USER", "10/h"),
 }
@@ -442,6 +448,11 @@ JWT_SIGNING_KEY_FALLBACKS = env.list(
 # Seconds a request trusts the cache's word that a session is live and what its user
 # looks like (accounts.session_state); revocation tombstones outlive every access token.
 SESSION_STATE_CACHE_SECONDS = env.int("SESSION_STATE_CACHE_SECONDS", 60, minimum=1)
+# Seconds a request trusts the cache's word on an API key (apikeys.state); revocation
+# writes a tombstone, so this bounds only a lost invalidation. Unknown prefixes are
+# remembered for less.
+API_KEY_CACHE_SECONDS = env.int("API_KEY_CACHE_SECONDS", 300, minimum=1)
+API_KEY_UNKNOWN_CACHE_SECONDS = env.int("API_KEY_UNKNOWN_CACHE_SECONDS", 60, minimum=1)
 # Live sessions (logins) per account; a new login ends the oldest beyond it. 0: no cap.
 MAX_SESSIONS_PER_USER = env.int("MAX_SESSIONS_PER_USER", 10, minimum=0)
 

@@ -40,6 +40,8 @@ from accounts.user_data import (
     user_data_registry,
     user_export,
 )
+from apikeys.services import api_key_create
+from config.client import SYSTEM
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 from tests.helpers import bearer, log_in
 
@@ -118,6 +120,14 @@ def test_after_deletion_the_export_holds_nothing_but_what_is_kept_on_purpose(
     user_block(blocker=user, blocked=other_user)
     assign_perm("auth.view_group", user, Group.objects.create(name="reviewers"))
     log_admin_change(user, f"Changed bio of {user.username}.")
+    api_key_create(
+        actor=user,
+        owner_id=user.pk,
+        name=f"{user.username}'s laptop",
+        scopes=None,
+        expires_at=None,
+        client=SYSTEM,
+    )
     before = user_export(user=user)
     assert all(not is_empty(before[entry.section]) for entry in user_data_registry), (
         "every section has data to erase"

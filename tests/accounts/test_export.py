@@ -287,14 +287,14 @@ def test_an_entry_declares_both_its_export_and_its_erasure() -> None:
     assert len(registry) == 0
 
 
-class ExportApiKeySerializer(serializers.Serializer):
+class ExportWidgetSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
 def test_a_section_registered_later_is_in_the_document_and_the_schema(
     user: User, user_client: APIClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given an app (API keys, say) that registers its data beside the accounts app's
+    # Given an app (widgets, say) that registers its data beside the accounts app's
     registry = UserDataRegistry()
     for entry in user_data_registry:
         registry.register(
@@ -305,10 +305,10 @@ def test_a_section_registered_later_is_in_the_document_and_the_schema(
             erase=entry.erase,
         )
     registry.register(
-        section="api_keys",
+        section="widgets",
         model=User,
-        export=lambda owner: [{"name": f"{owner.username}'s key"}],
-        schema=ExportApiKeySerializer(many=True),
+        export=lambda owner: [{"name": f"{owner.username}'s widget"}],
+        schema=ExportWidgetSerializer(many=True),
         erase=lambda owner: None,
     )
     monkeypatch.setattr("accounts.user_data.registry.user_data_registry", registry)
@@ -317,9 +317,9 @@ def test_a_section_registered_later_is_in_the_document_and_the_schema(
     document = user_client.get(EXPORT_URL).json()
     schema = SchemaGenerator().get_schema(request=None, public=True)
 
-    assert document["api_keys"] == [{"name": f"{user.username}'s key"}]
+    assert document["widgets"] == [{"name": f"{user.username}'s widget"}]
     output = schema["components"]["schemas"]["MeExportOutput"]["properties"]
-    assert output["api_keys"]["items"] == {"$ref": "#/components/schemas/ExportApiKey"}
+    assert output["widgets"]["items"] == {"$ref": "#/components/schemas/ExportWidget"}
     assert set(output) == {"exported_at", *(e.section for e in registry)}
 
 
