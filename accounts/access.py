@@ -36,6 +36,9 @@ set_roles                                  superadmin      anyone, superadmins a
   ``403 mfa_setup_required`` (``powers_in_force``). The second factor belongs to the
   session (the access token's ``amr``; django-otp's verification in the admin), not to
   the account: setting one up does not promote the session it was set up in.
+- **An API key** acts as its owner, with the owner's role's powers only when the key
+  has the ``admin`` scope (whatever ``MFA_REQUIRED_FOR_STAFF`` says): a key is no
+  sign-in, but only staff whose powers were in force could give a key that scope.
 - **``manage.py`` runs as** :data:`SYSTEM_ACTOR`: ops with a shell on the server, who may
   take every action on every account. Audit events record no actor and the
   :data:`config.client.SYSTEM` client. The one thing a command needs ``--force`` for is
@@ -57,7 +60,7 @@ from typing import Final, TypeAlias
 
 from django.conf import settings
 
-from accounts.constants import AMR_MULTI_FACTOR
+from accounts.constants import AMR_MULTI_FACTOR, API_KEY_ADMIN_SCOPE
 from accounts.models import SessionUser, User
 from accounts.roles import RANK, ROLE_ORDER, Role, is_staff_member, rank_of
 from config.error_codes import ApplicationError
@@ -175,7 +178,14 @@ def powers_in_force(actor: Actor) -> bool:
     ``MFA_REQUIRED_FOR_STAFF`` on, only in one that passed a second factor. Having a
     factor is not enough: a session signed in with the password alone stays a plain
     user's session until its owner signs in again with the factor."""
-    if isinstance(actor, SystemActor) or not settings.MFA_REQUIRED_FOR_STAFF:
+    if isinstance(actor, SystemActor):
+        return True
+    if isinstance(actor, SessionUser) and actor.api_key_scopes is not None:
+        # An API key is no sign-in and proves no second factor: it carries its owner's
+        # powers only when made with the ``admin`` scope, which only staff with their
+        # powers in force can give a key of theirs (``apikeys.services``).
+        return API_KEY_ADMIN_SCOPE in actor.api_key_scopes
+    if not settings.MFA_REQUIRED_FOR_STAFF:
         return True
     return second_factor_proved(actor)
 

@@ -101,3 +101,5 @@ def roles_of(group_names: Iterable[str], *, is_superuser: bool) -> list[str]:
 AMR_PASSWORD: Final = ("pwd",)
 AMR_PASSWORD_AND_SECOND_FACTOR: Final = ("pwd", "otp", "mfa")
 AMR_MULTI_FACTOR: Final = "mfa"
+# The API key scope that carries its (staff) owner's powers (``apikeys.scopes.Scope``).
+API_KEY_ADMIN_SCOPE: Final = "admin"

@@ -35,6 +35,7 @@ from django.db import transaction
 from accounts.models import AuthSession, SessionUser, User
 from accounts.selectors import (
     ProfileAnnotations,
+    ban_in_force,
     group_names_of,
     profile_annotations,
 )
@@ -250,3 +251,63 @@ def mark_sessions_revoked(
 def forget_user(user_id: uuid.UUID | str) -> None:
     """Drop the cached snapshot so the next request reads the user afresh."""
     cache.delete(_user_key(user_id))
+
+
+# --- Credentials other than sessions (API keys) --------------------------------------
+
+
+def snapshot_in_good_standing(
+    user: WithAnnotations[User, ProfileAnnotations],
+) -> dict | None:
+    """The snapshot of ``user`` (loaded with ``profile_annotations``), or ``None`` when
+    the account may not act: deactivated, or banned (a ban not lifted that is in
+    force: one more query, only for users that have one)."""
+    if not user.is_active:
+        return None
+    if user.profile_has_unlifted_ban and ban_in_force(user) is not None:
+        return None
+    return user_snapshot(
+        user,
+        email_verified=user.profile_email_verified,
+        group_names=group_names_of(user.profile_group_names),
+        mfa_enabled=user.profile_mfa_enabled,
+    )
+
+
+def remember_user(user_id: uuid.UUID | str, snapshot: dict) -> None:
+    """Cache a snapshot read from the database (with ``add``, best effort)."""
+    _fill(lambda: cache.add(_user_key(user_id), snapshot, _positive_timeout()))
+
+
+def user_for_credential(user_id: uuid.UUID | str) -> SessionUser | None:
+    """The user a credential that is not a session (an API key) acts as, or ``None``
+    when the account is gone, deactivated or banned.
+
+    The snapshot is the one sessions share, and it is forgotten whenever the user
+    changes, so a deactivation or a ban (which revokes the sessions with
+    ``forget_user_id``) is seen on the next request. The snapshot is only ever stored
+    for an account in good standing: by a live session (a ban or deactivation ends them
+    all), or here. A miss costs one query (two for a user with a ban not lifted).
+    """
+    key = _user_key(user_id)
+    try:
+        snapshot = cache.get(key)
+    except Exception:  # any failure of the cache backend (redis-py, django-redis)
+        logger.warning(
+            "The session cache could not be read; answered from the database"
+        )
+        snapshot = None
+    if snapshot is None:
+        user = User.objects.annotate(**profile_annotations()).filter(pk=user_id).first()
+        if user is None:
+            return None
+        snapshot = snapshot_in_good_standing(
+            cast("WithAnnotations[User, ProfileAnnotations]", user)
+        )
+        if snapshot is None:
+            return None
+        remember_user(user_id, snapshot)
+    # Defensive, as for sessions: only accounts in good standing are cached.
+    if not snapshot["is_active"]:  # pragma: no cover
+        return None
+    return session_user_from_snapshot(snapshot)

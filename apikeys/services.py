@@ -173,3 +173,24 @@ def api_keys_erase(*, user: User) -> None:
     ApiKey.objects.filter(user_id=user.pk).delete()
     ApiKey.objects.filter(created_by_id=user.pk).update(created_by=None)
     ApiKey.objects.filter(revoked_by_id=user.pk).update(revoked_by=None)
+
+
+def api_key_rejection_record(
+    *, key_id: str, prefix: str, owner_id: str | None, client: ClientInfo
+) -> None:
+    """Audit a request that came with a real key's prefix and a wrong secret: someone
+    holds part of a key, or is guessing. The secret presented is never recorded."""
+    audit_record(
+        kind=AuditKind.API_KEY_REJECTED,
+        target=User(pk=owner_id) if owner_id else None,
+        client=client,
+        payload={"key_id": key_id, "prefix": prefix},
+    )
+
+
+def api_key_use_record(*, key_id: str, ip: str | None) -> None:
+    """Note when and from where a key was last used (the caller writes at most once a
+    minute per key): one ``UPDATE``, no read."""
+    ApiKey.objects.filter(pk=key_id).update(
+        last_used_at=timezone.now(), last_used_ip=ip
+    )

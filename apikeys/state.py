@@ -45,16 +45,24 @@ def unknown_timeout() -> int:
     return int(settings.API_KEY_UNKNOWN_CACHE_SECONDS)
 
 
-def cached_entry(prefix: str) -> dict[str, Any] | str | None:
-    """The cached entry, ``REVOKED``, or ``None`` (a miss, or a cache that cannot be read:
-    then the database answers)."""
+def use_cache_key(prefix: str) -> str:
+    """Present while the key's last use was written less than a minute ago."""
+    return f"apikey:used:{prefix}"
+
+
+def cached_entry(prefix: str) -> tuple[dict[str, Any] | str | None, bool]:
+    """The cached entry (``REVOKED``, or ``None`` for a miss or a cache that cannot be
+    read: then the database answers), and whether the key's last use was written in
+    the last minute: one round trip (``get_many``)."""
+    keys = [key_cache_key(prefix), use_cache_key(prefix)]
     try:
-        return cache.get(key_cache_key(prefix))
+        found = cache.get_many(keys)
     except Exception:  # any failure of the cache backend
         logger.warning(
             "The API key cache could not be read; answered from the database"
         )
-        return None
+        return None, False
+    return found.get(keys[0]), keys[1] in found
 
 
 def fill(prefix: str, entry: dict[str, Any] | str, timeout: int) -> None:

@@ -242,6 +242,11 @@ CONTENT_DISPOSITION_HEADER = header(
 )
 
 
+# The security schemes of API keys (``apikeys.authentication``): listed only on the
+# operations that take a key.
+API_KEY_SCHEMES = ("apiKeyAuth", "apiKeyHeader")
+
+
 class AutoSchema(openapi.AutoSchema):
     """drf-spectacular's generator, with what generated clients need from every
     operation: the error answers a view can give (``_error_statuses``), problem+json
@@ -282,7 +287,22 @@ class AutoSchema(openapi.AutoSchema):
         if self.is_public():
             return []
         auths: list[dict[str, Any]] = super().get_auth()
+        if not self._takes_api_keys():
+            auths = [
+                {
+                    name: scopes
+                    for name, scopes in requirement.items()
+                    if name not in API_KEY_SCHEMES
+                }
+                for requirement in auths
+            ]
         return [requirement for requirement in auths if requirement]
+
+    def _takes_api_keys(self) -> bool:
+        """The view states the scopes an API key needs for this method
+        (``required_scopes``, read by ``apikeys.authentication``); others refuse keys."""
+        method = "GET" if self.method in {"HEAD", "OPTIONS"} else self.method
+        return method in (getattr(self.view, "required_scopes", None) or {})
 
     def get_operation(
         self,

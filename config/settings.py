@@ -416,7 +416,8 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "accounts.authentication.SessionTokenAuthentication"
+        "accounts.authentication.SessionTokenAuthentication",
+        "apikeys.authentication.ApiKeyAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "config.pagination.PageNumberPagination",
@@ -459,8 +460,8 @@ MAX_SESSIONS_PER_USER = env.int("MAX_SESSIONS_PER_USER", 10, minimum=0)
 SPECTACULAR_SETTINGS = {
     "TITLE": f"{SITE_NAME} API",
     "DESCRIPTION": (
-        "Accounts, login, two-factor authentication, sessions, roles, bans and "
-        "rate-limited sign-in. "
+        "Accounts, login, two-factor authentication, sessions, roles, bans, "
+        "API keys and rate-limited sign-in. "
         "Every error is an RFC 9457 problem-details document with a stable `code`."
     ),
     "VERSION": "1.0.0",
@@ -490,6 +491,16 @@ SPECTACULAR_SETTINGS = {
                 "Staff actions on accounts: the user list, profile changes, "
                 "deactivation, erasure, bans and roles. Staff need a session signed in "
                 "with a second factor (`403 mfa_setup_required` otherwise)."
+            ),
+        },
+        {
+            "name": "api-keys",
+            "description": (
+                "The caller's API keys (`gth_…`): made here with a bearer token and "
+                "sent as `Authorization: Api-Key <key>` or `X-API-Key: <key>`. Each "
+                "operation that takes a key lists the API-key security schemes; a key "
+                "without the scope it needs is refused `403 insufficient_scope`. Keys "
+                "cannot change credentials, sessions or keys."
             ),
         },
         {

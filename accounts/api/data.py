@@ -76,6 +76,8 @@ def _document_serializer(
 
 
 class MeExportApi(NoStoreMixin, RateLimitHeadersMixin, GenericAPIView):
+    # What an API key needs for each method (apikeys.authentication); unlisted: no key.
+    required_scopes = {"GET": "users:read"}
     permission_classes = [IsAuthenticated]
     serves_attachment = True  # the schema declares its Content-Disposition header
 
@@ -116,6 +118,8 @@ class MeExportApi(NoStoreMixin, RateLimitHeadersMixin, GenericAPIView):
 
 
 class MeActivityApi(NoStoreMixin, GenericAPIView):
+    # What an API key needs for each method (apikeys.authentication); unlisted: no key.
+    required_scopes = {"GET": "users:read"}
     permission_classes = [IsAuthenticated]
 
     class FilterSerializer(serializers.Serializer):

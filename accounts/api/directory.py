@@ -51,6 +51,8 @@ class StaffUserSerializer(UserProfileSerializer):
 
 
 class UserListApi(GenericAPIView):
+    # What an API key needs for each method (apikeys.authentication); unlisted: no key.
+    required_scopes = {"GET": ("users:read", "admin")}
     permission_classes = [IsStaffWithMfa]
     serializer_class = StaffUserSerializer
     # Millions of accounts: counted up to a cap, which the page says (count_capped).
@@ -151,6 +153,12 @@ class StaffUserUpdateSerializer(serializers.Serializer):
 
 
 class UserDetailApi(APIView):
+    # What an API key needs for each method (apikeys.authentication); unlisted: no key.
+    required_scopes = {
+        "GET": "users:read",
+        "PATCH": ("users:write", "admin"),
+        "DELETE": ("users:write", "admin"),
+    }
     revokes_sessions_on = frozenset({"PATCH", "DELETE"})  # 503 if the cache refuses
 
     def get_permissions(self) -> list:
@@ -232,6 +240,8 @@ class UserDetailApi(APIView):
 
 
 class UserBlockApi(APIView):
+    # What an API key needs for each method (apikeys.authentication); unlisted: no key.
+    required_scopes = {"POST": "users:write", "DELETE": "users:write"}
     permission_classes = [IsAuthenticated]
 
     @extend_schema(

@@ -55,6 +55,11 @@ class StaffApi(APIView):
 
 
 class UserBanApi(StaffApi):
+    # What an API key needs for each method (apikeys.authentication); unlisted: no key.
+    required_scopes = {
+        "POST": ("users:write", "admin"),
+        "DELETE": ("users:write", "admin"),
+    }
     revokes_sessions_on = frozenset({"POST"})  # 503 if the cache refuses
     actions = {"POST": Action.BAN, "DELETE": Action.UNBAN}
 

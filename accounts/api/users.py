@@ -36,6 +36,8 @@ EMAIL_CHANGE_ANSWER = "Follow the link sent to the new address to confirm the ch
 
 
 class MeApi(NoStoreMixin, RateLimitHeadersMixin, APIView):
+    # What an API key needs for each method (apikeys.authentication); unlisted: no key.
+    required_scopes = {"GET": "users:read", "PATCH": "users:write"}
     revokes_sessions_on = frozenset({"DELETE"})  # 503 if the cache refuses
     permission_classes = [IsAuthenticated]
     delete_takes_body = True  # the password confirming the deletion

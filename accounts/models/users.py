@@ -293,6 +293,10 @@ class SessionUser(User):
     # The defaults prove nothing (``accounts.access.second_factor_proved``).
     session_amr: tuple[str, ...] = ()
     session_auth_time: int = 0
+    # The scopes of the API key the request came with (set by ``apikeys``'
+    # authentication), ``None`` for a session: a key carries the owner's staff powers
+    # only with the ``admin`` scope (``accounts.access.powers_in_force``).
+    api_key_scopes: tuple[str, ...] | None = None
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         raise RuntimeError("A SessionUser is read-only: load the user to change it.")

@@ -147,10 +147,29 @@ def test_authenticated_routes_accept_a_bearer_token_or_swagger_uis_oauth2(
         "tokenUrl": "/api/v1/auth/token/",
         "scopes": {},
     }
+    # An API key in either header, where the view states the scope it needs.
     assert schema["paths"]["/api/v1/users/me/"]["get"]["security"] == [
         {"bearerAuth": []},
         {"oauth2": []},
+        {"apiKeyAuth": []},
+        {"apiKeyHeader": []},
     ]
+    assert schema["components"]["securitySchemes"]["apiKeyHeader"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-Key",
+        "description": "`<key>`: a key from `/api/v1/api-keys/`.",
+    }
+    # Views that take no key (credentials, sessions, keys) do not list it.
+    for path, method in [
+        ("/api/v1/users/me/", "delete"),
+        ("/api/v1/auth/password/change/", "post"),
+        ("/api/v1/api-keys/", "post"),
+    ]:
+        assert schema["paths"][path][method]["security"] == [
+            {"bearerAuth": []},
+            {"oauth2": []},
+        ], (path, method)
     # Public: no credentials at all (openapi-python-client reads `[{}]` as "a client
     # that may authenticate" and asks for one).
     assert schema["paths"]["/api/v1/auth/login/"]["post"]["security"] == []
@@ -160,7 +179,7 @@ def test_authenticated_routes_accept_a_bearer_token_or_swagger_uis_oauth2(
 # thing a frontend team reads, and it advertised modules that did not exist yet.
 ADVERTISED_FEATURES = {
     "social login": "/api/v1/auth/social/",
-    "API keys": "/api/v1/keys/",
+    "API keys": "/api/v1/api-keys/",
     "feature flags": "/api/v1/flags/",
     "uploads": "/api/v1/files/",
     "two-factor authentication": "/api/v1/auth/mfa/",
