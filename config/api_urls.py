@@ -9,5 +9,6 @@ from config.frontend import FrontendConfigApi
 
 urlpatterns = [
     path("", include("accounts.api.urls")),
+    path("api-keys/", include("apikeys.api.urls")),
     path("config/", FrontendConfigApi.as_view(), name="frontend-config"),
 ]

@@ -508,6 +508,24 @@ def _unblock(world: World) -> Response:
     return world.user_api.delete(f"/api/v1/users/{world.other.pk}/block/")
 
 
+@case("POST", "/api/v1/api-keys/", 201)
+def _api_key_create(world: World) -> Response:
+    body = {"name": "CI", "expires_at": "2099-01-01T00:00:00Z"}
+    return world.user_api.post("/api/v1/api-keys/", body, format="json")
+
+
+@case("GET", "/api/v1/api-keys/", 200)
+def _api_keys(world: World) -> Response:
+    _api_key_create(world)
+    return world.user_api.get("/api/v1/api-keys/")
+
+
+@case("DELETE", "/api/v1/api-keys/{key_id}/", 204)
+def _api_key_revoke(world: World) -> Response:
+    key = _api_key_create(world).json()
+    return world.user_api.delete(f"/api/v1/api-keys/{key['id']}/")
+
+
 @case("GET", "/api/v1/config/", 200)
 def _config(world: World) -> Response:
     return world.anonymous.get("/api/v1/config/")
