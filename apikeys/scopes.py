@@ -23,3 +23,6 @@ class Scope(StrEnum):
 DEFAULT_SCOPES: Final[tuple[Scope, ...]] = tuple(
     scope for scope in Scope if scope not in {Scope.ADMIN, Scope.TOKENS_INTROSPECT}
 )
+
+# The choices of request and response fields (one enum in the OpenAPI schema).
+SCOPE_CHOICES: Final = [(scope.value, scope.value) for scope in Scope]

@@ -517,6 +517,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "MfaMethodEnum": "accounts.constants.MfaMethod",
         "AuditKindEnum": "accounts.constants.AuditKind",
+        "ApiKeyScopeEnum": "apikeys.scopes.SCOPE_CHOICES",
         "ErrorCodeEnum": "config.openapi.ERROR_CODE_CHOICES",
     },
     "POSTPROCESSING_HOOKS": [

@@ -15,8 +15,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.authentication import AuthenticatedRequest
+from apikeys.keys import checksum
 from apikeys.models import ApiKey
-from apikeys.scopes import DEFAULT_SCOPES, Scope
+from apikeys.scopes import DEFAULT_SCOPES, SCOPE_CHOICES, Scope
 from apikeys.selectors import api_keys_of
 from apikeys.services import NAME_MAX_LENGTH, api_key_create, api_key_revoke
 from config.api import NoStoreMixin
@@ -24,6 +25,9 @@ from config.client import ClientInfo
 
 TAGS = ["api-keys"]
 
+# A well-formed key (its checksum is right), for the schema's examples.
+_EXAMPLE_BODY = "gth_Xr4Tq9LmB2_h8Kd0QxV3nZp6Ws1Jc9Ty4Ra7Lm2Fb5G"
+EXAMPLE_KEY = _EXAMPLE_BODY + checksum(_EXAMPLE_BODY)
 KEY_EXAMPLE_VALUE: dict[str, Any] = {
     "id": "0b8f1e9c-5a57-4d0c-9f0e-3b5d3f8f2a61",
     "name": "CI deploys",
@@ -45,7 +49,7 @@ CREATED_EXAMPLE = OpenApiExample(
         **KEY_EXAMPLE_VALUE,
         "last_used_at": None,
         "last_used_ip": None,
-        "key": "gth_Xr4Tq9LmB2_h8Kd0QxV3nZp6Ws1Jc9Ty4Ra7Lm2Fb5Ge0" + "1a2B3c",
+        "key": EXAMPLE_KEY,
     },
     response_only=True,
     status_codes=["201"],
@@ -69,7 +73,7 @@ class ApiKeyOutputSerializer(serializers.Serializer):
     prefix = serializers.CharField(
         help_text="The visible part of the key (`gth_<prefix>_…`): tells keys apart."
     )
-    scopes = serializers.ListField(child=serializers.CharField())
+    scopes = serializers.ListField(child=serializers.ChoiceField(choices=SCOPE_CHOICES))
     created_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField(allow_null=True)
     last_used_at = serializers.DateTimeField(
@@ -103,33 +107,34 @@ class ApiKeyCreatedSerializer(ApiKeyOutputSerializer):
         return self.context["full_key"]
 
 
+class ApiKeyCreateInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=NAME_MAX_LENGTH)
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=SCOPE_CHOICES),
+        required=False,
+        help_text=f"Any of {SCOPE_HELP}. Without it: every scope but `admin` "
+        "(staff only) and `tokens:introspect` (global keys only). A key never "
+        "does more than its owner may.",
+    )
+    expires_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="Never expires when absent."
+    )
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # "global" is a Python keyword, so it cannot be declared in the class body.
+        fields = super().get_fields()
+        fields["global"] = serializers.BooleanField(
+            required=False,
+            default=False,
+            help_text="Staff (admin and up): a service key bound to no user, with "
+            "explicit `scopes`.",
+        )
+        return fields
+
+
 class ApiKeyListApi(NoStoreMixin, GenericAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = ApiKeyOutputSerializer
-
-    class InputSerializer(serializers.Serializer):
-        name = serializers.CharField(max_length=NAME_MAX_LENGTH)
-        scopes = serializers.ListField(
-            child=serializers.ChoiceField(choices=[scope.value for scope in Scope]),
-            required=False,
-            help_text=f"Any of {SCOPE_HELP}. Without it: every scope but `admin` "
-            "(staff only) and `tokens:introspect` (global keys only). A key never "
-            "does more than its owner may.",
-        )
-        expires_at = serializers.DateTimeField(
-            required=False, allow_null=True, help_text="Never expires when absent."
-        )
-
-        def get_fields(self) -> dict[str, serializers.Field]:
-            # "global" is a Python keyword, so it cannot be declared in the class body.
-            fields = super().get_fields()
-            fields["global"] = serializers.BooleanField(
-                required=False,
-                default=False,
-                help_text="Staff (admin and up): a service key bound to no user, with "
-                "explicit `scopes`.",
-            )
-            return fields
 
     @extend_schema(
         operation_id="listApiKeys",
@@ -150,12 +155,12 @@ class ApiKeyListApi(NoStoreMixin, GenericAPIView):
         description="The answer holds the full key (`key`): the only time it is shown. "
         f"Default scopes: {', '.join(f'`{scope}`' for scope in DEFAULT_SCOPES)}. "
         "The owner is told by email.",
-        request=InputSerializer,
+        request=ApiKeyCreateInputSerializer,
         examples=[CREATE_EXAMPLE, CREATED_EXAMPLE],
         responses={201: ApiKeyCreatedSerializer},
     )
     def post(self, request: AuthenticatedRequest) -> Response:
-        serializer = self.InputSerializer(data=request.data)
+        serializer = ApiKeyCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         key, full_key = api_key_create(

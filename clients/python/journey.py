@@ -1,9 +1,10 @@
 """A Python program's journey through Gatehouse with a client generated from /api/schema/.
 
 openapi-python-client generates the ``gatehouse_client`` package (`.ci/clients`); this script
-registers, verifies the email, signs in, reads and edits the profile, refreshes, lists
-sessions, turns an authenticator app on, signs out, signs in again with the second factor
-and signs out everywhere; then reads one error of each family through the typed ``Problem``.
+registers, verifies the email, signs in, reads and edits the profile, makes an API key, uses
+and revokes it, refreshes, lists sessions, turns an authenticator app on, signs out, signs
+in again with the second factor and signs out everywhere; then reads one error of each
+family through the typed ``Problem``.
 
 Usage: ``python journey.py BASE_URL OUTBOX_DIR``. Type-checked with ``mypy --strict``
 together with the generated package: no cast, no ``Any`` of its own, no ``type: ignore``.
@@ -25,6 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 from uuid import UUID
 
 from gatehouse_client import AuthenticatedClient, Client
+from gatehouse_client.api.api_keys import create_api_key, list_api_keys, revoke_api_key
 from gatehouse_client.api.auth import (
     confirm_totp,
     list_sessions,
@@ -41,6 +43,8 @@ from gatehouse_client.api.auth import (
 )
 from gatehouse_client.api.users import get_me, update_me
 from gatehouse_client.models import (
+    ApiKeyCreateInputRequest,
+    ApiKeyScopeEnum,
     EmailedLinkInputRequest,
     EmailVerifyInputRequest,
     ErrorCodeEnum,
@@ -171,6 +175,39 @@ def main(base_url: str, outbox: Path) -> None:
         ),
     )
     check(updated.bio == "Generated, not hand-written.", "the profile changed")
+
+    # An API key for a script: made with the session, shown once, sent as
+    # "Authorization: Api-Key"; it acts as its owner, and stops working once revoked.
+    made = ok(
+        "create api key",
+        create_api_key.sync_detailed(
+            client=user, body=ApiKeyCreateInputRequest(name="journey")
+        ),
+    )
+    check(made.key.startswith(f"gth_{made.prefix}_"), "a gth_ key, shown once")
+    check(ApiKeyScopeEnum.ADMIN not in made.scopes, "no admin scope by default")
+    keyed = AuthenticatedClient(
+        base_url=base_url,
+        token=made.key,
+        prefix="Api-Key",
+        raise_on_unexpected_status=True,
+    )
+    by_key = ok("get me with the key", get_me.sync_detailed(client=keyed))
+    check(by_key.username == username, "the key acts as its owner")
+    keys = ok("list api keys", list_api_keys.sync_detailed(client=user))
+    check(
+        keys.count == 1 and keys.results[0].prefix == made.prefix,
+        "the key is listed, without its secret",
+    )
+    no_content(
+        "revoke api key",
+        revoke_api_key.sync_detailed(key_id=made.id, client=user),
+    )
+    revoked_key = failure("revoked api key", get_me.sync_detailed(client=keyed), 401)
+    check(
+        revoked_key.code is ErrorCodeEnum.NOT_AUTHENTICATED,
+        f"not_authenticated, got {revoked_key.code}",
+    )
 
     refreshed = ok(
         "refresh",

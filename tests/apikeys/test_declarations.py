@@ -48,3 +48,10 @@ def test_head_and_options_need_what_get_needs() -> None:
 
 def test_the_schema_names_the_schemes_the_extension_documents() -> None:
     assert tuple(ApiKeyAuthenticationScheme.name) == API_KEY_SCHEMES
+
+
+def test_the_schemas_example_key_is_well_formed() -> None:
+    from apikeys.api.views import EXAMPLE_KEY
+    from apikeys.keys import parse_key
+
+    assert parse_key(EXAMPLE_KEY) is not None

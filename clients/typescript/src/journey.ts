@@ -1,8 +1,8 @@
 // A frontend's journey through Gatehouse with a client generated from /api/schema/
 // (openapi-typescript for the types, openapi-fetch for the calls), as .ci/clients runs it:
 // register, verify the email, sign in, read and edit the profile, refresh, list sessions,
-// turn an authenticator app on, sign out, sign in again with the second factor, sign out
-// everywhere; then one error of each family, read through the typed problem body.
+// make an API key, use it and revoke it, turn an authenticator app on, sign out, sign in
+// again with the second factor, sign out everywhere; then one error of each family, read through the typed problem body.
 //
 // Usage: node build/journey.js BASE_URL OUTBOX_DIR
 // Every body and answer is typed by the generated schema: no cast, no `any`, no `as`.
@@ -145,6 +145,34 @@ const updated = ok(
   }),
 );
 check(updated.timezone === "Europe/Paris", "the profile changed");
+
+// An API key for a script: made with the session, shown once, sent as X-API-Key; it acts
+// as its owner within its scopes, and stops working once revoked.
+const made = ok(
+  "create api key",
+  await api.POST("/api/v1/api-keys/", { body: { name: "journey", scopes: ["users:read"] } }),
+);
+check(made.key.startsWith(`gth_${made.prefix}_`), "a gth_ key, shown once");
+const keyApi = createClient<paths>({ baseUrl, headers: { "X-API-Key": made.key } });
+const byKey = ok("get me with the key", await keyApi.GET("/api/v1/users/me/"));
+check(byKey.username === username, "the key acts as its owner");
+const readOnly = failure(
+  "write with a read-only key",
+  await keyApi.PATCH("/api/v1/users/me/", { body: { bio: "by key" } }),
+  403,
+);
+check(readOnly.code === "insufficient_scope", `insufficient_scope, got ${readOnly.code}`);
+const keys = ok("list api keys", await api.GET("/api/v1/api-keys/"));
+check(
+  keys.count === 1 && keys.results[0]?.prefix === made.prefix && keys.results[0].scopes[0] === "users:read",
+  "the key is listed, without its secret",
+);
+noContent(
+  "revoke api key",
+  await api.DELETE("/api/v1/api-keys/{key_id}/", { params: { path: { key_id: made.id } } }),
+);
+const revokedKey = failure("revoked api key", await keyApi.GET("/api/v1/users/me/"), 401);
+check(revokedKey.code === "not_authenticated", `not_authenticated, got ${revokedKey.code}`);
 
 const refreshed = ok(
   "refresh",
