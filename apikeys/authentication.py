@@ -30,6 +30,7 @@ view says ``accepts_global_api_keys = True``. Bearer-token requests are unaffect
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -62,6 +63,8 @@ from config.ratelimits import LoginFailures, sliding_window
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
     from drf_spectacular.openapi import AutoSchema
+
+logger = logging.getLogger("gatehouse.apikeys")
 
 API_KEY_SCHEME = "api-key"
 API_KEY_HEADER = "HTTP_X_API_KEY"
@@ -227,21 +230,28 @@ class ApiKeyAuthentication(BaseAuthentication):
             failures.check()
         except ApplicationError as error:
             raise _rate_limited(error) from None
+        except Exception:  # the counters' cache is down: the database still answers
+            logger.warning("API key failures could not be checked: the cache is down")
 
     def _failed(self, failures: LoginFailures) -> Exception:
         self._check_failures(failures)
-        failures.count()
-        failures.failed()
+        try:
+            failures.count()
+            failures.failed()
+        except Exception:  # the counters' cache is down: the key is refused all the same
+            logger.warning("An API key failure could not be counted: the cache is down")
         return _refused()
 
     def _audit_rejection(
         self, request: Request, prefix: str, entry: dict[str, Any]
     ) -> None:
         window = sliding_window(request, REJECTIONS_AUDITED_LIMIT, key=prefix)
-        if window is not None:
-            counted = window.count()
-            if counted.count > counted.limit:
+        try:
+            counted = window.count() if window is not None else None
+            if counted is not None and counted.count > counted.limit:
                 return
+        except Exception:  # the counter's cache is down: audit it, unlimited
+            logger.warning("API key rejections could not be counted: the cache is down")
         api_key_rejection_record(
             key_id=entry["id"],
             prefix=prefix,

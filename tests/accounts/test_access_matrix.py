@@ -26,7 +26,7 @@ from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from rest_framework.test import APIClient
 
-from accounts.access import Actor
+from accounts.access import SYSTEM_ACTOR, Actor
 from accounts.constants import AMR_PASSWORD, AMR_PASSWORD_AND_SECOND_FACTOR, AuditKind
 from accounts.crypto import encrypt_secret
 from accounts.models import AuditEvent, AuthSession, Ban, TOTPAuthenticator, User
@@ -74,6 +74,10 @@ MAY: dict[str, dict[str, tuple[str, ...]]] = {
     "set_password": ADMINISTRATION,
     "change_email": ADMINISTRATION,
     "set_roles": {"superadmin": (*ROLES, "self")},
+    # API keys (apikeys): another user's key, as their sessions; owners revoke their own
+    # (``self``) whatever their role; a global key (no owner), admins and up.
+    "revoke_api_key": {role: (*MODERATION.get(role, ()), "self") for role in ROLES},
+    "create_global_api_key": {"admin": ("nobody",), "superadmin": ("nobody",)},
 }
 
 NEW_BIO = "changed by staff"
@@ -479,7 +483,9 @@ def test_the_admins_email_change_page(actor_role: str, target_role: str) -> None
 
 # --- the services themselves: a caller that skips the checks is still refused ------------
 
-SERVICE_ACTIONS = tuple(MAY)
+# The API-key actions act on keys, not accounts: their rows run at the end of this file.
+API_KEY_ACTIONS = ("revoke_api_key", "create_global_api_key")
+SERVICE_ACTIONS = tuple(action for action in MAY if action not in API_KEY_ACTIONS)
 
 
 def service_call(actor: Actor, action: str, target: User) -> None:
@@ -665,3 +671,85 @@ def test_an_unknown_account_is_404_for_staff_who_may_take_the_action(
     erasing = response.request["REQUEST_METHOD"] == "DELETE"
     expected = 403 if erasing and actor_role == "moderator" else status
     assert response.status_code == expected
+
+
+# --- API keys (apikeys): revoking someone's key, making a global one -------------------
+
+
+@pytest.mark.parametrize(
+    ("actor_role", "target_role"),
+    [("user", "self"), ("tester", "self"), *pairs()],
+    ids=lambda value: value,
+)
+def test_revoking_an_api_key_through_the_api(actor_role: str, target_role: str) -> None:
+    from apikeys.models import ApiKey
+    from apikeys.services import api_key_create
+
+    given = scene(actor_role, "revoke_api_key", target_role)
+    key, _ = api_key_create(
+        actor=SYSTEM_ACTOR,
+        owner_id=given.target.pk,
+        name="k",
+        scopes=None,
+        expires_at=None,
+        client=SYSTEM,
+    )
+    client = APIClient()
+    client.credentials(
+        HTTP_AUTHORIZATION="Bearer "
+        + session_create(
+            user=given.actor, client=SYSTEM, amr=AMR_PASSWORD_AND_SECOND_FACTOR
+        )[1].access
+    )
+
+    response = client.delete(f"/api/v1/api-keys/{key.pk}/")
+
+    if allowed(actor_role, "revoke_api_key", target_role):
+        assert response.status_code == 204, response.content
+        assert ApiKey.objects.get(pk=key.pk).revoked_at is not None
+        assert AuditEvent.objects.filter(
+            kind=AuditKind.API_KEY_REVOKED, actor=given.actor, target=given.target
+        ).exists()
+    else:
+        # Staff see every key: refused 403; anyone else is told there is none.
+        expected = 403 if actor_role in STAFF else 404
+        assert response.status_code == expected, response.content
+        assert ApiKey.objects.get(pk=key.pk).revoked_at is None
+
+
+@pytest.mark.parametrize("actor_role", ROLES)
+def test_making_and_revoking_a_global_api_key_through_the_api(actor_role: str) -> None:
+    from apikeys.models import ApiKey
+    from apikeys.services import api_key_create
+
+    actor = account(actor_role, "actor")
+    client = APIClient()
+    client.credentials(
+        HTTP_AUTHORIZATION="Bearer "
+        + session_create(user=actor, client=SYSTEM, amr=AMR_PASSWORD_AND_SECOND_FACTOR)[
+            1
+        ].access
+    )
+    existing, _ = api_key_create(
+        actor=SYSTEM_ACTOR,
+        owner_id=None,
+        name="svc",
+        scopes=["users:read"],
+        expires_at=None,
+        client=SYSTEM,
+    )
+
+    made = client.post(
+        "/api/v1/api-keys/",
+        {"name": "svc", "global": True, "scopes": ["tokens:introspect"]},
+        format="json",
+    )
+    revoked = client.delete(f"/api/v1/api-keys/{existing.pk}/")
+
+    if allowed(actor_role, "create_global_api_key", "nobody"):
+        assert (made.status_code, revoked.status_code) == (201, 204)
+        assert ApiKey.objects.filter(user=None, revoked_at=None).count() == 1
+    else:
+        assert made.status_code == 403
+        assert revoked.status_code == (403 if actor_role in STAFF else 404)
+        assert ApiKey.objects.filter(user=None, revoked_at=None).count() == 1

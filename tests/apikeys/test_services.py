@@ -272,3 +272,31 @@ def test_erasing_an_account_deletes_its_keys_at_once_and_forgets_it_elsewhere() 
     assert cache.get(key_cache_key(key.prefix)) == REVOKED
     global_key.refresh_from_db()
     assert (global_key.created_by, global_key.revoked_by) == (None, None)
+
+
+def test_the_export_lists_the_keys_metadata_and_never_a_secret(
+    user_client, user
+) -> None:
+    key, full = make(user, user, name="laptop")
+    api_key_revoke(actor=user, key_id=key.pk, client=SYSTEM)
+
+    document = user_client.get("/api/v1/users/me/export/").json()
+
+    [exported] = document["api_keys"]
+    assert exported["id"] == str(key.pk)
+    assert exported["name"] == "laptop"
+    assert exported["prefix"] == key.prefix
+    assert exported["revoked_at"] is not None
+    assert set(exported) == {
+        "id",
+        "name",
+        "prefix",
+        "scopes",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+        "last_used_at",
+        "last_used_ip",
+    }
+    assert key.secret_hash not in str(document)
+    assert parse_key(full).secret not in str(document)
