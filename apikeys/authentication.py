@@ -238,7 +238,9 @@ class ApiKeyAuthentication(BaseAuthentication):
         try:
             failures.count()
             failures.failed()
-        except Exception:  # the counters' cache is down: the key is refused all the same
+        except (
+            Exception
+        ):  # the counters' cache is down: the key is refused all the same
             logger.warning("An API key failure could not be counted: the cache is down")
         return _refused()
 
