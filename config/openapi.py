@@ -301,8 +301,15 @@ class AutoSchema(openapi.AutoSchema):
     def _takes_api_keys(self) -> bool:
         """The view states the scopes an API key needs for this method
         (``required_scopes``, read by ``apikeys.authentication``); others refuse keys."""
+        return self._api_key_scopes() is not None
+
+    def _api_key_scopes(self) -> tuple[str, ...] | None:
         method = "GET" if self.method in {"HEAD", "OPTIONS"} else self.method
-        return method in (getattr(self.view, "required_scopes", None) or {})
+        declared = getattr(self.view, "required_scopes", None) or {}
+        if method not in declared:
+            return None
+        needed = declared[method]
+        return (needed,) if isinstance(needed, str) else tuple(needed)
 
     def get_operation(
         self,
@@ -317,6 +324,13 @@ class AutoSchema(openapi.AutoSchema):
         )
         if operation is not None and self.is_public():
             operation["security"] = []
+        if operation is not None and (scopes := self._api_key_scopes()) is not None:
+            needed = ", ".join(f"`{scope}`" for scope in scopes) or "no scope"
+            sentence = f"With an API key: needs {needed}."
+            description = operation.get("description", "")
+            operation["description"] = (
+                f"{description}\n\n{sentence}" if description else sentence
+            )
         return operation
 
     def _map_serializer_field(

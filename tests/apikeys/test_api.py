@@ -392,15 +392,22 @@ def test_a_global_key_where_a_view_takes_one() -> None:
     assert lacking.status_code == 403
 
 
-def test_staff_powers_need_the_admin_scope() -> None:
+@pytest.mark.parametrize("mfa_required_for_staff", [True, False])
+def test_staff_powers_need_the_admin_scope(settings, mfa_required_for_staff) -> None:
     """A key is no sign-in with a second factor: a staff owner's key acts as a plain
-    user unless it has the ``admin`` scope."""
+    user unless it has the ``admin`` scope, whether or not staff need a second factor."""
+    settings.MFA_REQUIRED_FOR_STAFF = mfa_required_for_staff
     admin = account("admin")
     target = account()
     plain = create(client_for(admin), scopes=["users:read", "users:write"])["key"]
     powered = create(client_for(admin), scopes=["users:read", "users:write", "admin"])[
         "key"
     ]
+
+    # What staff see of an account (its email) is for the admin-scoped key alone.
+    profile = f"/api/v1/users/{target.pk}/"
+    assert "email" not in key_client(plain).get(profile).json()
+    assert key_client(powered).get(profile).json()["email"] == target.email
 
     assert key_client(plain).get("/api/v1/users/").status_code == 403
     listed = key_client(powered).get("/api/v1/users/")

@@ -160,6 +160,13 @@ def test_authenticated_routes_accept_a_bearer_token_or_swagger_uis_oauth2(
         "name": "X-API-Key",
         "description": "`<key>`: a key from `/api/v1/api-keys/`.",
     }
+    # The scopes a key needs are in the operation's description.
+    assert schema["paths"]["/api/v1/users/me/"]["patch"]["description"].endswith(
+        "With an API key: needs `users:write`."
+    )
+    assert schema["paths"]["/api/v1/users/"]["get"]["description"].endswith(
+        "With an API key: needs `users:read`, `admin`."
+    )
     # Views that take no key (credentials, sessions, keys) do not list it.
     for path, method in [
         ("/api/v1/users/me/", "delete"),
