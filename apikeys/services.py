@@ -134,8 +134,10 @@ def api_key_revoke(*, actor: Actor, key_id: uuid.UUID, client: ClientInfo) -> Ap
     """Revoke a key; it is refused from the next request on. ``404 not_found`` for a key
     the actor may not see (another user's, to a user); revoking a revoked key changes
     nothing (no second event or email) and returns it."""
+    # Lock the key's row only: PostgreSQL refuses FOR UPDATE on the nullable side of the
+    # outer join to its owner (a global key has none).
     key = (
-        ApiKey.objects.select_for_update()
+        ApiKey.objects.select_for_update(of=("self",))
         .select_related("user")
         .filter(pk=key_id)
         .first()
