@@ -4,7 +4,7 @@ Django lists models under the app that defines them, which splits what staff thi
 one thing (our ``accounts``, allauth's ``account``, ``auth``'s groups) and shows
 technical names. :class:`AccountsSection` gathers them into one section, in the order
 staff use them, under readable names; the pages of the gathered apps (``/admin/account/``,
-``/admin/auth/``) show the same section.
+``/admin/auth/``, ``/admin/apikeys/``) show the same section.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from django.utils import timezone
 SECTION_LABEL = "accounts"
 SECTION_NAME = "Accounts"
 
-# The apps gathered into the section.
-GATHERED = frozenset({"accounts", "account", "auth"})
+# The apps gathered into the section (by label: ``accounts`` imports no other app).
+GATHERED = frozenset({"accounts", "account", "auth", "apikeys"})
 
 # (app label, model name) -> the name staff read, in the order they are listed. Models
 # not named here follow, in Django's order, under their own names.
@@ -26,6 +26,7 @@ READABLE = {
     ("accounts", "user"): "Users",
     ("accounts", "ban"): "Bans",
     ("accounts", "authsession"): "Sessions",
+    ("apikeys", "apikey"): "API keys",
     ("accounts", "auditevent"): "Security events",
     ("account", "emailaddress"): "Email addresses",
     ("accounts", "totpauthenticator"): "Authenticator apps",

@@ -49,6 +49,7 @@ SECTION = [
     "Users",
     "Bans",
     "Sessions",
+    "API keys",
     "Security events",
     "Email addresses",
     "Authenticator apps",
@@ -97,7 +98,7 @@ def test_the_side_bar_lists_the_same_section(superadmin_client: Client) -> None:
     assert [model["name"] for model in section["models"]] == SECTION
 
 
-@pytest.mark.parametrize("label", ["accounts", "account", "auth"])
+@pytest.mark.parametrize("label", ["accounts", "account", "auth", "apikeys"])
 def test_a_gathered_apps_page_shows_the_whole_section(
     superadmin_client: Client, label: str
 ) -> None:
@@ -143,6 +144,7 @@ def test_django_otps_raw_email_device_page_is_gone(superadmin_client: Client) ->
         "/admin/accounts/emailcodedevice/add/",
         "/admin/accounts/recoverycodeset/add/",
         "/admin/accounts/ban/add/",
+        "/admin/apikeys/apikey/add/",
     ],
 )
 def test_no_raw_add_pages(superadmin_client: Client, path: str) -> None:

@@ -1,0 +1,341 @@
+"""API keys in the admin: every key in one list, to read and revoke; global service keys
+created on a page of their own, whose answer shows the full key once.
+
+Nothing here writes a key's fields: the list and the key's page are read-only, revoking
+is ``api_key_revoke`` and creating is ``api_key_create``, which assert
+``accounts.access`` on the row they touch and audit with the staff member as actor.
+Which staff member is offered what is asked of the same rules
+(``has_<action>_permission``). Keys of users are created by their owners (``POST
+api-keys/``) and ``manage.py apikey create``, not here: staff act as themselves, never
+as another account.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.views.main import PAGE_VAR
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+
+from accounts.access import Action, acts_as_staff, may_take
+from accounts.admin.base import acting_user
+from accounts.timezones import moment
+from apikeys.models import ApiKey
+from apikeys.scopes import Scope
+from apikeys.services import api_key_create, api_key_revoke
+from config.client import ClientInfo
+from config.errors import ApplicationError
+from config.paginator import CappedCountPaginator
+
+KEY_MARKER = "gth_"
+
+
+def shown_prefix(key: ApiKey) -> str:
+    """How the key's visible part reads: ``gth_AbC123xyz0_…``, the way the key begins."""
+    return f"{KEY_MARKER}{key.prefix}_…"
+
+
+def expiry(key: ApiKey) -> str:
+    """``never``, ``2026-12-09 15:00 CET``, or ``expired 2026-12-01 09:00 CET``, in the
+    staff member's time zone."""
+    if key.expires_at is None:
+        return "never"
+    return (
+        f"expired {moment(key.expires_at)}"
+        if key.is_expired
+        else moment(key.expires_at)
+    )
+
+
+class StateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        return [("live", "Live"), ("expired", "Expired"), ("revoked", "Revoked")]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[ApiKey]
+    ) -> QuerySet[ApiKey]:
+        now = timezone.now()
+        if self.value() == "live":
+            return queryset.filter(revoked_at__isnull=True).filter(
+                Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+            )
+        if self.value() == "expired":
+            return queryset.filter(revoked_at__isnull=True, expires_at__lte=now)
+        if self.value() == "revoked":
+            return queryset.filter(revoked_at__isnull=False)
+        return queryset
+
+
+class OwnerFilter(admin.SimpleListFilter):
+    title = "owner"
+    parameter_name = "owner"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        return [("global", "Global (service) keys"), ("user", "Users' keys")]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[ApiKey]
+    ) -> QuerySet[ApiKey]:
+        if self.value() in {"global", "user"}:
+            return queryset.filter(user__isnull=self.value() == "global")
+        return queryset
+
+
+class GlobalKeyForm(forms.Form):
+    """What staff fill in; ``api_key_create`` checks the values (a name, known scopes,
+    an expiry in the future) and its refusals are shown on the form's fields."""
+
+    name = forms.CharField(
+        max_length=100, help_text="What the key is for: the service that will use it."
+    )
+    scopes = forms.MultipleChoiceField(
+        choices=[(scope.value, scope.value) for scope in Scope],
+        widget=forms.CheckboxSelectMultiple,
+        help_text="A global key acts as no user: give it only what the service needs.",
+    )
+    expires_at = forms.DateTimeField(
+        label="Expires",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text="In your time zone; leave empty for a key that does not expire.",
+    )
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = (
+        "key",
+        "owner",
+        "name",
+        "scope_list",
+        "created_at",
+        "expires",
+        "last_use",
+        "revoked",
+    )
+    list_filter = (StateFilter, OwnerFilter, "created_at")
+    list_select_related = ("user",)
+    search_fields = ("prefix", "name", "user__username")
+    search_help_text = (
+        "The key's prefix (the characters after gth_), its name, or the start of its "
+        "owner's username."
+    )
+    # Everything but the digest of the secret, which tells staff nothing.
+    fields = (
+        "id",
+        "user",
+        "name",
+        "prefix",
+        "scopes",
+        "created_at",
+        "created_by",
+        "expires_at",
+        "last_used_at",
+        "last_used_ip",
+        "revoked_at",
+        "revoked_by",
+    )
+    readonly_fields = fields
+    actions = ["revoke_keys"]
+    # Never a count of every key (CappedCountPaginator, as the user list), nor one per
+    # filter choice (facets).
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+
+    # --- read-only: written by the services alone ---------------------------------
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # global keys: create_global_key; users' keys: their owners
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: ApiKey | None = None
+    ) -> bool:
+        return False
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: ApiKey | None = None
+    ) -> bool:
+        return False  # revoked keys stay, with who revoked them and when
+
+    def has_view_permission(
+        self, request: HttpRequest, obj: ApiKey | None = None
+    ) -> bool:
+        """Staff whose powers are in force see every key (``accounts.access``, as the
+        API's rule ``may_see_api_keys_of``), not by Django's model permissions, which
+        no role is given for keys."""
+        return acts_as_staff(acting_user(request))
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        return may_take(acting_user(request), Action.REVOKE_API_KEY)
+
+    def has_create_global_permission(self, request: HttpRequest) -> bool:
+        return may_take(acting_user(request), Action.CREATE_GLOBAL_API_KEY)
+
+    # --- the list -----------------------------------------------------------------
+
+    def get_paginator(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[ApiKey],
+        per_page: int,
+        orphans: int = 0,
+        allow_empty_first_page: bool = True,
+    ) -> CappedCountPaginator:
+        paginator = CappedCountPaginator(
+            queryset, per_page, orphans, allow_empty_first_page
+        )
+        paginator.expect_page(request.GET.get(PAGE_VAR))
+        return paginator
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[ApiKey], search_term: str
+    ) -> tuple[QuerySet[ApiKey], bool]:
+        """A prefix as staff copy it from a key or a list (``gth_AbC123xyz0_…`` or
+        without ``gth_``), exactly; a name; or the start of an owner's username."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        prefix = term.removeprefix(KEY_MARKER).split("_", 1)[0].rstrip("…")
+        return (
+            queryset.filter(
+                Q(prefix=prefix)
+                | Q(name__icontains=term)
+                | Q(user__username__istartswith=term)
+            ),
+            False,
+        )
+
+    @admin.display(description="key", ordering="prefix")
+    def key(self, key: ApiKey) -> str:
+        return shown_prefix(key)
+
+    @admin.display(description="owner", ordering="user__username")
+    def owner(self, key: ApiKey) -> str:
+        return "(global)" if key.user is None else key.user.username
+
+    @admin.display(description="scopes")
+    def scope_list(self, key: ApiKey) -> str:
+        return ", ".join(key.scopes)
+
+    @admin.display(description="expires", ordering="expires_at")
+    def expires(self, key: ApiKey) -> str:
+        return expiry(key)
+
+    @admin.display(description="revoked", ordering="revoked_at")
+    def revoked(self, key: ApiKey) -> str:
+        return moment(key.revoked_at) if key.revoked_at else "—"
+
+    @admin.display(description="last use", ordering="last_used_at")
+    def last_use(self, key: ApiKey) -> str:
+        if key.last_used_at is None:
+            return "never"
+        used = moment(key.last_used_at)
+        return f"{used} from {key.last_used_ip}" if key.last_used_ip else used
+
+    # --- revoke -------------------------------------------------------------------
+
+    @admin.action(
+        description="Revoke the selected keys (they stop working at once)",
+        permissions=["revoke"],
+    )
+    def revoke_keys(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
+        """Each key through ``api_key_revoke``, which asserts ``accounts.access`` on it:
+        a key the staff member may not revoke is named in an error message and left
+        alone; keys already revoked are skipped."""
+        actor = acting_user(request)
+        client = ClientInfo.from_request(request)
+        revoked, refused = [], []
+        for key in queryset.filter(revoked_at__isnull=True).select_related("user"):
+            try:
+                api_key_revoke(actor=actor, key_id=key.pk, client=client)
+            except ApplicationError:
+                refused.append(shown_prefix(key))
+            else:
+                revoked.append(shown_prefix(key))
+        if revoked:
+            self.message_user(
+                request, f"Revoked: {', '.join(revoked)}.", messages.SUCCESS
+            )
+        else:
+            self.message_user(request, "No key was revoked.", messages.WARNING)
+        if refused:
+            self.message_user(
+                request, f"Not allowed to revoke: {', '.join(refused)}.", messages.ERROR
+            )
+
+    # --- create a global key ------------------------------------------------------
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "create-global/",
+                self.admin_site.admin_view(self.create_global_key),
+                name="apikeys_apikey_create_global",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        return super().changelist_view(
+            request,
+            {
+                **(extra_context or {}),
+                "may_create_global": self.has_create_global_permission(request),
+            },
+        )
+
+    def create_global_key(self, request: HttpRequest) -> HttpResponse:
+        """The form (name, scopes, optional expiry); once valid, ``api_key_create``
+        with no owner, and a page that shows the full key: the only time it is shown.
+        The answer is never cached (``admin_view``) and the key is kept nowhere."""
+        if not self.has_create_global_permission(request):
+            raise PermissionDenied
+        form = GlobalKeyForm(request.POST if request.method == "POST" else None)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "changelist_url": reverse("admin:apikeys_apikey_changelist"),
+        }
+        if form.is_valid():
+            try:
+                key, raw = api_key_create(
+                    actor=acting_user(request),
+                    owner_id=None,
+                    name=form.cleaned_data["name"],
+                    scopes=form.cleaned_data["scopes"],
+                    expires_at=form.cleaned_data["expires_at"],
+                    client=ClientInfo.from_request(request),
+                )
+            except ValidationError as error:
+                form.add_error(None, error)  # each message under its field
+            else:
+                return TemplateResponse(
+                    request,
+                    "admin/apikeys/apikey/global_key_created.html",
+                    {
+                        **context,
+                        "title": "Global API key created",
+                        "key": key,
+                        "raw": raw,
+                    },
+                )
+        return TemplateResponse(
+            request,
+            "admin/apikeys/apikey/create_global.html",
+            {**context, "title": "Create a global API key", "form": form},
+        )
