@@ -227,6 +227,19 @@ def setup_me(context: Context) -> Prepared:
     return Prepared(headers={"Authorization": f"Bearer {log_in(context)['access']}"})
 
 
+def setup_me_api_key(context: Context) -> Prepared:
+    """``me/`` with a key of the bench user, made as an operator would (``manage.py
+    apikey create``, which prints the key on a line of its own)."""
+    ensure_bench_user(context)
+    output = context.manage(
+        "apikey", "create", "--user", BENCH_USERNAME, "--name", "bench"
+    )
+    keys = [line for line in output.splitlines() if line.startswith("gth_")]
+    if len(keys) != 1:
+        raise BenchError(f"apikey create printed no key:\n{output}")
+    return Prepared(headers={"Authorization": f"Api-Key {keys[0]}"})
+
+
 def setup_refresh(context: Context) -> Prepared:
     """Mint unspent refresh tokens (sessions made directly, without a password hash)."""
     ensure_bench_user(context)
@@ -405,6 +418,8 @@ REFERENCE = Scenario("reference", "GET", "/bench/reference/")
 SCENARIOS: list[Scenario] = [
     Scenario("health_live", "GET", "/health/live/"),
     Scenario("me", "GET", "/api/v1/users/me/", setup=setup_me),
+    # The same route with an API key instead of a JWT (issue 14: at least 90% of me).
+    Scenario("me_api_key", "GET", "/api/v1/users/me/", setup=setup_me_api_key),
     Scenario("login", "POST", "/api/v1/auth/login/", setup=setup_login),
     Scenario(
         "refresh",
