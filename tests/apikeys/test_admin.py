@@ -11,6 +11,7 @@ import pytest
 from django.core import mail
 from django.test import Client
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from accounts.access import SYSTEM_ACTOR
 from accounts.constants import AuditKind
@@ -246,9 +247,10 @@ def test_revoking_from_the_list_goes_through_the_service(
 ) -> None:
     client, staff = superadmin
     ada = account(username="ada", email="ada@example.com")
-    laptop, _raw = make_key(ada)
+    laptop, raw = make_key(ada)
     ci, _ = make_key(None, "ci")
     mail.outbox.clear()
+    assert works(raw)
 
     response = revoke(client, laptop, ci)
 
@@ -256,6 +258,7 @@ def test_revoking_from_the_list_goes_through_the_service(
         key.refresh_from_db()
         assert key.revoked_at is not None
         assert key.revoked_by == staff
+    assert not works(raw)  # from the next request on
     events = AuditEvent.objects.filter(kind=AuditKind.API_KEY_REVOKED)
     assert {(event.actor, event.target) for event in events} == {
         (staff, ada),
@@ -266,6 +269,10 @@ def test_revoking_from_the_list_goes_through_the_service(
     assert f"Revoked: gth_{ci.prefix}_…, gth_{laptop.prefix}_…." in page or (
         f"Revoked: gth_{laptop.prefix}_…, gth_{ci.prefix}_…." in page
     )
+
+
+def works(raw: str) -> bool:
+    return APIClient().get("/api/v1/users/me/", HTTP_X_API_KEY=raw).status_code == 200
 
 
 def test_a_revoked_key_is_not_revoked_again(staff: Client) -> None:
