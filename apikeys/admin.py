@@ -27,6 +27,7 @@ from django.utils import timezone
 from accounts.access import Action, acts_as_staff, may_take
 from accounts.admin.base import acting_user
 from accounts.timezones import moment
+from apikeys.keys import KEY_MARKER
 from apikeys.models import ApiKey
 from apikeys.scopes import Scope
 from apikeys.services import api_key_create, api_key_revoke
@@ -34,12 +35,13 @@ from config.client import ClientInfo
 from config.errors import ApplicationError
 from config.paginator import CappedCountPaginator
 
-KEY_MARKER = "gth_"
+# How every key begins (``gth_``).
+KEY_START = f"{KEY_MARKER}_"
 
 
 def shown_prefix(key: ApiKey) -> str:
     """How the key's visible part reads: ``gth_AbC123xyz0_…``, the way the key begins."""
-    return f"{KEY_MARKER}{key.prefix}_…"
+    return f"{KEY_START}{key.prefix}_…"
 
 
 def expiry(key: ApiKey) -> str:
@@ -208,7 +210,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        prefix = term.removeprefix(KEY_MARKER).split("_", 1)[0].rstrip("…")
+        prefix = term.removeprefix(KEY_START).split("_", 1)[0].rstrip("…")
         return (
             queryset.filter(
                 Q(prefix=prefix)

@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.access import SYSTEM_ACTOR
 from accounts.management.commands.ban import parse_duration
 from accounts.selectors import user_by_login
+from apikeys.keys import KEY_MARKER
 from apikeys.models import ApiKey
 from apikeys.scopes import DEFAULT_SCOPES, Scope
 from apikeys.selectors import api_key_by_prefix, api_keys_all, api_keys_of
@@ -26,7 +27,8 @@ from apikeys.services import api_key_create, api_key_revoke
 from config.client import SYSTEM
 from config.errors import ApplicationError
 
-KEY_MARKER = "gth_"
+# How every key begins (``gth_``).
+KEY_START = f"{KEY_MARKER}_"
 SHOWN_ONCE = (
     "This is the only time the key is shown: store it now, it cannot be shown again."
 )
@@ -152,12 +154,12 @@ class Command(BaseCommand):
 def prefix_of(value: str) -> str:
     """The stored prefix in what an operator typed: ``AbC123xyz0`` as ``list`` shows
     it, or the start of the key (``gth_AbC123xyz0``, ``gth_AbC123xyz0_…``)."""
-    return value.strip().removeprefix(KEY_MARKER).split("_", 1)[0]
+    return value.strip().removeprefix(KEY_START).split("_", 1)[0]
 
 
 def shown(key: ApiKey) -> str:
     """``gth_AbC123xyz0_…``: how the key begins, and all of it that is shown again."""
-    return f"{KEY_MARKER}{key.prefix}_…"
+    return f"{KEY_START}{key.prefix}_…"
 
 
 def parse_scopes(value: str) -> list[str]:
