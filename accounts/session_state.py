@@ -279,7 +279,15 @@ def remember_user(user_id: uuid.UUID | str, snapshot: dict) -> None:
     _fill(lambda: cache.add(_user_key(user_id), snapshot, _positive_timeout()))
 
 
-def user_for_credential(user_id: uuid.UUID | str) -> SessionUser | None:
+def user_cache_key(user_id: uuid.UUID | str) -> str:
+    """The cache key of a user's snapshot, for a caller that reads it in its own round
+    trip (``apikeys.state.cached_entry``) and hands it to :func:`user_for_credential`."""
+    return _user_key(user_id)
+
+
+def user_for_credential(
+    user_id: uuid.UUID | str, *, snapshot: dict[str, Any] | None = None
+) -> SessionUser | None:
     """The user a credential that is not a session (an API key) acts as, or ``None``
     when the account is gone, deactivated or banned.
 
@@ -289,14 +297,13 @@ def user_for_credential(user_id: uuid.UUID | str) -> SessionUser | None:
     for an account in good standing: by a live session (a ban or deactivation ends them
     all), or here. A miss costs one query (two for a user with a ban not lifted).
     """
-    key = _user_key(user_id)
-    try:
-        snapshot = cache.get(key)
-    except Exception:  # any failure of the cache backend (redis-py, django-redis)
-        logger.warning(
-            "The session cache could not be read; answered from the database"
-        )
-        snapshot = None
+    if snapshot is None:
+        try:
+            snapshot = cache.get(_user_key(user_id))
+        except Exception:  # any failure of the cache backend (redis-py, django-redis)
+            logger.warning(
+                "The session cache could not be read; answered from the database"
+            )
     if snapshot is None:
         user = User.objects.annotate(**profile_annotations()).filter(pk=user_id).first()
         if user is None:

@@ -182,22 +182,22 @@ class ApiKeyAuthentication(BaseAuthentication):
         raw = self._presented_key(request)
         if raw is None:
             return None
-        failures = LoginFailures(request, "", ip_limit=FAILURES_LIMIT)
         parsed = parse_key(raw)
         if parsed is None:
-            raise self._failed(failures)
-        entry, recently_used = state.cached_entry(parsed.prefix)
+            raise self._failed(request)
+        cached = state.cached_entry(parsed.prefix)
+        entry = cached.entry
         if entry is None:
-            self._check_failures(failures)
+            self._check_failures(request)
             entry = _load(parsed.prefix)
         if not isinstance(entry, dict):
-            raise self._failed(failures)
+            raise self._failed(request)
         if not secret_matches(parsed.secret, entry["digest"]):
             self._audit_rejection(request, parsed.prefix, entry)
-            raise self._failed(failures)
+            raise self._failed(request)
         expires_at = entry["expires_at"]
         if expires_at and datetime.fromisoformat(expires_at) <= timezone.now():
-            raise self._failed(failures)
+            raise self._failed(request)
         claims = ApiKeyClaims(
             key_id=uuid.UUID(entry["id"]),
             prefix=parsed.prefix,
@@ -208,12 +208,13 @@ class ApiKeyAuthentication(BaseAuthentication):
         if claims.is_global:
             user = ServicePrincipal(entry["scopes"])
         else:
-            user = user_for_credential(entry["user_id"])
+            user = user_for_credential(entry["user_id"], snapshot=cached.owner_snapshot)
             if user is None:
-                raise self._failed(failures)
+                raise self._failed(request)
             user.api_key_scopes = tuple(entry["scopes"])
+            state.remember_owner(parsed.prefix, entry["user_id"])
         self._check_scope(request, claims)
-        if not recently_used:
+        if not cached.recently_used:
             self._note_use(request, claims)
         return user, claims
 
@@ -225,7 +226,13 @@ class ApiKeyAuthentication(BaseAuthentication):
         key = request.META.get(API_KEY_HEADER)
         return key.strip() if key else None
 
-    def _check_failures(self, failures: LoginFailures) -> None:
+    @staticmethod
+    def _failures(request: Request) -> LoginFailures:
+        # Built only on a cold lookup or a failure: a warm, valid key pays nothing for it.
+        return LoginFailures(request, "", ip_limit=FAILURES_LIMIT)
+
+    def _check_failures(self, request: Request) -> None:
+        failures = self._failures(request)
         try:
             failures.check()
         except ApplicationError as error:
@@ -233,8 +240,9 @@ class ApiKeyAuthentication(BaseAuthentication):
         except Exception:  # the counters' cache is down: the database still answers
             logger.warning("API key failures could not be checked: the cache is down")
 
-    def _failed(self, failures: LoginFailures) -> Exception:
-        self._check_failures(failures)
+    def _failed(self, request: Request) -> Exception:
+        self._check_failures(request)
+        failures = self._failures(request)
         try:
             failures.count()
             failures.failed()

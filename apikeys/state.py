@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
+from accounts.session_state import user_cache_key
 from config.error_codes import ApplicationError
 
 logger = logging.getLogger("gatehouse.apikeys")
@@ -50,19 +52,49 @@ def use_cache_key(prefix: str) -> str:
     return f"apikey:used:{prefix}"
 
 
-def cached_entry(prefix: str) -> tuple[dict[str, Any] | str | None, bool]:
-    """The cached entry (``REVOKED``, or ``None`` for a miss or a cache that cannot be
-    read: then the database answers), and whether the key's last use was written in
-    the last minute: one round trip (``get_many``)."""
+@dataclass(frozen=True)
+class CachedState:
+    """What one round trip found for a key: its entry (``REVOKED``, or ``None`` for a
+    miss or a cache that cannot be read: then the database answers), whether its last
+    use was written in the last minute, and its owner's snapshot when the owner was
+    known (``None`` otherwise: read it on its own)."""
+
+    entry: dict[str, Any] | str | None
+    recently_used: bool
+    owner_snapshot: dict[str, Any] | None
+
+
+# A key's owner never changes, so once a process has seen a key it asks for the owner's
+# snapshot in the same ``get_many`` as the key's entry: a warm request makes one round
+# trip, as a bearer token's does. Bounded; a forgotten prefix costs one more round trip.
+_OWNERS: dict[str, str] = {}
+_OWNERS_MAX = 10_000
+
+
+def remember_owner(prefix: str, user_id: str) -> None:
+    if len(_OWNERS) >= _OWNERS_MAX:
+        _OWNERS.clear()
+    _OWNERS[prefix] = user_id
+
+
+def cached_entry(prefix: str) -> CachedState:
+    """The key's cached state in one round trip (``get_many``)."""
+    owner = _OWNERS.get(prefix)
     keys = [key_cache_key(prefix), use_cache_key(prefix)]
+    if owner is not None:
+        keys.append(user_cache_key(owner))
     try:
         found = cache.get_many(keys)
     except Exception:  # any failure of the cache backend
         logger.warning(
             "The API key cache could not be read; answered from the database"
         )
-        return None, False
-    return found.get(keys[0]), keys[1] in found
+        return CachedState(None, False, None)
+    entry = found.get(keys[0])
+    snapshot = found.get(keys[2]) if owner is not None else None
+    if isinstance(entry, dict) and entry["user_id"] != owner:
+        snapshot = None  # defensive: an entry for another owner than remembered
+    return CachedState(entry, keys[1] in found, snapshot)
 
 
 def fill(prefix: str, entry: dict[str, Any] | str, timeout: int) -> None:
