@@ -59,7 +59,12 @@ class ApiKey(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.prefix})"
+        """How staff read it in the admin's titles: "API key 'laptop' (gth_ab12…) of ada",
+        "Global API key 'ci' (gth_ab12…)"; never more of the key than its prefix."""
+        shown = f"'{self.name}' (gth_{self.prefix}_…)"
+        if self.user_id is None:
+            return f"Global API key {shown}"
+        return f"API key {shown} of {self.user.username}"
 
     @property
     def is_global(self) -> bool:

@@ -85,3 +85,23 @@ def test_a_digest_made_before_a_secret_key_rotation_still_matches(settings) -> N
     assert secret_matches(secret, digest)
     settings.SECRET_KEY_FALLBACKS = []
     assert not secret_matches(secret, digest)
+
+
+@pytest.mark.django_db
+def test_a_key_reads_as_staff_expect_in_the_admin() -> None:
+    from accounts.access import SYSTEM_ACTOR
+    from apikeys.services import api_key_create
+    from config.client import SYSTEM
+    from tests.helpers import account
+
+    owner = account(username="ada")
+    made = {
+        "actor": SYSTEM_ACTOR,
+        "expires_at": None,
+        "client": SYSTEM,
+    }
+    own, _ = api_key_create(owner_id=owner.pk, name="laptop", scopes=None, **made)
+    service, _ = api_key_create(owner_id=None, name="ci", scopes=["users:read"], **made)
+
+    assert str(own) == f"API key 'laptop' (gth_{own.prefix}_…) of ada"
+    assert str(service) == f"Global API key 'ci' (gth_{service.prefix}_…)"

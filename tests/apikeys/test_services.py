@@ -245,7 +245,7 @@ def test_selectors() -> None:
     assert api_key_by_prefix("nope") is None
     assert api_keys_all().count() == 4
     assert global_key in api_keys_all()
-    assert str(first) == f"first ({first.prefix})"
+    assert str(first) == f"API key 'first' (gth_{first.prefix}_…) of {owner.username}"
 
 
 def test_an_expired_key_is_not_live() -> None:
