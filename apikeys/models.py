@@ -62,7 +62,7 @@ class ApiKey(models.Model):
         """How staff read it in the admin's titles: "API key 'laptop' (gth_ab12…) of ada",
         "Global API key 'ci' (gth_ab12…)"; never more of the key than its prefix."""
         shown = f"'{self.name}' (gth_{self.prefix}_…)"
-        if self.user_id is None:
+        if self.user is None:
             return f"Global API key {shown}"
         return f"API key {shown} of {self.user.username}"
 
