@@ -19,6 +19,10 @@ from django.db.models import QuerySet
 
 # Lists that may hold millions of items count this far, not further.
 COUNT_CAP = 1_000
+# The furthest item a page may end at: a page asked for beyond it is past the end (404).
+# Without a bound, a page number of 25 digits made a LIMIT no database column holds (SQLite:
+# "datatype mismatch", a 500 found by the schema fuzzer).
+MAX_REACHABLE_ITEM = 10_000_000
 
 
 class CountsUpTo(Protocol):
@@ -100,7 +104,8 @@ class CappedCountPaginator(Paginator):  # type: ignore[type-arg]
         """Count at least to the end of page ``number``, when that is a page number: for
         callers that ask for the count before the page (the admin's changelist)."""
         with contextlib.suppress(TypeError, ValueError):
-            self.requested_end = max(self.requested_end, int(number) * self.per_page)
+            end = min(int(number) * self.per_page, MAX_REACHABLE_ITEM)
+            self.requested_end = max(self.requested_end, end)
 
     def page(self, number: Any) -> Page[Any]:
         self.expect_page(number)

@@ -455,3 +455,24 @@ def test_a_searched_first_page_comes_with_its_count_in_one_query() -> None:
         if "accounts_user" in q["sql"] and not q["sql"].startswith("EXPLAIN")
     ]
     assert "OVER ()" in page
+
+
+@pytest.mark.parametrize("search", ["", "\x16Y"])
+def test_a_page_far_past_the_end_is_a_404_not_a_500(search: str) -> None:
+    """The schema fuzzer's request, replayed: a page number of 25 digits was a 500."""
+    client = client_for(account("moderator"))
+
+    response = client.get(
+        "/api/v1/users/",
+        {
+            "page": "3488716715896372994244608",
+            "page_size": "97",
+            "is_active": "false",
+            "ordering": "last_login",
+            "role": "moderator",
+            "search": search,
+        },
+    )
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"

@@ -78,3 +78,17 @@ def test_a_page_past_the_first_is_chosen_by_primary_key_first(
     ]
     # OFFSET applies to the primary keys alone, not to rows with their select list.
     assert 'IN (SELECT U0."id"' in page
+
+
+def test_a_page_number_no_database_column_holds_is_past_the_end(
+    five_users: list[str],
+) -> None:
+    """The schema fuzzer's page=3488716715896372994244608 made a LIMIT SQLite refused
+    ("datatype mismatch": a 500); such a page is past the end, as any other."""
+    from django.core.paginator import EmptyPage
+
+    paginator = CappedCountPaginator(users(), 2)
+
+    with pytest.raises(EmptyPage):
+        paginator.page("3488716715896372994244608")
+    assert paginator.count == 5
