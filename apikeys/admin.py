@@ -16,7 +16,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.views.main import PAGE_VAR
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -33,7 +32,7 @@ from apikeys.scopes import Scope
 from apikeys.services import api_key_create, api_key_revoke
 from config.client import ClientInfo
 from config.errors import ApplicationError
-from config.paginator import CappedCountPaginator
+from config.paginator import CappedCountAdminMixin
 
 # How every key begins (``gth_``).
 KEY_START = f"{KEY_MARKER}_"
@@ -114,7 +113,7 @@ class GlobalKeyForm(forms.Form):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(CappedCountAdminMixin, admin.ModelAdmin):
     list_display = (
         "key",
         "owner",
@@ -149,9 +148,8 @@ class ApiKeyAdmin(admin.ModelAdmin):
     )
     readonly_fields = fields
     actions = ["revoke_keys"]
-    # Never a count of every key (CappedCountPaginator, as the user list), nor one per
+    # Never a count of every key (CappedCountAdminMixin, as the user list), nor one per
     # filter choice (facets).
-    show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
 
     # --- read-only: written by the services alone ---------------------------------
@@ -187,20 +185,6 @@ class ApiKeyAdmin(admin.ModelAdmin):
         return may_take(acting_user(request), Action.CREATE_GLOBAL_API_KEY)
 
     # --- the list -----------------------------------------------------------------
-
-    def get_paginator(
-        self,
-        request: HttpRequest,
-        queryset: QuerySet[ApiKey],
-        per_page: int,
-        orphans: int = 0,
-        allow_empty_first_page: bool = True,
-    ) -> CappedCountPaginator:
-        paginator = CappedCountPaginator(
-            queryset, per_page, orphans, allow_empty_first_page
-        )
-        paginator.expect_page(request.GET.get(PAGE_VAR))
-        return paginator
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[ApiKey], search_term: str

@@ -130,3 +130,27 @@ def page_of(items: Any, bottom: int, top: int) -> Any:
     if bottom and isinstance(items, QuerySet):
         return items.filter(pk__in=items.values("pk")[bottom:top])
     return items[bottom:top]
+
+
+class CappedCountAdminMixin:
+    """For a ``ModelAdmin`` whose list may hold millions of rows: its changelist never
+    counts them all (no full count, and a capped one that reaches the page asked for,
+    since the changelist counts before it asks for its page)."""
+
+    show_full_result_count = False
+
+    def get_paginator(
+        self,
+        request: Any,
+        queryset: QuerySet[Any],
+        per_page: int,
+        orphans: int = 0,
+        allow_empty_first_page: bool = True,
+    ) -> CappedCountPaginator:
+        from django.contrib.admin.views.main import PAGE_VAR
+
+        paginator = CappedCountPaginator(
+            queryset, per_page, orphans, allow_empty_first_page
+        )
+        paginator.expect_page(request.GET.get(PAGE_VAR))
+        return paginator
