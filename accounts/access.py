@@ -86,6 +86,9 @@ class Action(StrEnum):
     CREATE_GLOBAL_API_KEY = "create_global_api_key"
     REVOKE_API_KEY = "revoke_api_key"
     CREATE_API_KEY = "create_api_key"
+    # Feature flags (``flags``): staff (moderator and up, API.md) list them and change
+    # their rules; nobody acts on an account through them, so the rule has no target.
+    CHANGE_FLAGS = "change_flags"
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,7 @@ RULES: Final[Mapping[Action, Rule]] = {
     Action.REVOKE_API_KEY: Rule(MODERATION),
     # Nobody but the system: a person acting through a key of someone else's making.
     Action.CREATE_API_KEY: Rule({}),
+    Action.CHANGE_FLAGS: Rule(MODERATION, permission="flags.change_flag"),
     Action.SET_ROLES: Rule(
         {Role.SUPERADMIN: Role.SUPERADMIN},
         on_self=True,
@@ -316,7 +320,7 @@ def check_api_key_creation(actor: Actor, owner: User | None) -> None:
     their own, always; a global one, admins and up (``CREATE_GLOBAL_API_KEY``); anyone
     else's, the system only (``CREATE_API_KEY``)."""
     if owner is None:
-        _check_targetless(actor, Action.CREATE_GLOBAL_API_KEY)
+        check_targetless(actor, Action.CREATE_GLOBAL_API_KEY)
     elif isinstance(actor, SystemActor) or actor.pk != owner.pk:
         check(actor, Action.CREATE_API_KEY, owner)
 
@@ -326,12 +330,15 @@ def check_api_key_revocation(actor: Actor, owner: User | None) -> None:
     (``may_see_api_keys_of``): their own, always; a global one, those who may make
     one; anyone else's, those who may end that user's sessions (``REVOKE_API_KEY``)."""
     if owner is None:
-        _check_targetless(actor, Action.CREATE_GLOBAL_API_KEY)
+        check_targetless(actor, Action.CREATE_GLOBAL_API_KEY)
     elif isinstance(actor, SystemActor) or actor.pk != owner.pk:
         check(actor, Action.REVOKE_API_KEY, owner)
 
 
-def _check_targetless(actor: Actor, action: Action) -> None:
+def check_targetless(actor: Actor, action: Action) -> None:
+    """Raise unless ``actor`` may take ``action``, which concerns no account (changing
+    a feature flag): ``403 permission_denied`` when their role cannot, ``403
+    mfa_setup_required`` when it could but the session passed no second factor."""
     if not role_takes(actor, action):
         raise refusal()
     if not powers_in_force(actor):

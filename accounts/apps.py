@@ -12,10 +12,16 @@ class AccountsConfig(AppConfig):
 
         from accounts import signals  # noqa: F401  (connects the receivers)
 
-        post_migrate.connect(_sync_roles, sender=self)
+        # After the last app's permissions exist (each app's are created on its own
+        # post_migrate), since roles hold other apps' permissions too ("flags.view_flag").
+        post_migrate.connect(_sync_roles)
 
 
-def _sync_roles(**kwargs: object) -> None:
+def _sync_roles(*, app_config: AppConfig, **kwargs: object) -> None:
+    from django.apps import apps
+
     from accounts.services.moderation import roles_sync
 
-    roles_sync()
+    last = [each for each in apps.get_app_configs() if each.models_module][-1]
+    if app_config.label == last.label:
+        roles_sync()

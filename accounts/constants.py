@@ -53,6 +53,9 @@ class AuditKind(models.TextChoices):
         "apikey.rejected",
         "An API key was presented with a wrong secret",
     )
+    FLAG_CREATED = "flag.created", "Feature flag created"
+    FLAG_CHANGED = "flag.changed", "Feature flag changed"
+    FLAG_DELETED = "flag.deleted", "Feature flag deleted"
 
 
 class MfaMethod(models.TextChoices):

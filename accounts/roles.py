@@ -42,6 +42,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "accounts.add_ban",
         "accounts.view_authsession",
         "accounts.view_auditevent",
+        "flags.view_flag",
     ],
     Role.ADMIN: ["accounts.change_ban"],
     Role.SUPERADMIN: ["accounts.add_user"],

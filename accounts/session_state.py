@@ -2,7 +2,8 @@
 
 Every authenticated request must notice at once that its session was revoked, or its user
 deactivated, yet must not query the database to find out. Two cache entries answer it in
-one round trip (``get_many``, a single ``MGET`` on Redis):
+one round trip (``get_many``, a single ``MGET`` on Redis, which also reads the keys other
+apps ride along with it: ``config.round_trip``):
 
 - ``auth:session:<sid>``: the user id while the session is live, ``REVOKED`` once it is not.
   Revocation *writes* the tombstone (it does not merely delete the entry), inside the
@@ -39,6 +40,7 @@ from accounts.selectors import (
     group_names_of,
     profile_annotations,
 )
+from config import round_trip
 from config.error_codes import ApplicationError
 
 if TYPE_CHECKING:
@@ -148,16 +150,19 @@ def _load_from_database(session_id: uuid.UUID, user_id: uuid.UUID) -> dict | Non
 
 
 def _cached_state(session_key: str, user_key: str) -> dict[str, Any]:
-    """The two entries, or none when the cache cannot be read (Redis down): the request is
-    then answered from the database, which is never behind a revocation (a revocation
-    commits only once its tombstone is written)."""
+    """The two entries (and the keys riding along: ``config.round_trip``), or none
+    when the cache cannot be read (Redis down): the request is then answered from the
+    database, which is never behind a revocation (a revocation commits only once its
+    tombstone is written)."""
     try:
-        return cache.get_many([session_key, user_key])
+        found = cache.get_many(round_trip.with_riders([session_key, user_key]))
     except Exception:  # any failure of the cache backend (redis-py, django-redis)
         logger.warning(
             "The session cache could not be read; answered from the database"
         )
         return {}
+    round_trip.record(found)
+    return found
 
 
 def authenticated_user(session_id: uuid.UUID, user_id: uuid.UUID) -> SessionUser | None:

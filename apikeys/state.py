@@ -23,6 +23,7 @@ from django.core.cache import cache
 from django.db import transaction
 
 from accounts.session_state import user_cache_key
+from config import round_trip
 from config.error_codes import ApplicationError
 
 logger = logging.getLogger("gatehouse.apikeys")
@@ -78,18 +79,20 @@ def remember_owner(prefix: str, user_id: str) -> None:
 
 
 def cached_entry(prefix: str) -> CachedState:
-    """The key's cached state in one round trip (``get_many``)."""
+    """The key's cached state in one round trip (``get_many``, with the keys riding
+    along: ``config.round_trip``)."""
     owner = _OWNERS.get(prefix)
     keys = [key_cache_key(prefix), use_cache_key(prefix)]
     if owner is not None:
         keys.append(user_cache_key(owner))
     try:
-        found = cache.get_many(keys)
+        found = cache.get_many(round_trip.with_riders(keys))
     except Exception:  # any failure of the cache backend
         logger.warning(
             "The API key cache could not be read; answered from the database"
         )
         return CachedState(None, False, None)
+    round_trip.record(found)
     entry = found.get(keys[0])
     snapshot = found.get(keys[2]) if owner is not None else None
     if isinstance(entry, dict) and entry["user_id"] != owner:

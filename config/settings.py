@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_email",
     "guardian",
+    "waffle",
     "accounts",
     "apikeys",
     "flags",
@@ -456,6 +457,24 @@ API_KEY_CACHE_SECONDS = env.int("API_KEY_CACHE_SECONDS", 300, minimum=1)
 API_KEY_UNKNOWN_CACHE_SECONDS = env.int("API_KEY_UNKNOWN_CACHE_SECONDS", 60, minimum=1)
 # Live sessions (logins) per account; a new login ends the oldest beyond it. 0: no cap.
 MAX_SESSIONS_PER_USER = env.int("MAX_SESSIONS_PER_USER", 10, minimum=0)
+
+# --- Feature flags (flags/, on django-waffle) ---------------------------------------
+# Waffle's flag model, extended (flags.models.Flag): its rules are evaluated by
+# flags.evaluation from one cached rule set (no per-flag cache reads), stable per user.
+WAFFLE_FLAG_MODEL = "flags.Flag"
+# A flag nobody created is off (waffle's default); endpoint flags are the exception:
+# a route whose flag is missing is on (flags.endpoints).
+WAFFLE_FLAG_DEFAULT = False
+WAFFLE_CREATE_MISSING_FLAGS = False
+# The status a switched-off endpoint answers: 404 (the route seems not to exist) or 403.
+FLAGS_DISABLED_ENDPOINT_STATUS = env.int("FLAGS_DISABLED_ENDPOINT_STATUS", 404)
+if FLAGS_DISABLED_ENDPOINT_STATUS not in (403, 404):
+    raise ConfigurationError(
+        'Environment variable "FLAGS_DISABLED_ENDPOINT_STATUS" invalid: use 404 or 403.'
+    )
+# How old (seconds) the version of the flag rules a process goes by may be: a change
+# reaches every worker within it (and a request's own cache round trip).
+FLAGS_REFRESH_SECONDS = 0.5
 
 SPECTACULAR_SETTINGS = {
     "TITLE": f"{SITE_NAME} API",

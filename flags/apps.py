@@ -6,3 +6,19 @@ class FlagsConfig(AppConfig):
 
     name = "flags"
     verbose_name = "feature flags"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from accounts.user_data import user_data_registry
+        from flags import user_data
+
+        user_data.register(user_data_registry)
+        post_migrate.connect(_sync_endpoint_flags, sender=self)
+
+
+def _sync_endpoint_flags(**kwargs: object) -> None:
+    """Every API route gets its flag, on, after each ``migrate``."""
+    from flags.services import endpoint_flags_sync
+
+    endpoint_flags_sync()

@@ -14,6 +14,7 @@ from django.test.signals import setting_changed
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from config import round_trip
 from tests.factories import UserFactory
 from tests.helpers import bearer, log_in
 
@@ -110,6 +111,7 @@ def _empty_cache() -> Iterator[None]:
         cache.delete_pattern("*")
     else:
         cache.clear()
+    round_trip.forget()
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from guardian.shortcuts import assign_perm
 from rest_framework import serializers
 from rest_framework.test import APIClient
 
+from accounts.access import SYSTEM_ACTOR
 from accounts.crypto import encrypt_secret, recovery_code_digest
 from accounts.models import (
     AuthSession,
@@ -42,6 +43,8 @@ from accounts.user_data import (
 )
 from apikeys.services import api_key_create
 from config.client import SYSTEM
+from flags.models import FlagChange
+from flags.services import flag_create
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 from tests.helpers import bearer, log_in
 
@@ -128,6 +131,16 @@ def test_after_deletion_the_export_holds_nothing_but_what_is_kept_on_purpose(
         expires_at=None,
         client=SYSTEM,
     )
+    flag = flag_create(
+        name="beta",
+        actor=SYSTEM_ACTOR,
+        client=SYSTEM,
+        source=FlagChange.Source.COMMAND,
+        rules={"users": [str(user.pk)]},
+    )
+    FlagChange.objects.create(  # as if the user had been staff once
+        flag=flag, actor=user, source=FlagChange.Source.API, changes={"note": {}}
+    )
     before = user_export(user=user)
     assert all(not is_empty(before[entry.section]) for entry in user_data_registry), (
         "every section has data to erase"
@@ -157,7 +170,7 @@ def test_after_deletion_the_export_holds_nothing_but_what_is_kept_on_purpose(
         elif entry.section == "admin_changes":
             # so does the admin's log, without what it said of the records
             assert [change["change_message"] for change in value] == [""]
-        elif isinstance(entry.erase, Kept):  # none today
+        elif isinstance(entry.erase, Kept):  # feature_flag_changes
             assert value == before[entry.section], entry.section
         else:
             assert is_empty(value), entry.section
