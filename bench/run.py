@@ -240,6 +240,46 @@ def setup_me_api_key(context: Context) -> Prepared:
     return Prepared(headers={"Authorization": f"Api-Key {keys[0]}"})
 
 
+# Feature flags beside the endpoint flags, one of each kind of rule (issue 15): what a
+# frontend's GET flags/ evaluates for its user on every page load.
+BENCH_FLAG_RULES = [
+    {"everyone": True},
+    {"everyone": False},
+    {"percent": 30},
+    {"percent": 30, "roles": ["admin", "tester"]},
+    {"roles": ["moderator"]},
+]
+BENCH_FLAGS = 20
+
+
+def ensure_bench_flags(context: Context) -> None:
+    context.shell(
+        "from accounts.access import SYSTEM_ACTOR\n"
+        "from config.client import SYSTEM\n"
+        "from flags.models import Flag, FlagChange\n"
+        "from flags.services import flag_create\n"
+        f"rules = {BENCH_FLAG_RULES!r}\n"
+        f"for number in range({BENCH_FLAGS}):\n"
+        "    name = f'bench-feature-{number}'\n"
+        "    if not Flag.objects.filter(name=name).exists():\n"
+        "        flag_create(name=name, actor=SYSTEM_ACTOR, client=SYSTEM,\n"
+        "                    source=FlagChange.Source.COMMAND,\n"
+        "                    rules=rules[number % len(rules)])\n"
+    )
+
+
+def setup_flags(context: Context) -> Prepared:
+    """``GET flags/`` as the bench user: every flag (the API's endpoint flags and
+    ``BENCH_FLAGS`` feature flags) evaluated for them."""
+    ensure_bench_flags(context)
+    return setup_me(context)
+
+
+def setup_flags_anonymous(context: Context) -> Prepared:
+    ensure_bench_flags(context)
+    return Prepared()
+
+
 def setup_refresh(context: Context) -> Prepared:
     """Mint unspent refresh tokens (sessions made directly, without a password hash)."""
     ensure_bench_user(context)
@@ -420,6 +460,9 @@ SCENARIOS: list[Scenario] = [
     Scenario("me", "GET", "/api/v1/users/me/", setup=setup_me),
     # The same route with an API key instead of a JWT (issue 14: at least 90% of me).
     Scenario("me_api_key", "GET", "/api/v1/users/me/", setup=setup_me_api_key),
+    # Every flag for a signed-in user, and for an anonymous one (issue 15).
+    Scenario("flags", "GET", "/api/v1/flags/", setup=setup_flags),
+    Scenario("flags_anonymous", "GET", "/api/v1/flags/", setup=setup_flags_anonymous),
     Scenario("login", "POST", "/api/v1/auth/login/", setup=setup_login),
     Scenario(
         "refresh",
