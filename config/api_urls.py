@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("accounts.api.urls")),
     path("api-keys/", include("apikeys.api.urls")),
     path("config/", FrontendConfigApi.as_view(), name="frontend-config"),
+    path("flags/", include("flags.api.urls")),
 ]

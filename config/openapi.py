@@ -277,6 +277,9 @@ class AutoSchema(openapi.AutoSchema):
         """Anyone may call it: every permission is ``AllowAny``."""
         return all(
             isinstance(permission, permissions.AllowAny)
+            # A permission that is no access check (a feature flag's) lets anyone in
+            # whom the others let in.
+            or getattr(permission, "is_access_check", True) is False
             for permission in self.view.get_permissions()
         )
 
@@ -443,7 +446,28 @@ class AutoSchema(openapi.AutoSchema):
                 responses[status] = self._get_response_for_code(
                     problem_response(description, example), status, None, direction
                 )
+        # What a permission or throttle class may answer instead (the feature flags'
+        # endpoint gate): its own response, or a sentence added to the one there is.
+        for status, (description, example) in self._declared_errors().items():
+            if status not in responses:
+                responses[status] = self._get_response_for_code(
+                    problem_response(description, example), status, None, direction
+                )
+            elif description not in responses[status].get("description", ""):
+                known = responses[status].get("description", "").rstrip(".")
+                responses[status]["description"] = f"{known}; or: {description}"
         return responses
+
+    def _declared_errors(self) -> dict[str, tuple[str, OpenApiExample]]:
+        """The error answers the view's permission and throttle classes declare for
+        this path: each may define ``schema_error_responses(path) -> {status:
+        (description, example)}`` (``config`` names no app: it asks each of them)."""
+        errors: dict[str, tuple[str, OpenApiExample]] = {}
+        for check in (*self.view.get_permissions(), *self.view.get_throttles()):
+            declare = getattr(check, "schema_error_responses", None)
+            if declare is not None:
+                errors.update(declare(self.path))
+        return errors
 
     def _get_response_for_code(
         self,

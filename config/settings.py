@@ -421,6 +421,10 @@ REST_FRAMEWORK = {
         "apikeys.authentication.ApiKeyAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Not a rate limit (those are django-ratelimit's, config.ratelimits): the feature
+    # flag gate of every API route (flags.gates), which DRF runs after authentication
+    # and permissions, before the handler. No view sets throttle_classes.
+    "DEFAULT_THROTTLE_CLASSES": ["flags.gates.EndpointFlagGate"],
     "DEFAULT_PAGINATION_CLASS": "config.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "config.errors.exception_handler",
