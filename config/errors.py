@@ -183,10 +183,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
 
 
 def _json_problem(status_code: int, code: str, detail: str) -> JsonResponse:
+    # Rendered as DRF's JSONRenderer renders (compact, UTF-8): a problem raised in an
+    # API view is byte for byte the one Django's handlers answer (a switched-off
+    # endpoint, flags.gates, is indistinguishable from an unknown route).
     return JsonResponse(
         problem_body(status_code, code, detail),
         status=status_code,
         content_type=PROBLEM_CONTENT_TYPE,
+        json_dumps_params={"separators": (",", ":"), "ensure_ascii": False},
     )
 
 

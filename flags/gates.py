@@ -23,6 +23,7 @@ its own once warm.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -59,8 +60,15 @@ class EndpointFlagGate(BaseThrottle):
         name = flag_name_for_route(match.route) if match is not None else None
         if name is None or flag_is_on(name, request.user, default=True):
             return True
-        # An unknown route answers no Allow header: neither does a switched-off one.
+        # Answered as an unknown route is: no Allow header naming the route's methods,
+        # and none of the headers the view's mixins add in their finalize_response
+        # (Cache-Control, RateLimit-*): the answer is finalized as a plain APIView's.
+        from rest_framework.views import APIView  # loaded by now; see the imports
+
         view.headers.pop("Allow", None)
+        view.finalize_response = partial(  # type: ignore[method-assign]
+            APIView.finalize_response, view
+        )
         raise switched_off()
 
     def wait(self) -> float | None:  # pragma: no cover - allow_request never says no
