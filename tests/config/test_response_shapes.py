@@ -526,6 +526,31 @@ def _api_key_revoke(world: World) -> Response:
     return world.user_api.delete(f"/api/v1/api-keys/{key['id']}/")
 
 
+@case("GET", "/api/v1/flags/", 200)
+def _my_flags(world: World) -> Response:
+    return world.user_api.get("/api/v1/flags/")
+
+
+@case("GET", "/api/v1/flags/all/", 200)
+def _all_flags(world: World) -> Response:
+    _flag_change(world)  # a flag with every rule set
+    return world.staff_api.get("/api/v1/flags/all/")
+
+
+@case("PATCH", "/api/v1/flags/{name}/", 200)
+def _flag_change(world: World) -> Response:
+    body = {
+        "everyone": None,
+        "percent": 12.5,
+        "roles": ["tester"],
+        "users": [str(world.other.pk)],
+        "note": "rollout",
+    }
+    return world.staff_api.patch(
+        "/api/v1/flags/api%3Ausers%2Fme%2F/", body, format="json"
+    )
+
+
 @case("GET", "/api/v1/config/", 200)
 def _config(world: World) -> Response:
     return world.anonymous.get("/api/v1/config/")
