@@ -527,6 +527,19 @@ SPECTACULAR_SETTINGS = {
             ),
         },
         {
+            "name": "flags",
+            "description": (
+                "Feature flags: every flag evaluated for the caller (anyone), and for "
+                "staff (moderator and up, signed in with a second factor) each flag's "
+                "rules and their changes. Every `/api/v1/` route has a flag of its "
+                "own (`api:<path>`, e.g. `api:users/me/`): switched off for a caller, "
+                "the route answers as an unknown one (`404 not_found`; `403 "
+                "permission_denied` where the operator set "
+                "`FLAGS_DISABLED_ENDPOINT_STATUS=403`), after the caller's own "
+                "authentication and permission checks."
+            ),
+        },
+        {
             "name": "operations",
             "description": (
                 "Health probes for load balancers and orchestrators, and the public "

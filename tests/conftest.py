@@ -114,6 +114,25 @@ def _empty_cache() -> Iterator[None]:
     round_trip.forget()
 
 
+@pytest.fixture(autouse=True)
+def _flag_rules_loaded(request: pytest.FixtureRequest, _empty_cache: None) -> None:
+    """Every API request passes the endpoint gate (``flags.gates``), and a process loads
+    the flag rules once per change of them (three queries). A test with a database
+    starts with this test's rules loaded, as a warm worker has them, so the statements
+    a test counts are its own requests'."""
+    from flags.evaluation import current_rules
+
+    names = request.fixturenames
+    marker = request.node.get_closest_marker("django_db")
+    if "transactional_db" in names or (marker and marker.kwargs.get("transaction")):
+        request.getfixturevalue("transactional_db")
+    elif "db" in names or marker is not None:
+        request.getfixturevalue("db")
+    else:
+        return
+    current_rules()
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()

@@ -31,7 +31,6 @@ from flags.selectors import flag_get, flag_list
 from flags.services import NOTE_MAX_LENGTH, flag_not_found, flag_update
 
 TAGS = ["flags"]
-STAFF_TAGS = ["staff"]
 
 FLAGS_EXAMPLE = OpenApiExample(
     "flags",
@@ -177,7 +176,7 @@ class FlagAllApi(StaffFlagApi):
 
     @extend_schema(
         operation_id="listFlags",
-        tags=STAFF_TAGS,
+        tags=TAGS,
         summary="Every flag's rules (staff)",
         description="Ordered by name; `search` matches any part of the name.",
         parameters=[FilterSerializer],
@@ -243,7 +242,7 @@ class FlagDetailApi(StaffFlagApi):
 
     @extend_schema(
         operation_id="updateFlag",
-        tags=STAFF_TAGS,
+        tags=TAGS,
         summary="Change a flag's rules (staff)",
         description=(
             "Any of `everyone`, `percent`, `roles`, `users` (lists replace the old "

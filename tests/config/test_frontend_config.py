@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
 from django.test import override_settings
 from rest_framework.test import APIClient
 
 from config.frontend import password_policy
 
 
+# The endpoint gate (flags.gates) reads the route's flag: the rules come from the
+# database on a worker's first request.
+@pytest.mark.django_db
 def test_config_describes_the_password_policy_and_login() -> None:
     response = APIClient().get("/api/v1/config/")
 
@@ -32,6 +36,7 @@ def test_config_describes_the_password_policy_and_login() -> None:
     ACCOUNT_EMAIL_VERIFICATION="mandatory",
     PASSWORD_MIN_LENGTH=20,
 )
+@pytest.mark.django_db
 def test_config_follows_the_settings() -> None:
     body = APIClient().get("/api/v1/config/").json()
 
