@@ -146,7 +146,7 @@ def load_rules() -> dict[str, Rule]:
     """Every flag's rules from the database: three queries."""
     # The model by waffle's setting, not by import: flags.models answers waffle's
     # ``is_active`` through this module.
-    Flag: Any = get_waffle_flag_model()  # noqa: N806
+    Flag: Any = get_waffle_flag_model()
 
     roles: dict[int, set[str]] = {}
     for flag_id, group_name in Flag.groups.through.objects.values_list(

@@ -40,7 +40,9 @@ if TYPE_CHECKING:
     from rest_framework.request import Request
     from rest_framework.views import APIView
 
-SWITCHED_OFF = "This endpoint is switched off (its feature flag), for this caller or for all."
+SWITCHED_OFF = (
+    "This endpoint is switched off (its feature flag), for this caller or for all."
+)
 
 
 def switched_off() -> ApplicationError:
@@ -97,5 +99,3 @@ def switched_off_responses(
     if settings.FLAGS_DISABLED_ENDPOINT_STATUS == 403:
         return {"403": (description, PERMISSION_DENIED)}
     return {"404": (description, NOT_FOUND)}
-
-

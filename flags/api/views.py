@@ -17,7 +17,6 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts.access import Action
 from accounts.authentication import AuthenticatedRequest
@@ -34,7 +33,9 @@ TAGS = ["flags"]
 
 FLAGS_EXAMPLE = OpenApiExample(
     "flags",
-    value={"flags": {"new_editor": True, "api:auth/login/": True, "beta_search": False}},
+    value={
+        "flags": {"new_editor": True, "api:auth/login/": True, "beta_search": False}
+    },
     response_only=True,
     status_codes=["200"],
 )
@@ -113,9 +114,7 @@ class FlagOutputSerializer(serializers.Serializer):
             "roles": sorted(group.name for group in flag.groups.all()),
             "users": sorted(str(user.pk) for user in flag.users.all()),
             "note": flag.note,
-            "updated_at": serializers.DateTimeField().to_representation(
-                flag.modified
-            ),
+            "updated_at": serializers.DateTimeField().to_representation(flag.modified),
             "is_endpoint": flag.is_endpoint,
         }
 
@@ -163,7 +162,10 @@ class StaffFlagApi(GenericAPIView):
 
 
 class FlagAllApi(StaffFlagApi):
-    required_scopes = {"GET": ("flags:read", "admin"), "PATCH": ("flags:write", "admin")}
+    required_scopes = {
+        "GET": ("flags:read", "admin"),
+        "PATCH": ("flags:write", "admin"),
+    }
     serializer_class = FlagOutputSerializer
 
     class FilterSerializer(serializers.Serializer):
@@ -189,7 +191,9 @@ class FlagAllApi(StaffFlagApi):
     def get(self, request: AuthenticatedRequest) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        flags = flag_list(actor=request.user, search=filters.validated_data.get("search", ""))
+        flags = flag_list(
+            actor=request.user, search=filters.validated_data.get("search", "")
+        )
         page = self.paginate_queryset(flags)
         return self.get_paginated_response(FlagOutputSerializer(page, many=True).data)
 
@@ -251,9 +255,7 @@ class FlagDetailApi(StaffFlagApi):
             "The name: " + NAME_HELP
         ),
         parameters=[
-            OpenApiParameter(
-                "name", str, OpenApiParameter.PATH, description=NAME_HELP
-            )
+            OpenApiParameter("name", str, OpenApiParameter.PATH, description=NAME_HELP)
         ],
         request=InputSerializer,
         responses={

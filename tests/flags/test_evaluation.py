@@ -124,7 +124,12 @@ def test_anonymous_callers_are_never_in_a_share() -> None:
         (Rule(None, 0, frozenset(), frozenset({"listed"})), (), False, False),
         # everyone overrides every other rule
         (Rule(True, 0, frozenset(), frozenset()), (), False, True),
-        (Rule(False, 1000, frozenset({"user"}), frozenset({"listed"})), ("user",), True, False),
+        (
+            Rule(False, 1000, frozenset({"user"}), frozenset({"listed"})),
+            ("user",),
+            True,
+            False,
+        ),
         # nothing set: off
         (Rule(None, 0, frozenset(), frozenset()), ("superadmin",), False, False),
     ],
@@ -147,7 +152,7 @@ def test_thirty_percent_plus_all_admins_and_testers() -> None:
 
 
 @pytest.mark.django_db
-def test_loaded_users_are_judged_by_their_groups_and_a_superuser_is_superadmin() -> None:
+def test_loaded_users_go_by_their_groups_a_superuser_is_superadmin() -> None:
     make_flag("for_superadmins", roles=["superadmin"])
     make_flag("for_testers", roles=["tester"])
     tester = account("tester")

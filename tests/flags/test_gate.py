@@ -10,7 +10,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
-from flags.endpoints import API_PREFIX, ALWAYS_ON, flag_name_for_route, route_path
+from flags.endpoints import ALWAYS_ON, API_PREFIX, flag_name_for_route, route_path
 from flags.gates import EndpointFlagGate
 from flags.models import Flag
 from tests.flags.helpers import set_rules

@@ -124,9 +124,11 @@ def refusing_writes() -> Iterator[None]:
     def refuse(*args: object, **kwargs: object) -> None:
         raise ConnectionError("cache down")
 
-    with mock.patch.object(backend, "set", refuse), mock.patch.object(
-        backend, "set_many", refuse
-    ), mock.patch.object(backend, "add", refuse):
+    with (
+        mock.patch.object(backend, "set", refuse),
+        mock.patch.object(backend, "set_many", refuse),
+        mock.patch.object(backend, "add", refuse),
+    ):
         yield
 
 
@@ -152,8 +154,9 @@ def unreadable_cache() -> Iterator[None]:
     def fail(*args: object, **kwargs: object) -> None:
         raise ConnectionError("cache down")
 
-    with mock.patch.object(backend, "get", fail), mock.patch.object(
-        backend, "get_many", fail
+    with (
+        mock.patch.object(backend, "get", fail),
+        mock.patch.object(backend, "get_many", fail),
     ):
         yield
 
