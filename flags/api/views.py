@@ -138,7 +138,19 @@ class FlagListApi(GenericAPIView):
             "credentials (`Vary: Authorization, X-API-Key`) and may change at any "
             "moment (`Cache-Control: private, no-cache`)."
         ),
-        responses={200: FlagsOutputSerializer},
+        responses={
+            200: FlagsOutputSerializer,
+            # Public, yet credentials that are sent are checked.
+            401: problem_response(
+                "Credentials were sent but are invalid, expired or revoked (send "
+                "none to be evaluated as an anonymous caller).",
+                problem_example("token_invalid", "Token is invalid or expired"),
+            ),
+            403: problem_response(
+                "An API key without `flags:read`, or a global key.",
+                problem_example("insufficient_scope"),
+            ),
+        },
         examples=[FLAGS_EXAMPLE],
     )
     def get(self, request: Request) -> Response:

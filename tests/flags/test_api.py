@@ -9,8 +9,11 @@ from urllib.parse import quote
 import pytest
 from rest_framework.test import APIClient
 
+from accounts.access import SYSTEM_ACTOR
 from accounts.constants import AMR_PASSWORD, AuditKind
 from accounts.models import AuditEvent
+from apikeys.services import api_key_create
+from config.client import SYSTEM
 from flags.models import Flag, FlagChange
 from tests.flags.helpers import make_flag, set_rules
 from tests.helpers import account, client_for
@@ -69,7 +72,37 @@ def test_a_bad_token_is_refused_not_treated_as_anonymous() -> None:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION="Bearer nonsense")
 
-    assert client.get(MINE).status_code == 401
+    response = client.get(MINE)
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_invalid"
+
+
+def test_an_api_key_needs_flags_read() -> None:
+    owner = account("tester")
+    make_flag("for_testers", roles=["tester"])
+
+    def key_with(scopes: list[str]) -> APIClient:
+        _, key = api_key_create(
+            actor=SYSTEM_ACTOR,
+            owner_id=owner.pk,
+            name="script",
+            scopes=scopes,
+            expires_at=None,
+            client=SYSTEM,
+        )
+        client = APIClient()
+        client.credentials(HTTP_X_API_KEY=key)
+        return client
+
+    allowed = key_with(["flags:read"]).get(MINE)
+    refused = key_with(["users:read"]).get(MINE)
+
+    assert allowed.status_code == 200
+    assert allowed.json()["flags"]["for_testers"] is True
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "insufficient_scope"
+    assert "X-API-Key" in allowed["Vary"]
 
 
 # --- Who may list and change -----------------------------------------------------------
