@@ -219,6 +219,9 @@ class FlagDetailApi(StaffFlagApi):
     required_scopes = {"PATCH": ("flags:write", "admin")}
 
     class InputSerializer(serializers.Serializer):
+        # Any other key is refused (400): additionalProperties false in the schema.
+        closed = True
+
         everyone = serializers.BooleanField(
             required=False,
             allow_null=True,
