@@ -57,6 +57,7 @@ SECTION = [
     "Recovery codes",
     "Roles",
 ]
+FLAGS_SECTION = ["Feature flags", "Switches", "Samples"]
 TECHNICAL_NAMES = [
     "Otp_Email",
     "OTP_EMAIL",
@@ -65,6 +66,8 @@ TECHNICAL_NAMES = [
     "Email codes",
     "Email addresss",
     "Groups",
+    "Waffle",
+    "Flags",
 ]
 WHEN = datetime(2026, 12, 9, 14, 0, tzinfo=UTC)
 
@@ -77,14 +80,15 @@ def superadmin_client(db: None) -> Client:
 # --- one Accounts section ---------------------------------------------------------------
 
 
-def test_the_index_has_one_accounts_section_with_readable_names(
+def test_the_index_has_an_accounts_and_a_feature_flags_section_with_readable_names(
     superadmin_client: Client,
 ) -> None:
     response = superadmin_client.get("/admin/")
 
     app_list = response.context["app_list"]
-    assert [app["name"] for app in app_list] == ["Accounts"]
+    assert [app["name"] for app in app_list] == ["Accounts", "Feature flags"]
     assert [model["name"] for model in app_list[0]["models"]] == SECTION
+    assert [model["name"] for model in app_list[1]["models"]] == FLAGS_SECTION
     page = response.content.decode()
     for name in TECHNICAL_NAMES:
         assert name not in page
@@ -93,9 +97,11 @@ def test_the_index_has_one_accounts_section_with_readable_names(
 def test_the_side_bar_lists_the_same_section(superadmin_client: Client) -> None:
     response = superadmin_client.get("/admin/accounts/ban/")
 
-    [section] = response.context["available_apps"]
-    assert section["name"] == "Accounts"
-    assert [model["name"] for model in section["models"]] == SECTION
+    accounts, flags = response.context["available_apps"]
+    assert accounts["name"] == "Accounts"
+    assert [model["name"] for model in accounts["models"]] == SECTION
+    assert flags["name"] == "Feature flags"
+    assert [model["name"] for model in flags["models"]] == FLAGS_SECTION
 
 
 @pytest.mark.parametrize("label", ["accounts", "account", "auth", "apikeys"])
@@ -110,19 +116,33 @@ def test_a_gathered_apps_page_shows_the_whole_section(
     assert response.context["title"] == "Accounts administration"
 
 
+@pytest.mark.parametrize("label", ["flags", "waffle"])
+def test_the_feature_flags_apps_page_shows_the_whole_section(
+    superadmin_client: Client, label: str
+) -> None:
+    response = superadmin_client.get(f"/admin/{label}/")
+
+    assert response.status_code == 200
+    [section] = response.context["app_list"]
+    assert [model["name"] for model in section["models"]] == FLAGS_SECTION
+    assert response.context["title"] == "Feature flags administration"
+
+
 def test_the_section_lists_only_what_a_staff_member_may_see() -> None:
-    """A moderator sees the models their role's permissions reach, in the same order."""
+    """A moderator sees the models their role's permissions reach, in the same order:
+    the feature flags (``flags.view_flag``), not waffle's switches and samples (ops)."""
     response = admin_client_for(account("moderator")).get("/admin/")
 
-    names = [
-        model["name"] for app in response.context["app_list"] for model in app["models"]
-    ]
+    app_list = response.context["app_list"]
+    names = [model["name"] for model in app_list[0]["models"]]
     assert names == [name for name in SECTION if name in names]
     assert "Users" in names
+    assert [app["name"] for app in app_list] == ["Accounts", "Feature flags"]
+    assert [model["name"] for model in app_list[1]["models"]] == ["Feature flags"]
 
 
-def test_a_site_without_the_section_lists_the_other_apps() -> None:
-    others = [{"app_label": "flags", "name": "Flags", "models": []}]
+def test_a_site_without_the_sections_lists_the_other_apps() -> None:
+    others = [{"app_label": "files", "name": "Files", "models": []}]
 
     assert gathered(others) == others
 
