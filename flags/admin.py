@@ -1,0 +1,576 @@
+"""Feature flags in the admin (issue 15), one of the two jobs staff use it for.
+
+The list reads each flag's rules in one phrase and switches a flag on or off for
+everyone, or back to its rules, in one click (a POST with the CSRF token; an endpoint's
+flag switched off asks first, naming the route). A flag's page edits its rules and note
+and shows its history: who changed which rule, when, from what to what, through the API,
+the admin or ``manage.py``.
+
+Nothing here writes a flag: every save, toggle and deletion calls ``flags.services``,
+which checks ``accounts.access`` (``change_flags``), records the history and the audit
+event with the staff member as actor, and makes every worker see the change within a
+second. Its refusals (403, 503 when the cache refuses the change) are error messages on
+the page, never a 500.
+
+Waffle's switches and samples stay, for ops: waffle's own admin pages, behind Django's
+model permissions, which no role grants (superusers only). Gatehouse reads neither.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, QuerySet
+from django.db.models.fields.related import ManyToManyField
+from django.forms import ModelMultipleChoiceField
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html, format_html_join
+from waffle import get_waffle_flag_model
+from waffle.admin import SampleAdmin, SwitchAdmin
+from waffle.models import Sample, Switch
+
+from accounts.access import Action, may_take
+from accounts.admin.base import acting_user
+from accounts.constants import ROLE_ORDER
+from accounts.timezones import moment
+from config.client import ClientInfo
+from config.errors import ApplicationError
+from flags.endpoints import API_PREFIX, ENDPOINT_FLAG_PREFIX
+from flags.history import (
+    BY_RULES,
+    OFF_FOR_EVERYONE,
+    ON_FOR_EVERYONE,
+    flag_history,
+    role_names,
+    rules_text,
+    short_note,
+)
+from flags.models import Flag, FlagChange
+from flags.selectors import stale_flags
+from flags.services import flag_create, flag_delete, flag_update
+
+# The stale filter's age, as ``manage.py flags stale``'s default.
+STALE_DAYS = 90
+# The changes a flag's page lists; its "History" page lists them all.
+HISTORY_ON_PAGE = 20
+# The quick toggles: the value posted, the rule it sets, the button's label.
+TOGGLES = {
+    "on": (True, ON_FOR_EVERYONE),
+    "off": (False, OFF_FOR_EVERYONE),
+    "rules": (None, BY_RULES),
+}
+# The form's fields and the rule each one is (``flag_update``'s ``changes``).
+RULE_OF_FIELD = {
+    "everyone": "everyone",
+    "percent": "percent",
+    "groups": "roles",
+    "users": "users",
+    "note": "note",
+}
+
+
+def route_of(flag: Flag) -> str:
+    """``api:auth/login/`` -> ``/api/v1/auth/login/``."""
+    return f"/{API_PREFIX}{flag.name.removeprefix(ENDPOINT_FLAG_PREFIX)}"
+
+
+def error_text(error: ApplicationError | ValidationError) -> str:
+    if isinstance(error, ApplicationError):
+        return str(error.detail)
+    return " ".join(error.messages)
+
+
+# --- Filters -----------------------------------------------------------------------------
+
+
+class KindFilter(admin.SimpleListFilter):
+    title = "kind"
+    parameter_name = "kind"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list:
+        return [("feature", "Feature"), ("endpoint", "Endpoint")]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[Flag]
+    ) -> QuerySet[Flag]:
+        if self.value() in {"feature", "endpoint"}:
+            return queryset.filter(is_endpoint=self.value() == "endpoint")
+        return queryset
+
+
+class StateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list:
+        return [(value, label) for value, (_, label) in TOGGLES.items()]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[Flag]
+    ) -> QuerySet[Flag]:
+        if self.value() == "rules":
+            return queryset.filter(everyone__isnull=True)
+        if self.value() in {"on", "off"}:
+            return queryset.filter(everyone=self.value() == "on")
+        return queryset
+
+
+class StaleFilter(admin.SimpleListFilter):
+    """``flags.selectors.stale_flags``: what ``manage.py flags stale`` lists."""
+
+    title = "stale"
+    parameter_name = "stale"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list:
+        return [
+            ("yes", f"Unchanged for {STALE_DAYS} days, fully on or off"),
+        ]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[Flag]
+    ) -> QuerySet[Flag]:
+        if self.value() == "yes":
+            stale = stale_flags(days=STALE_DAYS).values_list("pk", flat=True)
+            return queryset.filter(pk__in=list(stale))
+        return queryset
+
+
+# --- The form ----------------------------------------------------------------------------
+
+
+class FlagForm(forms.ModelForm):
+    """A flag's rules and note; ``name`` on the add page only. ``flags.services`` saves
+    it (``FlagAdmin.save_model``), never ``ModelForm.save``."""
+
+    class Meta:
+        model = Flag
+        fields = ("name", "everyone", "percent", "groups", "users", "note")
+        labels = {
+            "everyone": "Everyone",
+            "percent": "Percentage of signed-in users",
+            "groups": "Roles",
+        }
+        help_texts = {
+            "everyone": (
+                "On or off for everyone whatever the rules below say, or "
+                "“by rules”: on for the roles, the users and the percentage below."
+            ),
+            "percent": (
+                "0-100, one decimal place. The same users every time (a hash of the "
+                "flag's name and the user's id); raising it keeps those already in."
+            ),
+            "groups": "On for every account with one of these roles.",
+            "users": "On for these accounts.",
+            "note": "What the flag is for, and when it can go.",
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "everyone" in self.fields:
+            # NullBooleanSelect's values (read by NullBooleanField), readable labels.
+            widget = forms.NullBooleanSelect()
+            widget.choices = [
+                ("unknown", f"{BY_RULES} (the rules below)"),
+                ("true", ON_FOR_EVERYONE),
+                ("false", OFF_FOR_EVERYONE),
+            ]
+            self.fields["everyone"].widget = widget
+
+
+def rules_from(form: forms.ModelForm) -> dict[str, Any]:
+    """The rules the form changed, as ``flag_update`` takes them."""
+    changes: dict[str, Any] = {}
+    for field in form.changed_data:
+        rule = RULE_OF_FIELD.get(field)
+        if rule is None:
+            continue
+        value = form.cleaned_data[field]
+        if rule == "roles":
+            value = [group.name for group in value]
+        elif rule == "users":
+            value = [user.pk for user in value]
+        changes[rule] = value
+    return changes
+
+
+# --- The admin ---------------------------------------------------------------------------
+
+
+class FlagAdmin(admin.ModelAdmin):
+    form = FlagForm
+    change_list_template = "admin/flags/flag/change_list.html"
+    change_form_template = "admin/flags/flag/change_form.html"
+    object_history_template = "admin/flags/flag/object_history.html"
+    list_display = ("name", "rules", "note_start", "updated", "kind", "toggles")
+    list_display_links = ("name",)
+    list_filter = (KindFilter, StateFilter, StaleFilter)
+    search_fields = ("name", "note")
+    search_help_text = "A flag's name or words of its note."
+    ordering = ("name",)
+    list_per_page = 100
+    autocomplete_fields = ("users",)
+    # A few hundred flags at most: counted as Django counts (no CappedCountAdminMixin).
+
+    # --- who may do what ------------------------------------------------------------
+
+    def may_change_flags(self, request: HttpRequest) -> bool:
+        return may_take(acting_user(request), Action.CHANGE_FLAGS)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """``flags.view_flag`` (moderators and up, ``accounts.roles``), or anyone who
+        may change flags."""
+        return super().has_view_permission(request, obj) or self.may_change_flags(
+            request
+        )
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self.may_change_flags(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.may_change_flags(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Never an endpoint's flag (``flag_delete`` refuses it: ``migrate`` would make
+        it again)."""
+        if obj is not None and obj.is_endpoint:
+            return False
+        return self.may_change_flags(request)
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        # Django's bulk delete would delete the rows itself: a flag is deleted on its
+        # own page, through flag_delete.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    # --- the list ---------------------------------------------------------------------
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Flag]:
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related("groups")
+            .annotate(user_count=Count("users", distinct=True))
+        )
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        if self.may_change_flags(request):
+            return self.list_display
+        return tuple(column for column in self.list_display if column != "toggles")
+
+    @admin.display(description="rules")
+    def rules(self, flag: Flag) -> str:
+        return rules_text(
+            everyone=flag.everyone,
+            percent=flag.percent,
+            roles=[group.name for group in flag.groups.all()],
+            user_count=getattr(flag, "user_count", 0),
+        )
+
+    @admin.display(description="note")
+    def note_start(self, flag: Flag) -> str:
+        return short_note(flag.note)
+
+    @admin.display(description="updated", ordering="modified")
+    def updated(self, flag: Flag) -> str:
+        return moment(flag.modified)
+
+    @admin.display(description="kind", ordering="is_endpoint")
+    def kind(self, flag: Flag) -> str:
+        return "Endpoint" if flag.is_endpoint else "Feature"
+
+    @admin.display(description="switch")
+    def toggles(self, flag: Flag) -> str:
+        """Three buttons of the ``flag-toggles`` form (outside the list's own form): the
+        one of the flag's state is disabled; switching an endpoint off asks first."""
+        url = reverse("admin:flags_flag_everyone", args=[flag.pk])
+        buttons = []
+        for value, (everyone, label) in TOGGLES.items():
+            asks = flag.is_endpoint and everyone is False
+            buttons.append(
+                (
+                    url,
+                    value,
+                    f"toggle-{flag.pk}-{value}",
+                    "disabled" if flag.everyone is everyone else "",
+                    f"{label}…" if asks else label,
+                )
+            )
+        return format_html(
+            '<span class="flag-toggles">{}</span>',
+            format_html_join(
+                " ",
+                '<button type="submit" form="flag-toggles" formaction="{}" '
+                'name="everyone" value="{}" id="{}" class="button" {}>{}</button>',
+                buttons,
+            ),
+        )
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        return super().changelist_view(
+            request,
+            {
+                **(extra_context or {}),
+                "changelist_query": request.GET.urlencode(),
+                "may_change_flags": self.may_change_flags(request),
+            },
+        )
+
+    # --- the quick toggles ------------------------------------------------------------
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "<path:object_id>/everyone/",
+                self.admin_site.admin_view(self.everyone_view),
+                name="flags_flag_everyone",
+            ),
+            *super().get_urls(),
+        ]
+
+    def everyone_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """``everyone`` = ``on``, ``off`` or ``rules`` for one flag, through
+        ``flag_update``: POST only (the admin checks its CSRF token). Switching an
+        endpoint's flag off for everyone first answers a page that names the route and
+        what happens to it; it acts once that page is confirmed."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.may_change_flags(request):
+            raise PermissionDenied
+        changelist = self.changelist_url(request.POST.get("changelist_query", ""))
+        flag = self.get_object(request, unquote(object_id))
+        if flag is None:
+            self.message_user(request, "No such flag.", messages.ERROR)
+            return HttpResponseRedirect(changelist)
+        toggle = TOGGLES.get(request.POST.get("everyone", ""))
+        if toggle is None:
+            self.message_user(request, "Choose on, off or by rules.", messages.ERROR)
+            return HttpResponseRedirect(changelist)
+        everyone, label = toggle
+        if (
+            flag.is_endpoint
+            and everyone is False
+            and flag.everyone is not False
+            and request.POST.get("confirmed") != "yes"
+        ):
+            return self.confirm_endpoint_off(request, flag)
+        try:
+            flag_update(
+                name=flag.name,
+                changes={"everyone": everyone},
+                actor=acting_user(request),
+                client=ClientInfo.from_request(request),
+                source=FlagChange.Source.ADMIN,
+            )
+        except (ApplicationError, ValidationError) as error:
+            self.message_user(
+                request,
+                f"Flag {flag.name} unchanged: {error_text(error)}",
+                messages.ERROR,
+            )
+        else:
+            if flag.everyone is everyone:
+                message = f"Flag {flag.name}: already {label.lower()}."
+            else:
+                message = f"Flag {flag.name}: now {label.lower()}."
+            self.message_user(request, message, messages.SUCCESS)
+        return HttpResponseRedirect(changelist)
+
+    def confirm_endpoint_off(self, request: HttpRequest, flag: Flag) -> HttpResponse:
+        status = settings.FLAGS_DISABLED_ENDPOINT_STATUS
+        return TemplateResponse(
+            request,
+            "admin/flags/flag/confirm_endpoint_off.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"Switch {route_of(flag)} off for everyone?",
+                "opts": self.opts,
+                "flag": flag,
+                "route": route_of(flag),
+                "status": f"{status} {'Not found' if status == 404 else 'Forbidden'}",
+                "action_url": reverse("admin:flags_flag_everyone", args=[flag.pk]),
+                "changelist_query": request.POST.get("changelist_query", ""),
+                "changelist_url": self.changelist_url(
+                    request.POST.get("changelist_query", "")
+                ),
+            },
+        )
+
+    def changelist_url(self, query: str) -> str:
+        url = reverse("admin:flags_flag_changelist")
+        return f"{url}?{query}" if query else url
+
+    # --- the flag's page: saved, created and deleted by the services -------------------
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return ("name", "everyone", "percent", "groups", "users", "note")
+        return (
+            "name",
+            "kind",
+            "everyone",
+            "percent",
+            "groups",
+            "users",
+            "note",
+            "updated",
+        )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return ()
+        return ("name", "kind", "updated")
+
+    def formfield_for_manytomany(
+        self, db_field: ManyToManyField, request: HttpRequest, **kwargs: Any
+    ) -> ModelMultipleChoiceField | None:
+        if db_field.name == "groups":
+            # The role groups only, lowest first, as checkboxes.
+            names = role_names(role.value for role in ROLE_ORDER)
+            kwargs["queryset"] = Group.objects.filter(name__in=names).order_by("name")
+            kwargs["widget"] = forms.CheckboxSelectMultiple
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def save_model(
+        self, request: HttpRequest, obj: Flag, form: forms.ModelForm, change: bool
+    ) -> None:
+        """``flag_update`` with the rules the form changed, or ``flag_create``; the
+        form never saves the row (nor, in ``save_related``, its roles and users)."""
+        actor = acting_user(request)
+        client = ClientInfo.from_request(request)
+        rules = rules_from(form)
+        if change:
+            flag = flag_update(
+                name=obj.name,
+                changes=rules,
+                actor=actor,
+                client=client,
+                source=FlagChange.Source.ADMIN,
+            )
+        else:
+            flag = flag_create(
+                name=form.cleaned_data["name"],
+                rules=rules or None,
+                actor=actor,
+                client=client,
+                source=FlagChange.Source.ADMIN,
+            )
+        # The admin's answer (its message, the log entry, the redirect) reads obj.
+        obj.pk = flag.pk
+        obj.name = flag.name
+        obj._state.adding = False
+        obj._state.db = flag._state.db
+
+    def save_related(
+        self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool
+    ) -> None:
+        """Nothing: ``save_model``'s service wrote the roles and users."""
+
+    def delete_model(self, request: HttpRequest, obj: Flag) -> None:
+        flag_delete(
+            name=obj.name,
+            actor=acting_user(request),
+            client=ClientInfo.from_request(request),
+            source=FlagChange.Source.ADMIN,
+        )
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Flag]) -> None:
+        for flag in queryset:
+            self.delete_model(request, flag)
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        """A refusal of the service (403, 409, 503) is an error message on the page it
+        came from, the change rolled back."""
+        context = dict(extra_context or {})
+        if object_id is not None:
+            flag = self.get_object(request, unquote(object_id))
+            if flag is not None:
+                context["history"] = flag_history(flag, limit=HISTORY_ON_PAGE)
+                context["route"] = route_of(flag) if flag.is_endpoint else None
+                context["history_limit"] = HISTORY_ON_PAGE
+        try:
+            return super().changeform_view(request, object_id, form_url, context)
+        except (ApplicationError, ValidationError) as error:
+            self.message_user(request, error_text(error), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def delete_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ApplicationError as error:
+            self.message_user(request, error_text(error), messages.ERROR)
+            return HttpResponseRedirect(
+                reverse("admin:flags_flag_change", args=[object_id])
+            )
+
+    def history_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        """The flag's whole history (who changed which rule, when, from what to what,
+        through which way in), instead of Django's log of admin saves."""
+        flag = self.get_object(request, unquote(object_id))
+        if flag is None or not self.has_view_permission(request, flag):
+            return super().history_view(request, object_id, extra_context)
+        return TemplateResponse(
+            request,
+            self.object_history_template,
+            {
+                **self.admin_site.each_context(request),
+                "title": f"History of {flag.name}",
+                "subtitle": None,
+                "opts": self.opts,
+                "object": flag,
+                "original": flag,
+                "history": flag_history(flag),
+                **(extra_context or {}),
+            },
+        )
+
+
+def register(site: admin.AdminSite) -> None:
+    """Ours instead of waffle's flag admin (waffle's ``admin.py``, imported first,
+    registers its own unless its flag model is swapped out, as here); waffle's switches
+    and samples stay as waffle registers them, for ops: Django's model permissions,
+    which no role is given (``accounts.roles``), so superusers only."""
+    model = get_waffle_flag_model()
+    if site.is_registered(model):
+        site.unregister(model)
+    site.register(model, FlagAdmin)
+    for each, model_admin in ((Switch, SwitchAdmin), (Sample, SampleAdmin)):
+        if not site.is_registered(each):  # WAFFLE_ENABLE_ADMIN_PAGES off
+            site.register(each, model_admin)
+
+
+register(admin.site)
