@@ -45,6 +45,12 @@ FLAG = "new-dashboard"
 LOCAL_REDIS = "redis://127.0.0.1:6379/11"
 # What the issue allows between the click and every worker's answer.
 WITHIN_SECONDS = 1.0
+# When the browser received the toggle's answer (the redirect back to the list), in
+# epoch milliseconds; the start of the list's request where the browser hides it.
+ANSWERED_AT = """
+const [page] = performance.getEntriesByType("navigation");
+return performance.timeOrigin + (page.redirectEnd || page.fetchStart);
+"""
 
 SETUP = f"""
 import json
@@ -138,6 +144,7 @@ def test_a_flag_switched_in_the_admin_reaches_another_workers_api_within_a_secon
             REDIS_URL=cache,
             CACHE_KEY_PREFIX=prefix,
             DATA_DIR=str(tmp_path),
+            STATIC_ROOT=str(tmp_path / "static"),
             HOST="127.0.0.1",
             WEB_WORKERS="1",
             RUN_MIGRATIONS="false",
@@ -146,6 +153,11 @@ def test_a_flag_switched_in_the_admin_reaches_another_workers_api_within_a_secon
             MFA_REQUIRED_FOR_STAFF="true",
             LOG_LEVEL="warning",
         )
+        # The admin's pages load their styles and scripts as in production.
+        collected = run_python(
+            "manage.py", "collectstatic", "--noinput", "-v0", environment=environment
+        )
+        assert collected.returncode == 0, collected.stderr
         migrated = run_python("manage.py", "migrate", "-v0", environment=environment)
         assert migrated.returncode == 0, migrated.stderr
         made = run_python("manage.py", "shell", "-c", SETUP, environment=environment)
@@ -179,28 +191,27 @@ def test_a_flag_switched_in_the_admin_reaches_another_workers_api_within_a_secon
                 button = browser.find_element(By.ID, f"toggle-{flag_id}-on")
                 assert button.text == "On for everyone"
 
-                # One click; the clock starts before it (stricter than the issue's
-                # "after the click's answer").
-                clicked_at = time.monotonic()
+                # One click. The clock starts when the browser received the click's
+                # answer (the 302 back to the list: Navigation Timing's redirectEnd,
+                # on this machine's wall clock).
                 button.click()
-                WebDriverWait(browser, 10).until(
-                    lambda page: (
-                        f"Flag {FLAG}: now on for everyone." in page.page_source
-                    )
+                WebDriverWait(browser, 10, poll_frequency=0.02).until(
+                    lambda page: page.find_elements(By.CSS_SELECTOR, ".messagelist")
                 )
-                answered_at = time.monotonic()
+                answered_at = browser.execute_script(ANSWERED_AT) / 1000
                 seen_at = None
-                while time.monotonic() - clicked_at < WITHIN_SECONDS + 1:
+                while time.time() - answered_at < WITHIN_SECONDS + 2:
                     if api(api_url, "flags/", **bearer)["flags"][FLAG] is True:
-                        seen_at = time.monotonic()
+                        seen_at = time.time()
                         break
                     time.sleep(0.02)
 
                 assert seen_at is not None, "the API never showed the change"
-                assert seen_at - clicked_at <= WITHIN_SECONDS, (
-                    f"seen {seen_at - clicked_at:.3f}s after the click "
-                    f"(its answer came after {answered_at - clicked_at:.3f}s)"
+                assert seen_at - answered_at <= WITHIN_SECONDS, (
+                    f"seen {seen_at - answered_at:.3f}s after the click's answer"
                 )
+                message = browser.find_element(By.CSS_SELECTOR, ".messagelist").text
+                assert message == f"Flag {FLAG}: now on for everyone."
                 # The list shows the new state: its button is the disabled one.
                 assert not browser.find_element(
                     By.ID, f"toggle-{flag_id}-on"
