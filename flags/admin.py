@@ -177,6 +177,17 @@ class FlagForm(forms.ModelForm):
             "note": "What the flag is for, and when it can go.",
         }
 
+    # Shown on an endpoint's flag only (``FlagAdmin.get_fields``): the form's way to
+    # switch an endpoint off asks first too, as the list's toggle does.
+    confirm_endpoint_off = forms.BooleanField(
+        required=False,
+        label="Yes, switch this route off",
+        help_text=(
+            "Needed to set Everyone to off on an endpoint's flag: every request to "
+            "its route is then refused, on every worker within a second."
+        ),
+    )
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if "everyone" in self.fields:
@@ -188,6 +199,22 @@ class FlagForm(forms.ModelForm):
                 ("false", OFF_FOR_EVERYONE),
             ]
             self.fields["everyone"].widget = widget
+
+    def clean(self) -> dict[str, Any]:
+        cleaned_data = super().clean()
+        if (
+            self.instance.pk is not None
+            and self.instance.is_endpoint
+            and "everyone" in self.changed_data
+            and cleaned_data.get("everyone") is False
+            and not cleaned_data.get("confirm_endpoint_off")
+        ):
+            self.add_error(
+                "confirm_endpoint_off",
+                f"Off for everyone, {route_of(self.instance)} is refused to every "
+                "caller: tick this box to confirm.",
+            )
+        return cleaned_data
 
 
 def rules_from(form: forms.ModelForm) -> dict[str, Any]:
@@ -427,6 +454,7 @@ class FlagAdmin(admin.ModelAdmin):
             "name",
             "kind",
             "everyone",
+            *(("confirm_endpoint_off",) if obj.is_endpoint else ()),
             "percent",
             "groups",
             "users",

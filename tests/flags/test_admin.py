@@ -575,6 +575,25 @@ def test_an_endpoint_flags_page_names_its_route_and_it_cannot_be_deleted(
     assert Flag.objects.filter(name=ENDPOINT).exists()
 
 
+def test_the_form_switches_an_endpoint_off_only_once_confirmed(staff: Client) -> None:
+    flag = Flag.objects.get(name=ENDPOINT)
+    url = f"{LIST}{flag.pk}/change/"
+    note = flag.note
+
+    asked = staff.post(url, form_data(everyone="false", note=note))
+    confirmed = staff.post(
+        url, form_data(everyone="false", note=note, confirm_endpoint_off="on")
+    )
+
+    assert asked.status_code == 200
+    assert "/api/v1/auth/login/ is refused to every caller" in asked.content.decode()
+    assert confirmed.status_code == 302
+    assert reload(flag).everyone is False
+    assert [change.changes for change in FlagChange.objects.filter(flag=flag)] == [
+        {"everyone": {"from": True, "to": False}}
+    ]
+
+
 def test_a_feature_flag_is_deleted_through_the_service(
     superadmin: tuple[Client, User],
 ) -> None:
