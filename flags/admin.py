@@ -201,7 +201,8 @@ class FlagForm(forms.ModelForm):
             self.fields["everyone"].widget = widget
 
     def clean(self) -> dict[str, Any]:
-        cleaned_data = super().clean()
+        super().clean()
+        cleaned_data = self.cleaned_data
         if (
             self.instance.pk is not None
             and self.instance.is_endpoint
