@@ -26,7 +26,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, QuerySet
+from django.db.models import Case, Count, IntegerField, QuerySet, When
 from django.db.models.fields.related import ManyToManyField
 from django.forms import ModelMultipleChoiceField
 from django.http import (
@@ -54,7 +54,6 @@ from flags.history import (
     OFF_FOR_EVERYONE,
     ON_FOR_EVERYONE,
     flag_history,
-    role_names,
     rules_text,
     short_note,
 )
@@ -164,6 +163,7 @@ class FlagForm(forms.ModelForm):
             "groups": "Roles",
         }
         help_texts = {
+            "name": "The name the code asks for: letters, digits, - or _, no spaces.",
             "everyone": (
                 "On or off for everyone whatever the rules below say, or "
                 "“by rules”: on for the roles, the users and the percentage below."
@@ -247,7 +247,8 @@ class FlagAdmin(admin.ModelAdmin):
     list_filter = (KindFilter, StateFilter, StaleFilter)
     search_fields = ("name", "note")
     search_help_text = "A flag's name or words of its note."
-    ordering = ("name",)
+    # Feature flags first: staff switch them most; endpoint flags (api:...) follow.
+    ordering = ("is_endpoint", "name")
     list_per_page = 100
     autocomplete_fields = ("users",)
     # A few hundred flags at most: counted as Django counts (no CappedCountAdminMixin).
@@ -473,8 +474,13 @@ class FlagAdmin(admin.ModelAdmin):
     ) -> ModelMultipleChoiceField | None:
         if db_field.name == "groups":
             # The role groups only, lowest first, as checkboxes.
-            names = role_names(role.value for role in ROLE_ORDER)
-            kwargs["queryset"] = Group.objects.filter(name__in=names).order_by("name")
+            names = [role.value for role in ROLE_ORDER]
+            kwargs["queryset"] = Group.objects.filter(name__in=names).order_by(
+                Case(
+                    *(When(name=name, then=rank) for rank, name in enumerate(names)),
+                    output_field=IntegerField(),
+                )
+            )
             kwargs["widget"] = forms.CheckboxSelectMultiple
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 

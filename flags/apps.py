@@ -5,7 +5,7 @@ class FlagsConfig(AppConfig):
     """Feature flags over django-waffle, evaluated per caller."""
 
     name = "flags"
-    verbose_name = "feature flags"
+    verbose_name = "Feature flags"
 
     def ready(self) -> None:
         from django.db.models.signals import post_migrate

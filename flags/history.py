@@ -18,6 +18,7 @@ from django.utils.text import Truncator
 
 from accounts.constants import ROLE_ORDER
 from accounts.models import User
+from accounts.timezones import moment
 from flags.models import Flag, FlagChange
 
 ON_FOR_EVERYONE = "On for everyone"
@@ -89,6 +90,7 @@ class HistoryEntry:
     """One change, readable: when, who, through which way in, what changed."""
 
     created_at: datetime
+    when: str  # in the time zone in force (the staff member's, in the admin)
     who: str
     via: str
     lines: list[str]
@@ -177,6 +179,7 @@ def flag_history(flag: Flag, *, limit: int | None = None) -> list[HistoryEntry]:
     return [
         HistoryEntry(
             created_at=change.created_at,
+            when=moment(change.created_at, seconds=True),
             who=who_of(change),
             via=FlagChange.Source(change.source).label,
             lines=change_lines(change.changes, usernames),
