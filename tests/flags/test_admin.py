@@ -614,3 +614,81 @@ def test_waffles_switches_and_samples_are_for_superusers(
     assert staff.get(path).status_code == 200
     assert staff.get(f"{path}add/").status_code == 200
     assert admin_client_for(account("admin")).get(path).status_code == 403
+
+
+# --- edges -----------------------------------------------------------------------------
+
+
+def refuse_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache refuses the new version: ``rules_changed``'s 503."""
+
+    def refuse() -> None:
+        raise ApplicationError(
+            "service_unavailable",
+            "Flags cannot be changed right now: nothing changed, try again shortly.",
+        )
+
+    monkeypatch.setattr("flags.services.rules_changed", refuse)
+
+
+def test_a_refused_form_save_is_an_error_message_and_changes_nothing(
+    staff: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    flag = make_flag("new-dashboard")
+    refuse_changes(monkeypatch)
+
+    response = staff.post(
+        f"{LIST}{flag.pk}/change/", form_data(percent="50"), follow=True
+    )
+
+    assert response.status_code == 200
+    assert "Flags cannot be changed right now" in response.content.decode()
+    assert reload(flag).percent is None
+
+
+def test_a_refused_deletion_is_an_error_message_and_deletes_nothing(
+    staff: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    flag = make_flag("old-experiment")
+    refuse_changes(monkeypatch)
+
+    response = staff.post(f"{LIST}{flag.pk}/delete/", {"post": "yes"}, follow=True)
+
+    assert response.redirect_chain[-1][0] == f"{LIST}{flag.pk}/change/"
+    assert "Flags cannot be changed right now" in response.content.decode()
+    assert Flag.objects.filter(name="old-experiment").exists()
+
+
+def test_a_toggle_of_the_state_a_flag_is_in_says_so(staff: Client) -> None:
+    flag = make_flag("new-dashboard", everyone=True)
+    changes = FlagChange.objects.count()
+
+    response = staff.post(toggle_url(flag), {"everyone": "on"}, follow=True)
+
+    assert "Flag new-dashboard: already on for everyone." in response.content.decode()
+    assert FlagChange.objects.count() == changes
+
+
+def test_a_toggle_of_an_unknown_flag_says_so(staff: Client) -> None:
+    response = staff.post(f"{LIST}999999/everyone/", {"everyone": "on"}, follow=True)
+
+    assert "No such flag." in response.content.decode()
+
+
+def test_the_history_names_roles_and_an_erased_accounts_changes(staff: Client) -> None:
+    moderator = account("moderator")
+    flag = make_flag("new-dashboard")
+    flag_update(
+        name="new-dashboard",
+        changes={"roles": ["admin", "tester"]},
+        actor=moderator,
+        client=SYSTEM,
+        source=FlagChange.Source.API,
+    )
+    moderator.delete()  # the change stays, with no actor
+
+    page = staff.get(f"{LIST}{flag.pk}/history/").content.decode()
+
+    assert "Roles: none → tester, admin" in page
+    assert "<td>(deleted account)</td>" in page
+    assert "<td>API</td>" in page
