@@ -42,6 +42,11 @@ def flag_name_for_route(route: str) -> str | None:
     return f"{ENDPOINT_FLAG_PREFIX}{path}"
 
 
+def path_of_endpoint_flag(name: str) -> str:
+    """``api:auth/login/`` -> ``/api/v1/auth/login/`` (the route as a caller writes it)."""
+    return f"/{API_PREFIX}{name.removeprefix(ENDPOINT_FLAG_PREFIX)}"
+
+
 def _routes(patterns: list, prefix: str) -> Iterator[str]:
     for pattern in patterns:
         route = prefix + str(pattern.pattern)

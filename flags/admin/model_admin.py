@@ -1,20 +1,4 @@
-"""Feature flags in the admin (issue 15), one of the two jobs staff use it for.
-
-The list reads each flag's rules in one phrase and switches a flag on or off for
-everyone, or back to its rules, in one click (a POST with the CSRF token; an endpoint's
-flag switched off asks first, naming the route). A flag's page edits its rules and note
-and shows its history: who changed which rule, when, from what to what, through the API,
-the admin or ``manage.py``.
-
-Nothing here writes a flag: every save, toggle and deletion calls ``flags.services``,
-which checks ``accounts.access`` (``change_flags``), records the history and the audit
-event with the staff member as actor, and makes every worker see the change within a
-second. Its refusals (403, 503 when the cache refuses the change) are error messages on
-the page, never a 500.
-
-Waffle's switches and samples stay, for ops: waffle's own admin pages, behind Django's
-model permissions, which no role grants (superusers only). Gatehouse reads neither.
-"""
+"""The flags' model admin: the list with its one-click toggles, the form, the history."""
 
 from __future__ import annotations
 
@@ -48,193 +32,25 @@ from accounts.constants import ROLE_ORDER
 from accounts.timezones import moment
 from config.client import ClientInfo
 from config.errors import ApplicationError
-from flags.endpoints import API_PREFIX, ENDPOINT_FLAG_PREFIX
+from flags.admin.filters import TOGGLES, KindFilter, StaleFilter, StateFilter
+from flags.admin.forms import FlagForm, rules_from
+from flags.endpoints import path_of_endpoint_flag
 from flags.history import (
-    BY_RULES,
-    OFF_FOR_EVERYONE,
-    ON_FOR_EVERYONE,
     flag_history,
     rules_text,
     short_note,
 )
 from flags.models import Flag, FlagChange
-from flags.selectors import stale_flags
 from flags.services import flag_create, flag_delete, flag_update
 
-# The stale filter's age, as ``manage.py flags stale``'s default.
-STALE_DAYS = 90
 # The changes a flag's page lists; its "History" page lists them all.
 HISTORY_ON_PAGE = 20
-# The quick toggles: the value posted, the rule it sets, the button's label.
-TOGGLES = {
-    "on": (True, ON_FOR_EVERYONE),
-    "off": (False, OFF_FOR_EVERYONE),
-    "rules": (None, BY_RULES),
-}
-# The form's fields and the rule each one is (``flag_update``'s ``changes``).
-RULE_OF_FIELD = {
-    "everyone": "everyone",
-    "percent": "percent",
-    "groups": "roles",
-    "users": "users",
-    "note": "note",
-}
-
-
-def route_of(flag: Flag) -> str:
-    """``api:auth/login/`` -> ``/api/v1/auth/login/``."""
-    return f"/{API_PREFIX}{flag.name.removeprefix(ENDPOINT_FLAG_PREFIX)}"
 
 
 def error_text(error: ApplicationError | ValidationError) -> str:
     if isinstance(error, ApplicationError):
         return str(error.detail)
     return " ".join(error.messages)
-
-
-# --- Filters -----------------------------------------------------------------------------
-
-
-class KindFilter(admin.SimpleListFilter):
-    title = "kind"
-    parameter_name = "kind"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list:
-        return [("feature", "Feature"), ("endpoint", "Endpoint")]
-
-    def queryset(
-        self, request: HttpRequest, queryset: QuerySet[Flag]
-    ) -> QuerySet[Flag]:
-        if self.value() in {"feature", "endpoint"}:
-            return queryset.filter(is_endpoint=self.value() == "endpoint")
-        return queryset
-
-
-class StateFilter(admin.SimpleListFilter):
-    title = "state"
-    parameter_name = "state"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list:
-        return [(value, label) for value, (_, label) in TOGGLES.items()]
-
-    def queryset(
-        self, request: HttpRequest, queryset: QuerySet[Flag]
-    ) -> QuerySet[Flag]:
-        if self.value() == "rules":
-            return queryset.filter(everyone__isnull=True)
-        if self.value() in {"on", "off"}:
-            return queryset.filter(everyone=self.value() == "on")
-        return queryset
-
-
-class StaleFilter(admin.SimpleListFilter):
-    """``flags.selectors.stale_flags``: what ``manage.py flags stale`` lists."""
-
-    title = "stale"
-    parameter_name = "stale"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list:
-        return [
-            ("yes", f"Unchanged for {STALE_DAYS} days, fully on or off"),
-        ]
-
-    def queryset(
-        self, request: HttpRequest, queryset: QuerySet[Flag]
-    ) -> QuerySet[Flag]:
-        if self.value() == "yes":
-            stale = stale_flags(days=STALE_DAYS).values_list("pk", flat=True)
-            return queryset.filter(pk__in=list(stale))
-        return queryset
-
-
-# --- The form ----------------------------------------------------------------------------
-
-
-class FlagForm(forms.ModelForm):
-    """A flag's rules and note; ``name`` on the add page only. ``flags.services`` saves
-    it (``FlagAdmin.save_model``), never ``ModelForm.save``."""
-
-    class Meta:
-        model = Flag
-        fields = ("name", "everyone", "percent", "groups", "users", "note")
-        labels = {
-            "everyone": "Everyone",
-            "percent": "Percentage of signed-in users",
-            "groups": "Roles",
-        }
-        help_texts = {
-            "name": "The name the code asks for: letters, digits, - or _, no spaces.",
-            "everyone": (
-                "On or off for everyone whatever the rules below say, or "
-                "“by rules”: on for the roles, the users and the percentage below."
-            ),
-            "percent": (
-                "0-100, one decimal place. The same users every time (a hash of the "
-                "flag's name and the user's id); raising it keeps those already in."
-            ),
-            "groups": "On for every account with one of these roles.",
-            "users": "On for these accounts.",
-            "note": "What the flag is for, and when it can go.",
-        }
-
-    # Shown on an endpoint's flag only (``FlagAdmin.get_fields``): the form's way to
-    # switch an endpoint off asks first too, as the list's toggle does.
-    confirm_endpoint_off = forms.BooleanField(
-        required=False,
-        label="Yes, switch this route off",
-        help_text=(
-            "Needed to set Everyone to off on an endpoint's flag: every request to "
-            "its route is then refused, on every worker within a second."
-        ),
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if "everyone" in self.fields:
-            # NullBooleanSelect's values (read by NullBooleanField), readable labels.
-            widget = forms.NullBooleanSelect()
-            widget.choices = [
-                ("unknown", f"{BY_RULES} (the rules below)"),
-                ("true", ON_FOR_EVERYONE),
-                ("false", OFF_FOR_EVERYONE),
-            ]
-            self.fields["everyone"].widget = widget
-
-    def clean(self) -> dict[str, Any]:
-        super().clean()
-        cleaned_data = self.cleaned_data
-        if (
-            self.instance.pk is not None
-            and self.instance.is_endpoint
-            and "everyone" in self.changed_data
-            and cleaned_data.get("everyone") is False
-            and not cleaned_data.get("confirm_endpoint_off")
-        ):
-            self.add_error(
-                "confirm_endpoint_off",
-                f"Off for everyone, {route_of(self.instance)} is refused to every "
-                "caller: tick this box to confirm.",
-            )
-        return cleaned_data
-
-
-def rules_from(form: forms.ModelForm) -> dict[str, Any]:
-    """The rules the form changed, as ``flag_update`` takes them."""
-    changes: dict[str, Any] = {}
-    for field in form.changed_data:
-        rule = RULE_OF_FIELD.get(field)
-        if rule is None:
-            continue
-        value = form.cleaned_data[field]
-        if rule == "roles":
-            value = [group.name for group in value]
-        elif rule == "users":
-            value = [user.pk for user in value]
-        changes[rule] = value
-    return changes
-
-
-# --- The admin ---------------------------------------------------------------------------
 
 
 class FlagAdmin(admin.ModelAdmin):
@@ -430,10 +246,10 @@ class FlagAdmin(admin.ModelAdmin):
             "admin/flags/flag/confirm_endpoint_off.html",
             {
                 **self.admin_site.each_context(request),
-                "title": f"Switch {route_of(flag)} off for everyone?",
+                "title": f"Switch {path_of_endpoint_flag(flag.name)} off for everyone?",
                 "opts": self.opts,
                 "flag": flag,
-                "route": route_of(flag),
+                "route": path_of_endpoint_flag(flag.name),
                 "status": f"{status} {'Not found' if status == 404 else 'Forbidden'}",
                 "action_url": reverse("admin:flags_flag_everyone", args=[flag.pk]),
                 "changelist_query": request.POST.get("changelist_query", ""),
@@ -545,7 +361,9 @@ class FlagAdmin(admin.ModelAdmin):
             flag = self.get_object(request, unquote(object_id))
             if flag is not None:
                 context["history"] = flag_history(flag, limit=HISTORY_ON_PAGE)
-                context["route"] = route_of(flag) if flag.is_endpoint else None
+                context["route"] = (
+                    path_of_endpoint_flag(flag.name) if flag.is_endpoint else None
+                )
                 context["history_limit"] = HISTORY_ON_PAGE
         try:
             return super().changeform_view(request, object_id, form_url, context)
@@ -606,6 +424,3 @@ def register(site: admin.AdminSite) -> None:
     for each, model_admin in ((Switch, SwitchAdmin), (Sample, SampleAdmin)):
         if not site.is_registered(each):  # WAFFLE_ENABLE_ADMIN_PAGES off
             site.register(each, model_admin)
-
-
-register(admin.site)
