@@ -20,24 +20,14 @@ from accounts.models import AuditEvent, TOTPAuthenticator, User
 from config.client import SYSTEM
 from config.errors import ApplicationError
 from flags.models import Flag, FlagChange
-from flags.services import flag_create, flag_update
+from flags.services import flag_update
+from tests.flags.helpers import make_flag
 from tests.helpers import account, admin_client_for, otp_verified_staff_client
 
 pytestmark = pytest.mark.django_db
 
 LIST = "/admin/flags/flag/"
 ENDPOINT = "api:auth/login/"
-
-
-def make_flag(name: str, **rules: object) -> Flag:
-    """A feature flag as ``manage.py flags create`` makes it, with ``rules``."""
-    return flag_create(
-        name=name,
-        actor=SYSTEM_ACTOR,
-        client=SYSTEM,
-        source=FlagChange.Source.COMMAND,
-        rules=rules or None,
-    )
 
 
 def toggle_url(flag: Flag) -> str:

@@ -13,13 +13,11 @@ import pytest
 from django.core.management import CommandError, call_command, execute_from_command_line
 from django.utils import timezone
 
-from accounts.access import SYSTEM_ACTOR
 from accounts.constants import AuditKind
 from accounts.models import AuditEvent
-from config.client import SYSTEM
 from flags.models import Flag, FlagChange
-from flags.services import flag_create
 from tests.factories import UserFactory
+from tests.flags.helpers import make_flag
 
 pytestmark = pytest.mark.django_db
 
@@ -31,16 +29,6 @@ def flags(*arguments: str) -> str:
     out = io.StringIO()
     call_command("flags", *arguments, stdout=out, stderr=io.StringIO())
     return out.getvalue()
-
-
-def make_flag(name: str, **rules: object) -> Flag:
-    return flag_create(
-        name=name,
-        actor=SYSTEM_ACTOR,
-        client=SYSTEM,
-        source=FlagChange.Source.COMMAND,
-        rules=rules or None,
-    )
 
 
 def exit_code(*arguments: str) -> int:

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -13,18 +12,7 @@ from accounts.selectors import user_by_login
 from accounts.services.moderation import BanPlacement, ends_later, user_ban
 from config.client import SYSTEM
 from config.errors import ApplicationError
-
-DURATION = re.compile(r"^(\d+)([smhdw])$")
-UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-def parse_duration(value: str) -> timedelta:
-    match = DURATION.match(value.strip().lower())
-    if not match or int(match.group(1)) == 0:
-        raise CommandError(
-            f"--for takes a duration such as 30m, 12h, 7d or 2w, not {value!r}."
-        )
-    return timedelta(seconds=int(match.group(1)) * UNIT_SECONDS[match.group(2)])
+from config.terminal import parse_duration
 
 
 class Command(BaseCommand):
@@ -57,7 +45,7 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"No user {options['user']!r}.")
         until = (
-            timezone.now() + parse_duration(options["duration"])
+            timezone.now() + parse_duration(options["duration"], option="--for")
             if options["duration"]
             else None
         )

@@ -8,7 +8,6 @@ emailed). The full key is printed once, by ``create``, and never logged.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +16,6 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from accounts.access import SYSTEM_ACTOR
-from accounts.management.commands.ban import parse_duration
 from accounts.selectors import user_by_login
 from apikeys.keys import KEY_MARKER
 from apikeys.models import ApiKey
@@ -26,6 +24,7 @@ from apikeys.selectors import api_key_by_prefix, api_keys_all, api_keys_of
 from apikeys.services import api_key_create, api_key_revoke
 from config.client import SYSTEM
 from config.errors import ApplicationError
+from config.terminal import parse_duration, table
 
 # How every key begins (``gth_``).
 KEY_START = f"{KEY_MARKER}_"
@@ -169,12 +168,7 @@ def parse_scopes(value: str) -> list[str]:
 
 def parse_expiry(value: str) -> datetime:
     """``--expires 30d``: ``ban --for``'s durations, from now."""
-    try:
-        return timezone.now() + parse_duration(value)
-    except CommandError:
-        raise CommandError(
-            f"--expires takes a duration such as 30m, 12h, 7d or 2w, not {value!r}."
-        ) from None
+    return timezone.now() + parse_duration(value, option="--expires")
 
 
 def when(moment: datetime | None, absent: str = "-") -> str:
@@ -197,18 +191,4 @@ def row_of(key: ApiKey) -> tuple[str, ...]:
         when(key.expires_at, "never"),
         last_used,
         when(key.revoked_at),
-    )
-
-
-def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """Columns padded to their widest cell, two spaces apart; no trailing spaces."""
-    widths = [
-        max(len(row[column]) for row in [header, *rows])
-        for column in range(len(header))
-    ]
-    return "\n".join(
-        "  ".join(
-            cell.ljust(width) for cell, width in zip(row, widths, strict=True)
-        ).rstrip()
-        for row in [header, *rows]
     )

@@ -10,7 +10,6 @@ every worker within a second. Bad input is one line on stderr and exit code 1.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +19,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from accounts.access import SYSTEM_ACTOR
 from config.client import SYSTEM
 from config.errors import ApplicationError
+from config.terminal import table
 from flags.endpoints import API_PREFIX, ENDPOINT_FLAG_PREFIX
 from flags.history import (
     everyone_text,
@@ -238,17 +238,3 @@ def json_of(flag: Flag) -> dict[str, Any]:
 
 def when(moment: datetime) -> str:
     return f"{moment:%Y-%m-%d %H:%M} UTC"
-
-
-def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """Columns padded to their widest cell, two spaces apart; no trailing spaces."""
-    widths = [
-        max(len(row[column]) for row in [header, *rows])
-        for column in range(len(header))
-    ]
-    return "\n".join(
-        "  ".join(
-            cell.ljust(width) for cell, width in zip(row, widths, strict=True)
-        ).rstrip()
-        for row in [header, *rows]
-    )
