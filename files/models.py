@@ -12,6 +12,7 @@ import uuid
 
 from django.db import models
 from django.utils import timezone
+from guardian.models import UserObjectPermissionBase
 
 from accounts.models import User
 
@@ -48,6 +49,27 @@ class StoredFile(models.Model):
 
     def __str__(self) -> str:
         return self.original_name or str(self.id)
+
+
+class StoredFilePermission(UserObjectPermissionBase):
+    """A share: ``user`` holds ``permission`` (``files.view_storedfile`` or
+    ``files.change_storedfile``, ``files.constants``) on ``content_object``.
+
+    django-guardian's direct-foreign-key table (as ``accounts.ProfilePermission``): a
+    real FK on both sides, so the list of files shared with a user is one join, and
+    shares go with the file or the sharee's account."""
+
+    content_object = models.ForeignKey(
+        StoredFile, on_delete=models.CASCADE, related_name="shares"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        # unique_together (user, permission, content_object) indexes "shared with".
+        verbose_name = "file share"
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.permission_id} on {self.content_object_id}"
 
 
 class Avatar(models.Model):
