@@ -19,7 +19,9 @@ import filetype
 # filetype needs the first 261 bytes; a little more costs nothing.
 HEAD_BYTES = 8192
 CHUNK_BYTES = 64 * 1024
-_TEXT_CONTROLS_ALLOWED = frozenset("\t\n\r\f")
+# Tab, line feed, carriage return, form feed, and the byte order mark Windows editors
+# start UTF-8 text with.
+_TEXT_CONTROLS_ALLOWED = frozenset("\t\n\r\f\ufeff")
 
 
 def sniff_content_type(stream: IO[bytes]) -> str | None:
