@@ -540,6 +540,17 @@ SPECTACULAR_SETTINGS = {
             ),
         },
         {
+            "name": "files",
+            "description": (
+                "A user's files: uploads (`multipart/form-data`, the type judged by "
+                "the content; limits in `GET config/`), the caller's own files and "
+                "those shared with them, downloads, and sharing with another user "
+                "(`view`, or `change`: also edit the description). A file the caller "
+                "may not see is `404 not_found`, as one that does not exist. API "
+                "keys need `files:read` or `files:write`."
+            ),
+        },
+        {
             "name": "operations",
             "description": (
                 "Health probes for load balancers and orchestrators, and the public "
@@ -555,6 +566,7 @@ SPECTACULAR_SETTINGS = {
         "AuditKindEnum": "accounts.constants.AuditKind",
         "ApiKeyScopeEnum": "apikeys.scopes.SCOPE_CHOICES",
         "ErrorCodeEnum": "config.openapi.ERROR_CODE_CHOICES",
+        "FileSharePermissionEnum": "files.constants.SharePermission",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

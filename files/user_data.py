@@ -14,7 +14,7 @@ from rest_framework import serializers
 
 from accounts.models import User
 from accounts.user_data.registry import UserDataRegistry
-from files.constants import CODENAMES
+from files.constants import CODENAMES, SharePermission
 from files.models import StoredFile, StoredFilePermission
 from files.services import files_erase_for_user
 
@@ -33,7 +33,7 @@ class ExportFileSerializer(serializers.Serializer):
 
 class ExportFileShareSerializer(serializers.Serializer):
     file_id = serializers.UUIDField(help_text="A file another user shared with you.")
-    permission = serializers.ChoiceField(choices=sorted(_SHARE_OF.values()))
+    permission = serializers.ChoiceField(choices=SharePermission.choices)
     created_at = serializers.DateTimeField()
 
 

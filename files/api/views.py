@@ -334,7 +334,18 @@ class FileDownloadApi(APIView):
         ),
         responses={
             (200, "application/octet-stream"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="The bytes."
+                OpenApiTypes.BINARY,
+                description="The bytes, with the stored content type (any of "
+                "`FILE_ALLOWED_TYPES`).",
+                examples=[
+                    OpenApiExample(
+                        "text file",
+                        value="Q3 figures\n",
+                        response_only=True,
+                        status_codes=["200"],
+                        media_type="application/octet-stream",
+                    )
+                ],
             ),
             304: OpenApiResponse(description="`If-None-Match` matched the `ETag`."),
             404: NOT_FOUND_FILE,
