@@ -41,7 +41,12 @@ from accounts.services.audit import audit_record
 from config.client import SYSTEM, ClientInfo
 from config.error_codes import ApplicationError
 from files.constants import CODENAMES, SharePermission
-from files.models import StoredFile, StoredFilePermission, new_file_storage_name
+from files.models import (
+    Avatar,
+    StoredFile,
+    StoredFilePermission,
+    new_file_storage_name,
+)
 from files.names import clean_file_name
 from files.selectors import bytes_used_by, file_access
 from files.sniffing import sniff_content_type
@@ -179,13 +184,14 @@ def file_delete(*, actor: Actor, file_id: uuid.UUID, client: ClientInfo) -> None
 
 
 def _delete(stored: StoredFile, *, actor: Actor, client: ClientInfo) -> None:
+    payload = _audit_payload(stored)  # before the delete, which clears the pk
     stored.delete()  # its shares go with it (a foreign key, on delete cascade)
     audit_record(
         kind=AuditKind.FILE_DELETED,
         actor=person(actor),
         target=stored.owner,
         client=client,
-        payload=_audit_payload(stored),
+        payload=payload,
     )
     transaction.on_commit(partial(delete_bytes, stored.storage_name))
 
@@ -281,11 +287,17 @@ def files_erase_for_user(*, user: User) -> None:
         transaction.on_commit(partial(delete_bytes, storage_name))
 
 
-def file_delete_missing(*, stored: StoredFile) -> None:
-    """Remove the row of a file whose bytes are gone (``manage.py files_gc``), as
-    the system."""
-    with transaction.atomic():
-        _delete(stored, actor=access.SYSTEM_ACTOR, client=SYSTEM)
+def file_delete_missing(*, file_id: uuid.UUID) -> None:
+    """Remove the row of a file whose bytes are gone (``manage.py files_gc``), as the
+    system (audited ``file.deleted`` with no actor)."""
+    file_delete(actor=access.SYSTEM_ACTOR, file_id=file_id, client=SYSTEM)
+
+
+def avatar_delete_missing(*, user_id: uuid.UUID, storage_name: str) -> None:
+    """Forget an avatar whose bytes are gone (``manage.py files_gc``): the generated
+    one shows again. Only the row that still names those bytes (a new upload since
+    keeps its own)."""
+    Avatar.objects.filter(user_id=user_id, storage_name=storage_name).delete()
 
 
 def _lock(file_id: uuid.UUID) -> None:
