@@ -40,9 +40,12 @@ class FileAccess:
 
 
 def _shares_held(actor: Actor, codename: str | None = None) -> QuerySet[Any]:
-    shares = StoredFilePermission.objects.filter(
-        content_object=OuterRef("pk"),
-        user_id=None if isinstance(actor, SystemActor) else actor.pk,
+    shares = StoredFilePermission.objects.filter(content_object=OuterRef("pk"))
+    # The system holds no share (it sees every file through access.may_see_file).
+    shares = (
+        shares.filter(pk__isnull=True)
+        if isinstance(actor, SystemActor)
+        else shares.filter(user_id=actor.pk)
     )
     if codename is not None:
         shares = shares.filter(permission__codename=codename)
@@ -72,7 +75,7 @@ def file_access(actor: Actor, file_id: uuid.UUID | str) -> FileAccess:
     or the actor may not see it. Services lock the row first, then ask this."""
     stored = _annotated(actor).select_related("owner").filter(pk=file_id).first()
     if stored is None or not access.may_see_file(
-        actor, stored.owner, shared_with_actor=stored.shared
+        actor, stored.owner, shared_with_actor=getattr(stored, "shared", False)
     ):
         raise file_not_found()
     return access_to(actor, stored)
@@ -82,9 +85,10 @@ def access_to(actor: Actor, stored: StoredFile) -> FileAccess:
     """What ``actor`` may do to ``stored``, a row annotated as the selectors do."""
     owner = stored.owner
     shared_as = None
-    if stored.shared_change:
+    # The annotations of the selectors' querysets (``_annotated``).
+    if getattr(stored, "shared_change", False):
         shared_as = SharePermission.CHANGE
-    elif stored.shared:
+    elif getattr(stored, "shared", False):
         shared_as = SharePermission.VIEW
     return FileAccess(
         file=stored,

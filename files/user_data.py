@@ -51,7 +51,18 @@ def export_files(user: User) -> list[dict[str, Any]]:
             "created_at",
         )
     )
-    return [{**row, "name": row.pop("original_name")} for row in rows]
+    return [
+        {
+            "id": row["id"],
+            "name": row["original_name"],
+            "content_type": row["content_type"],
+            "size": row["size"],
+            "sha256": row["sha256"],
+            "description": row["description"],
+            "created_at": row["created_at"],
+        }
+        for row in rows
+    ]
 
 
 def export_shares_received(user: User) -> list[dict[str, Any]]:
