@@ -101,7 +101,9 @@ def test_the_image_view_streams_the_bytes_to_staff_only(
     assert b"".join(response.streaming_content) == SAMPLES["image/png"]
     # Not a PDF, not for a plain user (the admin sends them to its login).
     assert (
-        moderator_client.get(f"/admin/files/storedfile/{document.pk}/image/").status_code
+        moderator_client.get(
+            f"/admin/files/storedfile/{document.pk}/image/"
+        ).status_code
         == 404
     )
     plain = Client()
@@ -131,7 +133,7 @@ def test_deleting_one_file_goes_through_the_service(
 
     assert response.status_code == 302
     assert not StoredFile.objects.filter(pk=document.pk).exists()
-    assert stored_names(media_root) == []
+    assert stored_names() == []
     event = AuditEvent.objects.get(kind=AuditKind.FILE_DELETED)
     assert event.actor.groups.filter(name="moderator").exists()
     assert event.target.username == "owner"
@@ -155,7 +157,7 @@ def test_the_bulk_delete_skips_files_the_staff_member_may_not_delete(
     assert response.status_code == 200
     assert "Not allowed to delete: admins.pdf." in response.content.decode()
     assert list(StoredFile.objects.all()) == [admins_file]
-    assert stored_names(media_root) == [admins_file.storage_name]
+    assert stored_names() == [admins_file.storage_name]
 
 
 def test_a_file_of_someone_the_moderator_may_not_moderate_offers_no_delete(

@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
@@ -89,7 +90,7 @@ def test_each_allowed_type_is_stored_and_downloaded_as_it_is(
     stored = StoredFile.objects.get(pk=body["id"])
     assert stored.owner == owner
     assert stored.storage_name.startswith(f"files/{owner.pk}/")
-    assert stored_names(media_root) == [stored.storage_name]
+    assert stored_names() == [stored.storage_name]
     download = owner_client.get(body["download_url"])
     assert download.status_code == 200
     assert download["Content-Type"] == content_type
@@ -135,7 +136,7 @@ def test_other_types_are_refused_415_and_nothing_is_kept(
     assert response.status_code == 415
     assert response.json()["code"] == "unsupported_file_type"
     assert StoredFile.objects.count() == 0
-    assert stored_names(media_root) == []
+    assert stored_names() == []
 
 
 @pytest.mark.parametrize(
@@ -151,7 +152,7 @@ def test_html_and_svg_are_refused_though_they_are_utf8_text(
 
     assert response.status_code == 415
     assert response.json()["detected_type"] in {"text/html", "image/svg+xml"}
-    assert stored_names(media_root) == []
+    assert stored_names() == []
 
 
 def test_an_empty_file_or_no_file_is_400(owner_client) -> None:
@@ -198,7 +199,7 @@ def test_names_are_kept_cleaned_and_never_name_the_stored_bytes(
     stored = StoredFile.objects.get()
     assert stored.original_name == kept
     assert re.fullmatch(f"files/{owner.pk}/[0-9a-f]{{32}}", stored.storage_name)
-    assert stored_names(media_root) == [stored.storage_name]
+    assert stored_names() == [stored.storage_name]
 
 
 def test_a_long_name_is_capped_with_its_extension(owner_client) -> None:
@@ -235,7 +236,7 @@ def test_the_quota_admits_an_upload_to_the_exact_byte_and_refuses_one_past(
     assert past.json()["code"] == "quota_exceeded"
     assert past.json()["quota_bytes"] == settings.FILE_QUOTA_BYTES
     assert StoredFile.objects.count() == 2
-    assert len(stored_names(media_root)) == 2
+    assert len(stored_names()) == 2
 
     upload(owner_client, TEXT, name="a.txt")  # exactly at the quota
     assert StoredFile.objects.count() == 3
@@ -333,7 +334,7 @@ def test_a_stranger_gets_the_answer_of_a_file_that_does_not_exist(
     stored = StoredFile.objects.get(pk=existing)
     assert stored.description == "private"
     assert not StoredFilePermission.objects.exists()
-    assert stored_names(media_root) == [stored.storage_name]
+    assert stored_names() == [stored.storage_name]
 
 
 def test_anonymous_callers_are_401(owner_client) -> None:
@@ -473,7 +474,7 @@ def test_deleting_removes_the_row_the_shares_and_the_bytes(
     assert response.status_code == 204
     assert not StoredFile.objects.exists()
     assert not StoredFilePermission.objects.exists()
-    assert stored_names(media_root) == []
+    assert stored_names() == []
     [event] = AuditEvent.objects.filter(kind=AuditKind.FILE_DELETED)
     assert event.payload["file_id"] == file_id
     assert owner_client.get(f"{FILES}{file_id}/").status_code == 404
@@ -517,7 +518,7 @@ def test_staff_see_any_file_and_delete_those_of_users_they_moderate(
 
     assert response.status_code == status
     assert StoredFile.objects.filter(pk=file_id).exists() is (status != 204)
-    assert (stored_names(media_root) == []) is (status == 204)
+    assert (stored_names() == []) is (status == 204)
     if status == 204:
         event = AuditEvent.objects.get(kind=AuditKind.FILE_DELETED)
         assert event.target == owner
@@ -568,9 +569,9 @@ def test_a_matching_if_none_match_is_304_without_a_body(owner_client) -> None:
     assert other.status_code == 200
 
 
-def test_a_file_whose_bytes_are_gone_is_not_found(owner_client, media_root) -> None:
+def test_a_file_whose_bytes_are_gone_is_not_found(owner_client) -> None:
     body = upload(owner_client)
-    (media_root / StoredFile.objects.get().storage_name).unlink()
+    default_storage.delete(StoredFile.objects.get().storage_name)
 
     assert owner_client.get(body["download_url"]).status_code == 404
 

@@ -52,7 +52,7 @@ def test_a_failure_after_the_bytes_are_written_leaves_no_row_and_no_bytes(
         upload(owner)
 
     assert not StoredFile.objects.exists()
-    assert stored_names(media_root) == []
+    assert stored_names() == []
 
 
 @pytest.mark.django_db
@@ -64,7 +64,7 @@ def test_a_refused_upload_writes_nothing(media_root: Path, settings) -> None:
         upload(owner)
 
     assert refused.value.code == "quota_exceeded"
-    assert stored_names(media_root) == []
+    assert stored_names() == []
 
 
 @pytest.mark.django_db
@@ -83,11 +83,11 @@ def test_a_rolled_back_deletion_keeps_the_bytes(
             pass
 
     assert StoredFile.objects.filter(pk=stored.pk).exists()
-    assert stored_names(media_root) == [stored.storage_name]
+    assert stored_names() == [stored.storage_name]
 
     with django_capture_on_commit_callbacks(execute=True):
         file_delete(actor=SYSTEM_ACTOR, file_id=stored.pk, client=SYSTEM)
-    assert stored_names(media_root) == []
+    assert stored_names() == []
 
 
 @pytest.mark.django_db
@@ -117,7 +117,7 @@ def test_erasure_takes_the_users_files_their_bytes_and_the_shares_they_received(
 
     assert list(StoredFile.objects.all()) == [theirs]
     assert not StoredFilePermission.objects.exists()
-    assert stored_names(media_root) == [theirs.storage_name]
+    assert stored_names() == [theirs.storage_name]
 
 
 @pytest.mark.skipif(connection.vendor == "sqlite", reason="SQLite serialises writers")
@@ -161,7 +161,7 @@ def test_parallel_uploads_cannot_both_pass_the_quota(
 
     assert sorted(outcomes) == ["quota_exceeded", "stored"]
     assert StoredFile.objects.count() == 1
-    assert stored_names(media_root) == [StoredFile.objects.get().storage_name]
+    assert stored_names() == [StoredFile.objects.get().storage_name]
 
 
 @pytest.mark.parametrize(

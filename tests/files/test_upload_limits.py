@@ -48,7 +48,7 @@ def test_a_file_past_the_limit_is_413_and_nothing_is_kept(
     assert past.json()["code"] == "file_too_large"
     assert past.json()["max_bytes"] == 1000
     assert StoredFile.objects.count() == 1
-    assert len(stored_names(media_root)) == 1
+    assert len(stored_names()) == 1
 
 
 @pytest.mark.django_db
