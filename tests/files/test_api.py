@@ -21,6 +21,7 @@ from accounts.services.blocking import user_block
 from apikeys.services import api_key_create
 from config.client import SYSTEM
 from files.models import StoredFile, StoredFilePermission
+from tests.factories import DEFAULT_PASSWORD
 from tests.files.samples import ELF, EXE, HTML, PDF, SAMPLES, SVG, TEXT, stored_names
 from tests.helpers import account, client_for
 
@@ -626,3 +627,41 @@ def test_api_keys_need_files_read_to_read_and_files_write_to_write(
     )
     assert reader.delete(f"{FILES}{file_id}/").status_code == 403
     assert writer.delete(f"{FILES}{file_id}/").status_code == 204
+
+
+def test_deleting_the_account_erases_its_files_and_their_bytes(
+    owner, owner_client, stranger
+) -> None:
+    mine = upload(owner_client)["id"]
+    share(owner_client, mine, stranger)
+    theirs = upload(client_for(stranger))["id"]
+    share(client_for(stranger), theirs, owner)
+
+    response = owner_client.delete(
+        "/api/v1/users/me/", {"password": DEFAULT_PASSWORD}, format="json"
+    )
+
+    assert response.status_code == 204
+    assert list(StoredFile.objects.values_list("id", flat=True)) == [uuid.UUID(theirs)]
+    assert not StoredFilePermission.objects.exists()
+    assert stored_names() == [StoredFile.objects.get().storage_name]
+
+
+def test_the_export_lists_the_files_metadata_and_the_shares_received(
+    owner, owner_client, stranger
+) -> None:
+    mine = upload(owner_client, name="mine.pdf", description="notes")
+    theirs = upload(client_for(stranger))["id"]
+    share(client_for(stranger), theirs, owner, "change")
+
+    export = owner_client.get("/api/v1/users/me/export/").json()
+
+    [exported] = export["files"]
+    assert exported["id"] == mine["id"]
+    assert exported["name"] == "mine.pdf"
+    assert exported["description"] == "notes"
+    assert exported["size"] == len(PDF)
+    assert "storage_name" not in exported
+    [received] = export["files_shared_with_me"]
+    assert received["file_id"] == theirs
+    assert received["permission"] == "change"
