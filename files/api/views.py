@@ -363,7 +363,12 @@ class FileDownloadApi(APIView):
             "Cache-Control": "private, no-cache",
             "X-Content-Type-Options": "nosniff",
         }
-        if etag in parse_etags(request.headers.get("If-None-Match", "")):
+        # Weak comparison (RFC 9110 13.1.2): W/"x" matches "x".
+        sent = {
+            tag.removeprefix("W/")
+            for tag in parse_etags(request.headers.get("If-None-Match", ""))
+        }
+        if etag in sent or "*" in sent:
             response: HttpResponseBase = HttpResponse(status=304, headers=headers)
             return response
         try:

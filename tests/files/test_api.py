@@ -565,6 +565,12 @@ def test_a_matching_if_none_match_is_304_without_a_body(owner_client) -> None:
     other = owner_client.get(body["download_url"], HTTP_IF_NONE_MATCH='"abc"')
 
     assert again.status_code == 304
+    assert (
+        owner_client.get(body["download_url"], HTTP_IF_NONE_MATCH="*").status_code
+        == 304
+    )
+    weak = owner_client.get(body["download_url"], HTTP_IF_NONE_MATCH=f"W/{etag}")
+    assert weak.status_code == 304  # a weak comparison, as RFC 9110 asks for GET
     assert again.content == b""
     assert again["ETag"] == etag
     assert other.status_code == 200
