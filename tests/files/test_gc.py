@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
@@ -22,8 +23,7 @@ from files.services import file_upload
 from tests.files.samples import PDF, local_storage_only, stored_names
 from tests.helpers import account
 
-# Objects are aged by their times in the folder (no S3 server lets a test set those).
-pytestmark = [pytest.mark.django_db, local_storage_only]
+pytestmark = pytest.mark.django_db
 
 HOURS_AGO = 2
 
@@ -78,6 +78,8 @@ def world(media_root: Path, django_capture_on_commit_callbacks) -> dict:
     }
 
 
+# Aged by the folder's file times (no S3 server lets a test set those).
+@local_storage_only
 def test_a_dry_run_reports_and_changes_nothing(world: dict, media_root: Path) -> None:
     before = stored_names()
 
@@ -95,6 +97,8 @@ def test_a_dry_run_reports_and_changes_nothing(world: dict, media_root: Path) ->
     assert Avatar.objects.count() == 1
 
 
+# Aged by the folder's file times (no S3 server lets a test set those).
+@local_storage_only
 def test_delete_removes_orphans_and_rows_without_bytes_but_not_what_is_new(
     world: dict, media_root: Path, django_capture_on_commit_callbacks
 ) -> None:
@@ -115,6 +119,8 @@ def test_delete_removes_orphans_and_rows_without_bytes_but_not_what_is_new(
     assert "Found 0 orphan object(s) and 0 row(s) without bytes." in gc()
 
 
+# Aged by the folder's file times (no S3 server lets a test set those).
+@local_storage_only
 def test_a_shorter_grace_period_takes_newer_objects(world: dict) -> None:
     assert "b" * 32 in gc("--grace-minutes", "0")
 
@@ -126,3 +132,27 @@ def test_a_negative_grace_period_is_an_error(media_root: Path) -> None:
 
 def test_an_empty_storage_is_fine(media_root: Path) -> None:
     assert "Found 0 orphan object(s) and 0 row(s) without bytes." in gc()
+
+
+def test_on_any_backend_without_a_grace_period(
+    django_capture_on_commit_callbacks,
+) -> None:
+    owner = account()
+    kept = file_upload(
+        actor=owner, content=ContentFile(PDF), name="kept.pdf", client=SYSTEM
+    )
+    orphan = default_storage.save(f"files/{owner.pk}/{'c' * 32}", ContentFile(b"x"))
+    lost = file_upload(
+        actor=owner, content=ContentFile(PDF), name="lost.pdf", client=SYSTEM
+    )
+    default_storage.delete(lost.storage_name)
+    StoredFile.objects.update(created_at=timezone.now() - timedelta(minutes=1))
+
+    report = gc("--grace-minutes", "0")
+    with django_capture_on_commit_callbacks(execute=True):
+        gc("--grace-minutes", "0", "--delete")
+
+    assert f"orphan bytes: {orphan}" in report
+    assert f"missing bytes: file {lost.pk}" in report
+    assert stored_names() == [kept.storage_name]
+    assert list(StoredFile.objects.all()) == [kept]
