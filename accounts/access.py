@@ -89,6 +89,9 @@ class Action(StrEnum):
     # Feature flags (``flags``): staff (moderator and up, API.md) list them and change
     # their rules; nobody acts on an account through them, so the rule has no target.
     CHANGE_FLAGS = "change_flags"
+    # Files (``files``): owners delete their own; another user's file is deleted by staff
+    # who may moderate that user (the admin, the API).
+    DELETE_FILE = "delete_file"
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,7 @@ RULES: Final[Mapping[Action, Rule]] = {
     # Nobody but the system: a person acting through a key of someone else's making.
     Action.CREATE_API_KEY: Rule({}),
     Action.CHANGE_FLAGS: Rule(MODERATION, permission="flags.change_flag"),
+    Action.DELETE_FILE: Rule(MODERATION, permission="files.delete_storedfile"),
     Action.SET_ROLES: Rule(
         {Role.SUPERADMIN: Role.SUPERADMIN},
         on_self=True,
@@ -343,3 +347,44 @@ def check_targetless(actor: Actor, action: Action) -> None:
         raise refusal()
     if not powers_in_force(actor):
         raise second_factor_required()
+
+
+# --- Files -----------------------------------------------------------------------------
+# A file belongs to its ``owner``; a sharee holds guardian's ``view`` or ``change``
+# permission on it (``files.selectors`` reads them and passes what it found). Anyone who
+# may not see a file is answered ``404 not_found``, as for a file that does not exist.
+
+
+def _is_owner(actor: Actor, owner: User) -> bool:
+    return not isinstance(actor, SystemActor) and actor.pk == owner.pk
+
+
+def may_see_file(actor: Actor, owner: User, *, shared_with_actor: bool) -> bool:
+    """Metadata and bytes: the owner, a sharee (either permission), staff with their
+    powers in force (``acts_as_staff``)."""
+    return _is_owner(actor, owner) or shared_with_actor or acts_as_staff(actor)
+
+
+def may_edit_file(actor: Actor, owner: User, *, actor_may_change: bool) -> bool:
+    """The description: the owner, and a sharee given ``change``. Staff who are neither
+    see the file but do not edit what a user wrote about it."""
+    return _is_owner(actor, owner) or actor_may_change
+
+
+def may_share_file(actor: Actor, owner: User) -> bool:
+    """Sharing and unsharing: the owner alone (a sharee never passes a file on)."""
+    return _is_owner(actor, owner)
+
+
+def may_delete_file(actor: Actor, owner: User) -> bool:
+    """The owner, or whoever may take ``DELETE_FILE`` on the owner (moderators on
+    users and testers, admins on anyone below superadmin; the system)."""
+    return _is_owner(actor, owner) or may(actor, Action.DELETE_FILE, owner)
+
+
+def check_file_deletion(actor: Actor, owner: User) -> None:
+    """Raise unless ``actor``, who sees the file, may delete it (``may_delete_file``):
+    ``403 permission_denied``, or ``403 mfa_setup_required`` for staff whose session
+    passed no second factor."""
+    if not _is_owner(actor, owner):
+        check(actor, Action.DELETE_FILE, owner)

@@ -56,6 +56,10 @@ class AuditKind(models.TextChoices):
     FLAG_CREATED = "flag.created", "Feature flag created"
     FLAG_CHANGED = "flag.changed", "Feature flag changed"
     FLAG_DELETED = "flag.deleted", "Feature flag deleted"
+    FILE_UPLOADED = "file.uploaded", "File uploaded"
+    FILE_DELETED = "file.deleted", "File deleted"
+    FILE_SHARED = "file.shared", "File shared"
+    FILE_UNSHARED = "file.unshared", "File no longer shared"
 
 
 class MfaMethod(models.TextChoices):

@@ -453,6 +453,34 @@ def revocation_delay_ms(context: Context) -> float:
     raise BenchError("revocation check: the token still worked after 1000 requests")
 
 
+# A 1 MB file of the bench user's (issue 16), under a fixed id so that the scenario's
+# path names it: uploaded through the service, then given that id.
+BENCH_FILE_ID = "00000000-0000-4000-8000-0000000f11e5"
+BENCH_FILE_BYTES = 1024 * 1024
+
+
+def setup_file_download(context: Context) -> Prepared:
+    ensure_bench_user(context)
+    context.shell(
+        "from django.core.files.base import ContentFile\n"
+        "from django.core.files.storage import default_storage\n"
+        "from accounts.models import User\n"
+        "from config.client import SYSTEM\n"
+        "from files.models import StoredFile\n"
+        "from files.services import file_upload\n"
+        f"user = User.objects.get(username={BENCH_USERNAME!r})\n"
+        f"found = StoredFile.objects.filter(pk={BENCH_FILE_ID!r}).first()\n"
+        "if found is None or not default_storage.exists(found.storage_name):\n"
+        f"    StoredFile.objects.filter(pk={BENCH_FILE_ID!r}).delete()\n"
+        "    line = b'bench bytes for the download scenario, plain text.' + b' ' * 13\n"
+        f"    data = (line[:63] + b'\\n') * ({BENCH_FILE_BYTES} // 64)\n"
+        "    stored = file_upload(actor=user, content=ContentFile(data), "
+        "name='bench-1mb.txt', client=SYSTEM)\n"
+        f"    StoredFile.objects.filter(pk=stored.pk).update(id={BENCH_FILE_ID!r})\n"
+    )
+    return Prepared(headers={"Authorization": f"Bearer {log_in(context)['access']}"})
+
+
 REFERENCE = Scenario("reference", "GET", "/bench/reference/")
 
 SCENARIOS: list[Scenario] = [
@@ -464,6 +492,13 @@ SCENARIOS: list[Scenario] = [
     Scenario("flags", "GET", "/api/v1/flags/", setup=setup_flags),
     Scenario("flags_anonymous", "GET", "/api/v1/flags/", setup=setup_flags_anonymous),
     Scenario("login", "POST", "/api/v1/auth/login/", setup=setup_login),
+    # The owner downloads a 1 MB file (issue 16): FileResponse from the local folder.
+    Scenario(
+        "file_download_1mb",
+        "GET",
+        f"/api/v1/files/{BENCH_FILE_ID}/download/",
+        setup=setup_file_download,
+    ),
     Scenario(
         "refresh",
         "POST",

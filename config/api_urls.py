@@ -11,5 +11,6 @@ urlpatterns = [
     path("", include("accounts.api.urls")),
     path("api-keys/", include("apikeys.api.urls")),
     path("config/", FrontendConfigApi.as_view(), name="frontend-config"),
+    path("files/", include("files.api.urls")),
     path("flags/", include("flags.api.urls")),
 ]

@@ -183,6 +183,84 @@ class Settings:
             ) from None
         return {key: value for key, value in config.items() if value not in (None, "")}
 
+    def storage(self, name: builtins.str) -> dict[builtins.str, Any]:
+        """The ``STORAGES["default"]`` entry (uploads, avatars) from a URL.
+
+        - unset: the folder ``MEDIA_ROOT``;
+        - ``file:///ABSOLUTE/PATH``: that folder;
+        - ``s3://ACCESS_KEY:SECRET_KEY@HOST[:PORT]/BUCKET[/PREFIX]`` with optional query
+          ``region=eu-west-1``, ``secure=false`` (plain HTTP, for a server on loopback),
+          ``addressing=path|virtual``: any S3-compatible service through django-storages
+          (AWS: ``HOST`` ``s3.eu-west-1.amazonaws.com``; MinIO, R2, Ceph, moto...). Without
+          ``ACCESS_KEY:SECRET_KEY@`` boto3 finds credentials itself (``AWS_*`` variables,
+          an instance role). Percent-encode ``/``, ``@`` and ``:`` inside the keys.
+
+        Objects are private: downloads go through the API, which checks access and
+        streams them; nothing is public-read, no URL points at the bucket.
+        """
+        if not self.is_set(name):
+            # No location: FileSystemStorage reads MEDIA_ROOT (``default_root``) itself,
+            # and follows it when tests change it.
+            return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+        url = os.environ[name]
+        parts = urlsplit(url)
+        if parts.scheme == "file":
+            if parts.netloc or not parts.path.startswith("/"):
+                raise ConfigurationError(
+                    f'Environment variable "{name}" invalid: write file:///ABSOLUTE/PATH.'
+                )
+            return {
+                "BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": Path("/" + unquote(parts.path).lstrip("/"))},
+            }
+        bucket, _, prefix = unquote(parts.path).strip("/").partition("/")
+        if parts.scheme != "s3" or not parts.hostname or not bucket:
+            raise ConfigurationError(
+                f'Environment variable "{name}" invalid: use file:///ABSOLUTE/PATH or '
+                "s3://ACCESS_KEY:SECRET_KEY@HOST:PORT/BUCKET?region=REGION."
+            )
+        query = dict(
+            pair.split("=", 1) for pair in parts.query.split("&") if "=" in pair
+        )
+        unknown = sorted(set(query) - {"region", "secure", "addressing"})
+        secure = query.get("secure", "true").lower()
+        addressing = query.get("addressing", "path")
+        if (
+            unknown
+            or secure not in {"true", "false"}
+            or addressing
+            not in {
+                "path",
+                "virtual",
+            }
+        ):
+            raise ConfigurationError(
+                f'Environment variable "{name}" invalid: the query may hold region=, '
+                "secure=true|false and addressing=path|virtual."
+            )
+        try:
+            port = parts.port
+        except ValueError:
+            raise ConfigurationError(
+                f'Environment variable "{name}" invalid: the port is not a number.'
+            ) from None
+        host = parts.hostname + (f":{port}" if port else "")
+        options: dict[builtins.str, Any] = {
+            "bucket_name": bucket,
+            "location": prefix,
+            "endpoint_url": f"{'https' if secure == 'true' else 'http'}://{host}",
+            "region_name": query.get("region") or None,
+            "addressing_style": addressing,
+            "signature_version": "s3v4",
+            "default_acl": None,  # the bucket's own policy: private
+            "file_overwrite": False,
+            "querystring_auth": True,
+        }
+        if parts.username:
+            options["access_key"] = unquote(parts.username)
+            options["secret_key"] = unquote(parts.password or "")
+        return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
     def anymail(self) -> dict[builtins.str, builtins.str]:
         """Each ``ANYMAIL_<NAME>`` variable becomes ``ANYMAIL["<NAME>"]``.
 

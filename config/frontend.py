@@ -36,6 +36,25 @@ class FrontendConfigSerializer(serializers.Serializer[dict[str, Any]]):
         access_token_lifetime = serializers.IntegerField(help_text="Seconds.")
         refresh_token_lifetime = serializers.IntegerField(help_text="Seconds.")
 
+    class UploadsSerializer(serializers.Serializer[dict[str, Any]]):
+        max_file_bytes = serializers.IntegerField(
+            help_text="The largest file `POST files/` accepts (`FILE_MAX_BYTES`)."
+        )
+        quota_bytes = serializers.IntegerField(
+            help_text="What one user's files may hold together (`FILE_QUOTA_BYTES`)."
+        )
+        allowed_types = serializers.ListField(
+            child=serializers.CharField(),
+            help_text="Content types accepted, judged by the content, not the name.",
+        )
+        avatar_max_bytes = serializers.IntegerField(
+            help_text="The largest image `PUT users/me/avatar/` accepts."
+        )
+        avatar_allowed_types = serializers.ListField(child=serializers.CharField())
+        avatar_size = serializers.IntegerField(
+            help_text="The side, in pixels, of the square an avatar is stored as."
+        )
+
     class LanguageSerializer(serializers.Serializer[dict[str, Any]]):
         code = serializers.CharField()
         name = serializers.CharField()
@@ -50,6 +69,7 @@ class FrontendConfigSerializer(serializers.Serializer[dict[str, Any]]):
     mfa_methods = serializers.ListField(child=serializers.CharField())
     social_providers = serializers.ListField(child=serializers.DictField())
     languages = LanguageSerializer(many=True)
+    uploads = UploadsSerializer()
 
 
 def password_policy() -> dict[str, Any]:
@@ -87,6 +107,28 @@ def frontend_config() -> dict[str, Any]:
         "languages": [
             {"code": code, "name": name} for code, name in settings.LANGUAGES
         ],
+        "uploads": upload_limits(),
+    }
+
+
+# What ``files.images`` opens (Pillow) and re-encodes; SVG and anything else is refused.
+AVATAR_ALLOWED_TYPES = [
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "image/bmp",
+]
+
+
+def upload_limits() -> dict[str, Any]:
+    return {
+        "max_file_bytes": settings.FILE_MAX_BYTES,
+        "quota_bytes": settings.FILE_QUOTA_BYTES,
+        "allowed_types": list(settings.FILE_ALLOWED_TYPES),
+        "avatar_max_bytes": settings.AVATAR_MAX_BYTES,
+        "avatar_allowed_types": AVATAR_ALLOWED_TYPES,
+        "avatar_size": settings.AVATAR_SIZE,
     }
 
 
@@ -114,6 +156,21 @@ FRONTEND_CONFIG_EXAMPLE = {
     "mfa_methods": ["totp", "recovery_code", "email"],
     "social_providers": [],
     "languages": [{"code": "en", "name": "English"}],
+    "uploads": {
+        "max_file_bytes": 10485760,
+        "quota_bytes": 104857600,
+        "allowed_types": [
+            "image/png",
+            "image/jpeg",
+            "image/gif",
+            "image/webp",
+            "application/pdf",
+            "text/plain",
+        ],
+        "avatar_max_bytes": 5242880,
+        "avatar_allowed_types": AVATAR_ALLOWED_TYPES,
+        "avatar_size": 512,
+    },
 }
 
 

@@ -540,6 +540,17 @@ SPECTACULAR_SETTINGS = {
             ),
         },
         {
+            "name": "files",
+            "description": (
+                "A user's files: uploads (`multipart/form-data`, the type judged by "
+                "the content; limits in `GET config/`), the caller's own files and "
+                "those shared with them, downloads, and sharing with another user "
+                "(`view`, or `change`: also edit the description). A file the caller "
+                "may not see is `404 not_found`, as one that does not exist. API "
+                "keys need `files:read` or `files:write`."
+            ),
+        },
+        {
             "name": "operations",
             "description": (
                 "Health probes for load balancers and orchestrators, and the public "
@@ -555,6 +566,7 @@ SPECTACULAR_SETTINGS = {
         "AuditKindEnum": "accounts.constants.AuditKind",
         "ApiKeyScopeEnum": "apikeys.scopes.SCOPE_CHOICES",
         "ErrorCodeEnum": "config.openapi.ERROR_CODE_CHOICES",
+        "FileSharePermissionEnum": "files.constants.SharePermission",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -632,12 +644,40 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
-MEDIA_URL = "media/"
+MEDIA_URL = "media/"  # never served: uploads go out through the API's access checks
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", str(DATA_DIR / "media")))
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Uploads and avatars (files/): MEDIA_ROOT, or STORAGE_URL (file:///PATH, s3://...).
+    "default": env.storage("STORAGE_URL"),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+
+# Uploads (files/): size per file, checked while the body streams in (a bigger upload is
+# cut off with 413 file_too_large, never read whole); storage per user; the types allowed,
+# by the content's own signature (files.sniffing), never by name or declared type.
+FILE_MAX_BYTES = env.int("FILE_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
+FILE_QUOTA_BYTES = env.int("FILE_QUOTA_BYTES", 100 * 1024 * 1024, minimum=0)
+FILE_ALLOWED_TYPES = env.list(
+    "FILE_ALLOWED_TYPES",
+    [
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "application/pdf",
+        "text/plain",
+    ],
+)
+# Avatars: the upload's size, and the most pixels Pillow may decode (a decompression
+# bomb is refused before it is decoded), and the stored square's side.
+AVATAR_MAX_BYTES = env.int("AVATAR_MAX_BYTES", 5 * 1024 * 1024, minimum=1)
+AVATAR_MAX_PIXELS = env.int("AVATAR_MAX_PIXELS", 40_000_000, minimum=1)
+AVATAR_SIZE = 512
+# Request bodies: uploads spill to a temporary file past this many bytes (never held whole
+# in memory); Django's own limit on non-file form data stays at its 2.5 MB default.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 
 # --- Logging ------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from allauth.account.models import EmailAddress
 from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.test import override_settings
 from django.test.signals import setting_changed
 from rest_framework.test import APIClient
 
@@ -52,6 +53,16 @@ def _dummy_hash_follows_the_hasher() -> Iterator[None]:
     setting_changed.connect(receiver, weak=False)
     yield
     setting_changed.disconnect(receiver)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _uploads_in_a_temporary_folder(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[None]:
+    """What a test uploads (files, avatars) never lands in the project's data folder
+    (tests of files give each test a folder of its own: tests/files/conftest.py)."""
+    with override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")):
+        yield
 
 
 @pytest.fixture(autouse=True, scope="session")

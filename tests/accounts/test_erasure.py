@@ -13,6 +13,7 @@ from django.apps import apps
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
+from django.core.files.base import ContentFile
 from django.db.models import CharField, JSONField, Model, TextField
 from django.utils import timezone
 from guardian.models import UserObjectPermission
@@ -43,6 +44,8 @@ from accounts.user_data import (
 )
 from apikeys.services import api_key_create
 from config.client import SYSTEM
+from files.constants import SharePermission
+from files.services import file_share, file_upload
 from flags.models import FlagChange
 from flags.services import flag_create
 from tests.factories import DEFAULT_PASSWORD, UserFactory
@@ -104,7 +107,7 @@ def test_a_deleted_users_blocks_both_ways_and_object_permissions_are_gone(
 
 
 def test_after_deletion_the_export_holds_nothing_but_what_is_kept_on_purpose(
-    user: User, other_user: User, user_client: APIClient
+    user: User, other_user: User, user_client: APIClient, settings, tmp_path
 ) -> None:
     # Given data in every section of the accounts app...
     TOTPAuthenticator.objects.create(
@@ -119,6 +122,25 @@ def test_after_deletion_the_export_holds_nothing_but_what_is_kept_on_purpose(
         reason="spam",
         until=timezone.now() + timedelta(days=1),
         lifted_at=timezone.now(),
+    )
+    # (a share before the block: the blocked account could not share with the user)
+    settings.MEDIA_ROOT = tmp_path
+    file_upload(
+        actor=user,
+        content=ContentFile(b"my notes", name="notes.txt"),
+        name=f"{user.username}'s notes.txt",
+        description=f"about {user.username}",
+        client=SYSTEM,
+    )
+    theirs = file_upload(
+        actor=other_user, content=ContentFile(b"shared"), name="x.txt", client=SYSTEM
+    )
+    file_share(
+        actor=other_user,
+        file_id=theirs.pk,
+        user_id=user.pk,
+        permission=SharePermission.VIEW,
+        client=SYSTEM,
     )
     user_block(blocker=user, blocked=other_user)
     assign_perm("auth.view_group", user, Group.objects.create(name="reviewers"))
@@ -179,7 +201,7 @@ def test_after_deletion_the_export_holds_nothing_but_what_is_kept_on_purpose(
 def test_a_later_apps_erasure_runs_first_with_the_account_still_whole(
     user: User, user_client: APIClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given an app (files, say) registered after the accounts app
+    # Given an app registered after the accounts app
     seen: list[tuple[Any, str]] = []
     registry = UserDataRegistry()
     for entry in user_data_registry:
@@ -192,7 +214,7 @@ def test_a_later_apps_erasure_runs_first_with_the_account_still_whole(
         )
     registry.register(
         model=User,
-        section="files",
+        section="later_app",
         export=lambda owner: [],
         schema=serializers.ListField(),
         erase=lambda owner: seen.append((owner.pk, owner.username)),

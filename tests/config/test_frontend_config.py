@@ -60,3 +60,29 @@ def test_password_policy_publishes_the_settings_and_every_rule(settings) -> None
     assert len(policy["rules"]) == len(settings.AUTH_PASSWORD_VALIDATORS)
     assert all(isinstance(rule, str) and rule for rule in policy["rules"])
     assert "Your password must contain at most 128 characters." in policy["rules"]
+
+
+@override_settings(
+    FILE_MAX_BYTES=2_000_000,
+    FILE_QUOTA_BYTES=50_000_000,
+    FILE_ALLOWED_TYPES=["application/pdf", "text/plain"],
+    AVATAR_MAX_BYTES=1_000_000,
+)
+@pytest.mark.django_db
+def test_config_tells_the_upload_limits() -> None:
+    uploads = APIClient().get("/api/v1/config/").json()["uploads"]
+
+    assert uploads == {
+        "max_file_bytes": 2_000_000,
+        "quota_bytes": 50_000_000,
+        "allowed_types": ["application/pdf", "text/plain"],
+        "avatar_max_bytes": 1_000_000,
+        "avatar_allowed_types": [
+            "image/png",
+            "image/jpeg",
+            "image/gif",
+            "image/webp",
+            "image/bmp",
+        ],
+        "avatar_size": 512,
+    }

@@ -22,6 +22,7 @@ from urllib.parse import unquote, urlencode
 import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django_otp.oath import TOTP
 from jsonschema import Draft7Validator, FormatChecker
 from rest_framework import serializers
@@ -549,6 +550,79 @@ def _flag_change(world: World) -> Response:
     return world.staff_api.patch(
         "/api/v1/flags/api%3Ausers%2Fme%2F/", body, format="json"
     )
+
+
+def _upload(world: World, client: APIClient | None = None) -> dict[str, Any]:
+    response = (client or world.user_api).post(
+        "/api/v1/files/",
+        {"file": SimpleUploadedFile("notes.txt", b"some notes\n"), "description": "x"},
+        format="multipart",
+    )
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+@case("POST", "/api/v1/files/", 201)
+def _file_upload(world: World) -> Response:
+    return world.user_api.post(
+        "/api/v1/files/",
+        {"file": SimpleUploadedFile("notes.txt", b"some notes\n")},
+        format="multipart",
+    )
+
+
+@case("GET", "/api/v1/files/", 200)
+def _files(world: World) -> Response:
+    theirs = _upload(world, world.bearer(world.log_in(world.other)["access"]))
+    other_api = world.bearer(world.log_in(world.other)["access"])
+    body = {"user": str(world.user.pk), "permission": "view"}
+    other_api.post(f"/api/v1/files/{theirs['id']}/shares/", body, format="json")
+    _upload(world)
+    return world.user_api.get("/api/v1/files/")
+
+
+@case("GET", "/api/v1/files/{file_id}/", 200)
+def _file(world: World) -> Response:
+    file = _upload(world)
+    body = {"user": str(world.other.pk), "permission": "change"}
+    world.user_api.post(f"/api/v1/files/{file['id']}/shares/", body, format="json")
+    return world.user_api.get(f"/api/v1/files/{file['id']}/")
+
+
+@case("PATCH", "/api/v1/files/{file_id}/", 200)
+def _file_update(world: World) -> Response:
+    file = _upload(world)
+    body = {"description": "new words"}
+    return world.user_api.patch(f"/api/v1/files/{file['id']}/", body, format="json")
+
+
+@case("DELETE", "/api/v1/files/{file_id}/", 204)
+def _file_delete(world: World) -> Response:
+    return world.user_api.delete(f"/api/v1/files/{_upload(world)['id']}/")
+
+
+@case("GET", "/api/v1/files/{file_id}/download/", 304)
+def _file_download(world: World) -> Response:
+    file = _upload(world)
+    etag = world.user_api.get(file["download_url"])["ETag"]
+    return world.user_api.get(file["download_url"], HTTP_IF_NONE_MATCH=etag)
+
+
+@case("POST", "/api/v1/files/{file_id}/shares/", 201)
+def _file_share(world: World) -> Response:
+    file = _upload(world)
+    body = {"user": str(world.other.pk), "permission": "view"}
+    return world.user_api.post(
+        f"/api/v1/files/{file['id']}/shares/", body, format="json"
+    )
+
+
+@case("DELETE", "/api/v1/files/{file_id}/shares/{user_id}/", 204)
+def _file_unshare(world: World) -> Response:
+    file = _upload(world)
+    body = {"user": str(world.other.pk), "permission": "view"}
+    world.user_api.post(f"/api/v1/files/{file['id']}/shares/", body, format="json")
+    return world.user_api.delete(f"/api/v1/files/{file['id']}/shares/{world.other.pk}/")
 
 
 @case("GET", "/api/v1/config/", 200)
