@@ -56,6 +56,8 @@ class AuditKind(models.TextChoices):
     FLAG_CREATED = "flag.created", "Feature flag created"
     FLAG_CHANGED = "flag.changed", "Feature flag changed"
     FLAG_DELETED = "flag.deleted", "Feature flag deleted"
+    AVATAR_CHANGED = "avatar.changed", "Avatar changed"
+    AVATAR_REMOVED = "avatar.removed", "Avatar removed"
 
 
 class MfaMethod(models.TextChoices):

@@ -5,3 +5,9 @@ class FilesConfig(AppConfig):
     """User uploads: validated by content, stored outside the web root, shared per object."""
 
     name = "files"
+
+    def ready(self) -> None:
+        from accounts.user_data import user_data_registry
+        from files.user_data_avatars import register_avatars
+
+        register_avatars(user_data_registry)
