@@ -17,24 +17,23 @@ from files.models import Avatar
 
 
 class ExportAvatarSerializer(serializers.Serializer):
-    """The avatar: uploaded (and when) or generated; download it from `url`."""
+    """The uploaded avatar (a list of one, empty when none was: the generated one is
+    served): when it was uploaded, and where to download it."""
 
     uploaded = serializers.BooleanField()
-    updated_at = serializers.DateTimeField(allow_null=True)
+    updated_at = serializers.DateTimeField()
     url = AvatarUrlField()
 
 
-def export_avatar(user: User) -> dict[str, Any]:
+def export_avatar(user: User) -> list[dict[str, Any]]:
     updated_at = (
         Avatar.objects.filter(user_id=user.pk)
         .values_list("updated_at", flat=True)
         .first()
     )
-    return {
-        "uploaded": updated_at is not None,
-        "updated_at": updated_at,
-        "url": avatar_path(user.pk),
-    }
+    if updated_at is None:
+        return []
+    return [{"uploaded": True, "updated_at": updated_at, "url": avatar_path(user.pk)}]
 
 
 def erase_avatar(user: User) -> None:
@@ -46,6 +45,6 @@ def register_avatars(registry: UserDataRegistry) -> None:
         model=Avatar,
         section="avatar",
         export=export_avatar,
-        schema=ExportAvatarSerializer(),
+        schema=ExportAvatarSerializer(many=True),
         erase=erase_avatar,
     )

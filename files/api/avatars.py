@@ -180,6 +180,15 @@ class UserAvatarApi(APIView):
                 "No such user.", problem_example("not_found", "Not found.")
             ),
         },
+        examples=[
+            OpenApiExample(
+                "a PNG",
+                value="(the PNG's bytes)",
+                response_only=True,
+                media_type="image/png",
+                status_codes=["200"],
+            )
+        ],
     )
     def get(self, request: Request, user_id: uuid.UUID) -> HttpResponse:
         avatar = avatar_to_serve(user_id)
