@@ -171,4 +171,3 @@ def avatar_to_serve(user_id: uuid.UUID) -> AvatarToServe:
         etag=generated_etag(user_id, initials, settings.AVATAR_SIZE),
         initials=initials,
     )
-

@@ -102,7 +102,9 @@ class MeApi(NoStoreMixin, RateLimitHeadersMixin, APIView):
             changes=data.validated_data,
             client=ClientInfo.from_request(request),
         )
-        return Response(UserProfileSerializer(user_profile(user), context={"request": request}).data)
+        return Response(
+            UserProfileSerializer(user_profile(user), context={"request": request}).data
+        )
 
     @extend_schema(
         operation_id="deleteMe",

@@ -111,9 +111,11 @@ class EmailVerifyApi(NoStoreMixin, PublicApi):
         user = email_verify(
             key=data.validated_data["key"], client=ClientInfo.from_request(request)
         )
-        return Response(UserEnvelopeSerializer(
-            {"user": user_profile(user)}, context={"request": request}
-        ).data)
+        return Response(
+            UserEnvelopeSerializer(
+                {"user": user_profile(user)}, context={"request": request}
+            ).data
+        )
 
 
 @extend_schema_view(
