@@ -45,8 +45,8 @@ from accounts.user_data import (
 )
 from apikeys.services import api_key_create
 from config.client import SYSTEM
-from flags.models import FlagChange
 from files.avatars import avatar_set
+from flags.models import FlagChange
 from flags.services import flag_create
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 from tests.files.avatar_images import png_bytes
