@@ -20,6 +20,7 @@ import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -53,7 +54,9 @@ def moto_server() -> Iterator[str]:
         server.stop()
 
 
+@cache
 def s3_client(endpoint: str) -> Any:
+    """A boto3 client of the server (made once: boto3 takes a while to build one)."""
     return boto3.client(
         "s3",
         endpoint_url=endpoint,
