@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, HttpResponse, HttpResponseBase
 from django.urls import reverse
 from django.utils.http import parse_etags
 from drf_spectacular.types import OpenApiTypes
@@ -190,9 +190,10 @@ class UserAvatarApi(APIView):
             )
         ],
     )
-    def get(self, request: Request, user_id: uuid.UUID) -> HttpResponse:
+    def get(self, request: Request, user_id: uuid.UUID) -> HttpResponseBase:
         avatar = avatar_to_serve(user_id)
         etag = f'"{avatar.etag}"'
+        response: HttpResponseBase
         if _matches(request, avatar.etag):
             response = HttpResponse(status=status.HTTP_304_NOT_MODIFIED)
         else:
@@ -212,7 +213,7 @@ def _matches(request: Request, etag: str) -> bool:
     return "*" in tags or any(tag.removeprefix("W/") == f'"{etag}"' for tag in tags)
 
 
-def _image(avatar: AvatarToServe) -> HttpResponse:
+def _image(avatar: AvatarToServe) -> HttpResponseBase:
     if avatar.storage_name:
         # Streamed from the storage: a local file goes to the server's sendfile
         # (wsgi.file_wrapper), an S3 object in chunks.
