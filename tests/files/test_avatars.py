@@ -28,7 +28,7 @@ from files.models import Avatar
 from tests.factories import DEFAULT_PASSWORD
 from tests.files.avatar_images import image_bytes, png_bomb
 from tests.files.test_images import jpeg_with_gps
-from tests.helpers import account, client_for
+from tests.helpers import account, admin_client_for, client_for
 from tests.s3 import isolated_storage
 
 pytestmark = pytest.mark.django_db
@@ -460,3 +460,61 @@ def test_the_export_lists_an_uploaded_avatar_not_its_bytes() -> None:
     assert avatar["uploaded"] is True
     assert avatar["url"] == f"http://testserver{avatar_path(user)}"
     assert set(avatar) == {"uploaded", "updated_at", "url"}
+
+
+# --- The admin ----------------------------------------------------------------------------
+
+
+def uploaded_avatar(user: User) -> Avatar:
+    return avatar_set(
+        user=user, actor=user, client=SYSTEM, upload=io.BytesIO(image_bytes("PNG"))
+    )
+
+
+def test_staff_list_uploaded_avatars_with_thumbnails() -> None:
+    owner = account()
+    avatar = uploaded_avatar(owner)
+
+    response = admin_client_for(account("moderator")).get("/admin/files/avatar/")
+
+    assert response.status_code == 200
+    assert f'src="{avatar_path(owner)}?v={avatar.etag[:8]}"'.encode() in (
+        response.content
+    )
+
+
+def test_a_moderator_removes_offensive_avatars_within_reach() -> None:
+    user_avatar, admin_avatar = (
+        uploaded_avatar(account()),
+        uploaded_avatar(account("admin")),
+    )
+    moderator = account("moderator")
+
+    response = admin_client_for(moderator).post(
+        "/admin/files/avatar/",
+        {
+            "action": "delete_selected",
+            "_selected_action": [str(user_avatar.pk), str(admin_avatar.pk)],
+            "post": "yes",
+        },
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert not Avatar.objects.filter(pk=user_avatar.pk).exists()
+    assert not default_storage.exists(user_avatar.storage_name)
+    assert Avatar.objects.filter(pk=admin_avatar.pk).exists()  # above a moderator
+    assert "not removed" in response.content.decode()
+    event = AuditEvent.objects.get(kind="avatar.removed")
+    assert (event.actor, event.target_id) == (moderator, user_avatar.user_id)
+
+
+def test_no_avatar_is_added_or_changed_in_the_admin() -> None:
+    owner = account()
+    uploaded_avatar(owner)
+    client = admin_client_for(account("superadmin"))
+
+    assert client.get("/admin/files/avatar/add/").status_code == 403
+    page = client.get(f"/admin/files/avatar/{owner.pk}/change/")
+    assert page.status_code == 200  # read-only view
+    assert b'name="_save"' not in page.content

@@ -1,0 +1,3 @@
+"""The files app's admin pages: uploaded avatars (``files.admin_avatars``)."""
+
+from files import admin_avatars  # noqa: F401 (registers AvatarAdmin)
