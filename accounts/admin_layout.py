@@ -1,5 +1,5 @@
-"""The admin as staff read it all day: an "Accounts" and a "Feature flags" section,
-times in their zone.
+"""The admin as staff read it all day: an "Accounts", a "Files" and a "Feature flags"
+section, times in their zone.
 
 Django lists models under the app that defines them, which splits what staff think of as
 one thing (our ``accounts``, allauth's ``account``, ``auth``'s groups) and shows
@@ -52,6 +52,16 @@ SECTIONS = (
             ("accounts", "emailcodedevice"): "Emailed sign-in codes",
             ("accounts", "recoverycodeset"): "Recovery codes",
             ("auth", "group"): "Roles",
+        },
+    ),
+    # Issue 16: users' files (and avatars), which staff look at and delete.
+    Section(
+        label="files",
+        name="Files",
+        apps=frozenset({"files"}),
+        readable={
+            ("files", "storedfile"): "Files",
+            ("files", "avatar"): "Avatars",
         },
     ),
     # Issue 15: the flags staff toggle, then waffle's switches and samples (for ops).

@@ -58,6 +58,7 @@ SECTION = [
     "Roles",
 ]
 FLAGS_SECTION = ["Feature flags", "Switches", "Samples"]
+FILES_SECTION = ["Avatars"]
 TECHNICAL_NAMES = [
     "Otp_Email",
     "OTP_EMAIL",
@@ -80,15 +81,16 @@ def superadmin_client(db: None) -> Client:
 # --- one Accounts section ---------------------------------------------------------------
 
 
-def test_the_index_has_an_accounts_and_a_feature_flags_section_with_readable_names(
+def test_the_index_has_accounts_files_and_feature_flags_sections_with_readable_names(
     superadmin_client: Client,
 ) -> None:
     response = superadmin_client.get("/admin/")
 
     app_list = response.context["app_list"]
-    assert [app["name"] for app in app_list] == ["Accounts", "Feature flags"]
+    assert [app["name"] for app in app_list] == ["Accounts", "Files", "Feature flags"]
     assert [model["name"] for model in app_list[0]["models"]] == SECTION
-    assert [model["name"] for model in app_list[1]["models"]] == FLAGS_SECTION
+    assert [model["name"] for model in app_list[1]["models"]] == FILES_SECTION
+    assert [model["name"] for model in app_list[2]["models"]] == FLAGS_SECTION
     page = response.content.decode()
     for name in TECHNICAL_NAMES:
         assert name not in page
@@ -97,8 +99,9 @@ def test_the_index_has_an_accounts_and_a_feature_flags_section_with_readable_nam
 def test_the_side_bar_lists_the_same_section(superadmin_client: Client) -> None:
     response = superadmin_client.get("/admin/accounts/ban/")
 
-    accounts, flags = response.context["available_apps"]
+    accounts, files, flags = response.context["available_apps"]
     assert accounts["name"] == "Accounts"
+    assert files["name"] == "Files"
     assert [model["name"] for model in accounts["models"]] == SECTION
     assert flags["name"] == "Feature flags"
     assert [model["name"] for model in flags["models"]] == FLAGS_SECTION
@@ -137,12 +140,13 @@ def test_the_section_lists_only_what_a_staff_member_may_see() -> None:
     names = [model["name"] for model in app_list[0]["models"]]
     assert names == [name for name in SECTION if name in names]
     assert "Users" in names
-    assert [app["name"] for app in app_list] == ["Accounts", "Feature flags"]
-    assert [model["name"] for model in app_list[1]["models"]] == ["Feature flags"]
+    assert [app["name"] for app in app_list] == ["Accounts", "Files", "Feature flags"]
+    assert [model["name"] for model in app_list[1]["models"]] == ["Avatars"]
+    assert [model["name"] for model in app_list[2]["models"]] == ["Feature flags"]
 
 
 def test_a_site_without_the_sections_lists_the_other_apps() -> None:
-    others = [{"app_label": "files", "name": "Files", "models": []}]
+    others = [{"app_label": "insights", "name": "Insights", "models": []}]
 
     assert gathered(others) == others
 
