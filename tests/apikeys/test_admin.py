@@ -223,7 +223,7 @@ def test_keys_are_read_only_and_their_page_shows_no_digest(staff: Client) -> Non
 
 
 def test_api_keys_sit_in_the_accounts_section_after_sessions(staff: Client) -> None:
-    section, _feature_flags = staff.get("/admin/").context["app_list"]
+    section, _files, _feature_flags = staff.get("/admin/").context["app_list"]
 
     names = [model["name"] for model in section["models"]]
     assert section["name"] == "Accounts"
