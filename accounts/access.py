@@ -92,6 +92,9 @@ class Action(StrEnum):
     # Files (``files``): owners delete their own; another user's file is deleted by staff
     # who may moderate that user (the admin, the API).
     DELETE_FILE = "delete_file"
+    # Avatars (``files``): a user sets and removes their own; those who may moderate
+    # the account remove someone else's (an offensive picture). Nobody sets another's.
+    REMOVE_AVATAR = "remove_avatar"
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,7 @@ RULES: Final[Mapping[Action, Rule]] = {
     Action.CREATE_API_KEY: Rule({}),
     Action.CHANGE_FLAGS: Rule(MODERATION, permission="flags.change_flag"),
     Action.DELETE_FILE: Rule(MODERATION, permission="files.delete_storedfile"),
+    Action.REMOVE_AVATAR: Rule(MODERATION),
     Action.SET_ROLES: Rule(
         {Role.SUPERADMIN: Role.SUPERADMIN},
         on_self=True,
@@ -337,6 +341,22 @@ def check_api_key_revocation(actor: Actor, owner: User | None) -> None:
         check_targetless(actor, Action.CREATE_GLOBAL_API_KEY)
     elif isinstance(actor, SystemActor) or actor.pk != owner.pk:
         check(actor, Action.REVOKE_API_KEY, owner)
+
+
+# --- Avatars ---------------------------------------------------------------------------
+
+
+def check_avatar_change(actor: Actor, owner: User) -> None:
+    """Raise unless ``actor`` may upload ``owner``'s avatar: their own only."""
+    if isinstance(actor, SystemActor) or actor.pk != owner.pk:
+        raise refusal()
+
+
+def check_avatar_removal(actor: Actor, owner: User) -> None:
+    """Raise unless ``actor`` may remove ``owner``'s avatar: their own, always; anyone
+    else's, those who may moderate them (``REMOVE_AVATAR``: an offensive picture)."""
+    if isinstance(actor, SystemActor) or actor.pk != owner.pk:
+        check(actor, Action.REMOVE_AVATAR, owner)
 
 
 def check_targetless(actor: Actor, action: Action) -> None:

@@ -60,6 +60,8 @@ class AuditKind(models.TextChoices):
     FILE_DELETED = "file.deleted", "File deleted"
     FILE_SHARED = "file.shared", "File shared"
     FILE_UNSHARED = "file.unshared", "File no longer shared"
+    AVATAR_CHANGED = "avatar.changed", "Avatar changed"
+    AVATAR_REMOVED = "avatar.removed", "Avatar removed"
 
 
 class MfaMethod(models.TextChoices):

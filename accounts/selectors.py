@@ -34,6 +34,7 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Coalesce, Concat
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django_otp.plugins.otp_email.models import EmailDevice
 from guardian.shortcuts import get_user_perms
@@ -192,12 +193,23 @@ def user_profile(user: User) -> dict[str, Any]:
         "phone": user.phone,
         "timezone": user.timezone,
         "language": user.language,
-        "avatar_url": None,
+        "avatar_url": avatar_path(user.pk) if user.pk else None,
         "roles": roles,
         "mfa_enabled": mfa_enabled,
         "date_joined": user.date_joined,
         "last_login": user.last_login,
     }
+
+
+def avatar_path(user_id: Any) -> str | None:
+    """The path of ``GET users/{id}/avatar/`` (the files app's route, named
+    ``avatars:avatar``: accounts names it, never imports it). Every user has an avatar,
+    generated when none was uploaded, so the URL needs no query; ``None`` only when the
+    files app is not installed. Profiles render it absolute (``AvatarUrlField``)."""
+    try:
+        return reverse("avatars:avatar", kwargs={"user_id": user_id})
+    except NoReverseMatch:
+        return None
 
 
 def mfa_methods(user: User) -> list[str]:

@@ -2,9 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from accounts.roles import Role
+
+
+class AvatarUrlField(serializers.URLField):
+    """The avatar's path (``accounts.selectors.avatar_path``) made absolute on the host
+    that answered (the serializer's ``context["request"]``, as DRF's hyperlinked fields
+    do). Without a request in the context it stays a path."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault(
+            "help_text",
+            "The avatar image (`GET users/{id}/avatar/`): the upload, or initials "
+            "drawn on a colour. Always set for an account; the URL stays the same when "
+            "the avatar changes (revalidate with `If-None-Match`).",
+        )
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: str) -> str:
+        request = self.context.get("request")
+        return request.build_absolute_uri(value) if request is not None else value
 
 
 # Renders what accounts.selectors.user_profile returns. GET me/ skips it for speed, and
@@ -23,7 +45,7 @@ class UserProfileSerializer(serializers.Serializer):
     phone = serializers.CharField()
     timezone = serializers.CharField(help_text="IANA time zone name.")
     language = serializers.CharField()
-    avatar_url = serializers.URLField(allow_null=True)
+    avatar_url = AvatarUrlField()
     roles = serializers.ListField(
         child=serializers.ChoiceField(choices=[r.value for r in Role])
     )

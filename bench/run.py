@@ -481,6 +481,35 @@ def setup_file_download(context: Context) -> Prepared:
     return Prepared(headers={"Authorization": f"Bearer {log_in(context)['access']}"})
 
 
+# Two accounts under fixed ids, so that the avatar scenarios' paths name them (issue 16):
+# one without an upload (the generated PNG, drawn once per process), one with an upload
+# (streamed from the storage). Anonymous GETs, as an <img> sends them.
+BENCH_AVATAR_GENERATED_ID = "00000000-0000-4000-8000-00000000a0a0"
+BENCH_AVATAR_UPLOADED_ID = "00000000-0000-4000-8000-00000000a0a1"
+
+
+def setup_avatars(context: Context) -> Prepared:
+    context.shell(
+        "import io\n"
+        "from PIL import Image\n"
+        "from accounts.models import User\n"
+        "from config.client import SYSTEM\n"
+        "from files.avatars import avatar_set\n"
+        "from files.models import Avatar\n"
+        f"for pk, name in (({BENCH_AVATAR_GENERATED_ID!r}, 'Generated Avatar'), "
+        f"({BENCH_AVATAR_UPLOADED_ID!r}, 'Uploaded Avatar')):\n"
+        "    User.objects.get_or_create(pk=pk, defaults={'username': 'bench_' + pk[-4:], "
+        "'email': f'bench_{pk[-4:]}@example.com', 'display_name': name})\n"
+        f"user = User.objects.get(pk={BENCH_AVATAR_UPLOADED_ID!r})\n"
+        "if not Avatar.objects.filter(user=user).exists():\n"
+        "    image = io.BytesIO()\n"
+        "    Image.new('RGB', (1024, 768), (30, 120, 200)).save(image, 'JPEG')\n"
+        "    image.seek(0)\n"
+        "    avatar_set(user=user, actor=user, client=SYSTEM, upload=image)\n"
+    )
+    return Prepared()
+
+
 REFERENCE = Scenario("reference", "GET", "/bench/reference/")
 
 SCENARIOS: list[Scenario] = [
@@ -498,6 +527,19 @@ SCENARIOS: list[Scenario] = [
         "GET",
         f"/api/v1/files/{BENCH_FILE_ID}/download/",
         setup=setup_file_download,
+    ),
+    # Avatars (issue 16): the generated PNG (cached per process) and an uploaded one.
+    Scenario(
+        "avatar_generated",
+        "GET",
+        f"/api/v1/users/{BENCH_AVATAR_GENERATED_ID}/avatar/",
+        setup=setup_avatars,
+    ),
+    Scenario(
+        "avatar_uploaded",
+        "GET",
+        f"/api/v1/users/{BENCH_AVATAR_UPLOADED_ID}/avatar/",
+        setup=setup_avatars,
     ),
     Scenario(
         "refresh",

@@ -42,6 +42,9 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "invalid_redirect": ErrorCode(400, "This redirect is not allowed."),
     "mfa_invalid": ErrorCode(400, "This code is wrong or expired."),
     "mfa_not_set_up": ErrorCode(400, "Turn on a two-factor method first."),
+    "invalid_image": ErrorCode(
+        400, "The image is corrupt, truncated or has too many pixels."
+    ),
     # 401
     "not_authenticated": ErrorCode(
         401, "Authentication credentials were not provided."

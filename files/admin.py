@@ -232,3 +232,7 @@ class StoredFileAdmin(admin.ModelAdmin):
         response["Cache-Control"] = "private, max-age=300"
         response["ETag"] = f'"{stored.sha256}"'
         return response
+
+
+# The avatars admin lives beside it, registered when its module loads.
+from files import admin_avatars  # noqa: E402, F401

@@ -109,7 +109,7 @@ class MeExportApi(NoStoreMixin, RateLimitHeadersMixin, GenericAPIView):
     )
     def get(self, request: AuthenticatedRequest) -> Response:
         enforce_rate_limit(request, "export_per_user", key=f"user:{request.user.pk}")
-        document = user_export(user=request.user)
+        document = user_export(user=request.user, context={"request": request})
         response = Response(document)
         date = document["exported_at"][:10]
         filename = f"gatehouse-export-{request.user.username}-{date}.json"

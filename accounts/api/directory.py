@@ -29,7 +29,7 @@ from accounts.selectors import (
     user_with_profile,
     users_for_staff,
 )
-from accounts.serializers import UserProfileSerializer
+from accounts.serializers import AvatarUrlField, UserProfileSerializer
 from accounts.services.blocking import user_block, user_unblock
 from accounts.services.deletion import user_delete
 from accounts.services.moderation import (
@@ -108,7 +108,9 @@ class UserListApi(GenericAPIView):
             }
             for user in page or []
         ]
-        return self.get_paginated_response(StaffUserSerializer(rows, many=True).data)
+        return self.get_paginated_response(
+            StaffUserSerializer(rows, many=True, context={"request": request}).data
+        )
 
 
 class PublicProfileSerializer(serializers.Serializer):
@@ -121,7 +123,7 @@ class PublicProfileSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     username = serializers.CharField()
     display_name = serializers.CharField()
-    avatar_url = serializers.URLField(allow_null=True)
+    avatar_url = AvatarUrlField()
     bio = serializers.CharField()
 
 
@@ -197,8 +199,16 @@ class UserDetailApi(APIView):
         # Staff in a session without a second factor see the public profile: their
         # powers are not in force (accounts.access.acts_as_staff).
         if user.pk == request.user.pk or acts_as_staff(request.user):
-            return Response(UserProfileSerializer(user_profile(user)).data)
-        return Response(PublicProfileSerializer(user_profile(user)).data)
+            return Response(
+                UserProfileSerializer(
+                    user_profile(user), context={"request": request}
+                ).data
+            )
+        return Response(
+            PublicProfileSerializer(
+                user_profile(user), context={"request": request}
+            ).data
+        )
 
     @extend_schema(
         operation_id="updateUser",
@@ -223,7 +233,9 @@ class UserDetailApi(APIView):
             changes=dict(data.validated_data),
             client=ClientInfo.from_request(request),
         )
-        return Response(UserProfileSerializer(user_profile(user)).data)
+        return Response(
+            UserProfileSerializer(user_profile(user), context={"request": request}).data
+        )
 
     @extend_schema(
         operation_id="deleteUser",

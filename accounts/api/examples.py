@@ -28,7 +28,7 @@ PROFILE: dict[str, Any] = {
     "phone": "+441234567890",
     "timezone": "Europe/London",
     "language": "en",
-    "avatar_url": None,
+    "avatar_url": f"https://api.example.com/api/v1/users/{USER_ID}/avatar/",
     "roles": ["user"],
     "mfa_enabled": False,
     "date_joined": "2026-01-05T09:30:00Z",

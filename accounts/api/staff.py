@@ -173,4 +173,6 @@ class UserRolesApi(StaffApi):
             roles=data.validated_data["roles"],
             client=ClientInfo.from_request(request),
         )
-        return Response(UserProfileSerializer(user_profile(user)).data)
+        return Response(
+            UserProfileSerializer(user_profile(user), context={"request": request}).data
+        )

@@ -76,7 +76,10 @@ class MeApi(NoStoreMixin, RateLimitHeadersMixin, APIView):
         # The hottest authenticated path: the selector's values go to the JSON renderer
         # as they are (UUID, datetimes), which renders them as UserProfileSerializer
         # would; tests/config/test_response_shapes.py holds the answer to the schema.
-        return Response(user_profile(request.user))
+        profile = user_profile(request.user)
+        if profile["avatar_url"] is not None:
+            profile["avatar_url"] = request.build_absolute_uri(profile["avatar_url"])
+        return Response(profile)
 
     @extend_schema(
         operation_id="updateMe",
@@ -99,7 +102,9 @@ class MeApi(NoStoreMixin, RateLimitHeadersMixin, APIView):
             changes=data.validated_data,
             client=ClientInfo.from_request(request),
         )
-        return Response(UserProfileSerializer(user_profile(user)).data)
+        return Response(
+            UserProfileSerializer(user_profile(user), context={"request": request}).data
+        )
 
     @extend_schema(
         operation_id="deleteMe",

@@ -6,6 +6,7 @@ See ``accounts/user_data/__init__.py`` for the rules an entry follows.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -106,15 +107,26 @@ class UserDataRegistry:
             if (model := entry.model._meta.concrete_model) is not None
         }
 
-    def document(self, user: User, *, now: datetime | None = None) -> dict[str, Any]:
+    def document(
+        self,
+        user: User,
+        *,
+        now: datetime | None = None,
+        context: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         """The export: each section rendered by the serializer that documents it, so
-        the document has the shape the OpenAPI schema shows (JSON-ready)."""
+        the document has the shape the OpenAPI schema shows (JSON-ready). ``context``
+        reaches the serializers (``{"request": ...}``: absolute URLs)."""
         exported_at = serializers.DateTimeField().to_representation(
             now or timezone.now()
         )
         document: dict[str, Any] = {"exported_at": exported_at}
         for entry in self:
-            document[entry.section] = entry.schema.to_representation(entry.export(user))
+            schema = entry.schema
+            if context:  # a copy per export: the registered field is shared
+                schema = copy.deepcopy(schema)
+                schema._context = context  # type: ignore[attr-defined]
+            document[entry.section] = schema.to_representation(entry.export(user))
         return document
 
     def erase(self, user: User) -> None:
@@ -131,6 +143,12 @@ user_data_registry = UserDataRegistry()
 register_user_data = user_data_registry.register
 
 
-def user_export(*, user: User, now: datetime | None = None) -> dict[str, Any]:
-    """Every datum held about ``user``, as one JSON-ready document."""
-    return user_data_registry.document(user, now=now)
+def user_export(
+    *,
+    user: User,
+    now: datetime | None = None,
+    context: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Every datum held about ``user``, as one JSON-ready document (``context``: for
+    its serializers, such as the request that absolute URLs are made on)."""
+    return user_data_registry.document(user, now=now, context=context)

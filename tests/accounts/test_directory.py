@@ -25,7 +25,7 @@ def test_another_users_profile_is_public_fields_only() -> None:
         "id": str(other.pk),
         "username": other.username,
         "display_name": other.display_name,
-        "avatar_url": None,
+        "avatar_url": f"http://testserver/api/v1/users/{other.pk}/avatar/",
         "bio": "Hello",
     }
 

@@ -4,6 +4,7 @@ test_export.py)."""
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db.models import CharField, JSONField, Model, TextField
 from django.utils import timezone
 from guardian.models import UserObjectPermission
@@ -44,11 +46,13 @@ from accounts.user_data import (
 )
 from apikeys.services import api_key_create
 from config.client import SYSTEM
+from files.avatars import avatar_set
 from files.constants import SharePermission
 from files.services import file_share, file_upload
 from flags.models import FlagChange
 from flags.services import flag_create
 from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.files.avatar_images import png_bytes
 from tests.helpers import bearer, log_in
 
 pytestmark = pytest.mark.django_db
@@ -107,8 +111,9 @@ def test_a_deleted_users_blocks_both_ways_and_object_permissions_are_gone(
 
 
 def test_after_deletion_the_export_holds_nothing_but_what_is_kept_on_purpose(
-    user: User, other_user: User, user_client: APIClient, settings, tmp_path
+    user: User, other_user: User, user_client: APIClient, settings: Any, tmp_path: Any
 ) -> None:
+    settings.MEDIA_ROOT = tmp_path
     # Given data in every section of the accounts app...
     TOTPAuthenticator.objects.create(
         user=user, name="app", confirmed=True, encrypted_key=encrypt_secret(b"k" * 20)
@@ -163,6 +168,9 @@ def test_after_deletion_the_export_holds_nothing_but_what_is_kept_on_purpose(
     FlagChange.objects.create(  # as if the user had been staff once
         flag=flag, actor=user, source=FlagChange.Source.API, changes={"note": {}}
     )
+    avatar = avatar_set(
+        user=user, actor=user, client=SYSTEM, upload=io.BytesIO(png_bytes())
+    )
     before = user_export(user=user)
     assert all(not is_empty(before[entry.section]) for entry in user_data_registry), (
         "every section has data to erase"
@@ -196,6 +204,7 @@ def test_after_deletion_the_export_holds_nothing_but_what_is_kept_on_purpose(
             assert value == before[entry.section], entry.section
         else:
             assert is_empty(value), entry.section
+    assert not default_storage.exists(avatar.storage_name)  # the avatar's bytes too
 
 
 def test_a_later_apps_erasure_runs_first_with_the_account_still_whole(

@@ -66,7 +66,7 @@ def test_an_email_with_an_account_gets_the_same_answer_and_its_owner_is_told() -
     assert second.status_code == first.status_code == 201
     # Only what the caller typed (the display name defaults to the username) and what is
     # new on every sign-up differ.
-    differs = {"id", "username", "email", "display_name", "date_joined"}
+    differs = {"id", "username", "email", "display_name", "date_joined", "avatar_url"}
     first_user, second_user = first.json()["user"], second.json()["user"]
     assert set(second_user) == set(first_user)
     assert {key: value for key, value in second_user.items() if key not in differs} == {
@@ -74,6 +74,7 @@ def test_an_email_with_an_account_gets_the_same_answer_and_its_owner_is_told() -
     }
     assert second_user["username"] == second_user["display_name"] == "impostor"
     assert second_user["roles"] == ["user"]
+    assert second_user["avatar_url"].endswith(f"/users/{second_user['id']}/avatar/")
     assert not User.objects.filter(username="impostor").exists()
     [message] = mail.outbox
     assert message.to == ["grace@example.com"]

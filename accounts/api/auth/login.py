@@ -103,7 +103,9 @@ def password_login(
     return result
 
 
-def login_response(result: LoginResult | MfaChallenge) -> dict[str, Any]:
+def login_response(
+    result: LoginResult | MfaChallenge, request: Request
+) -> dict[str, Any]:
     """The tokens, the profile and a new device token, or, for an account with a second
     factor, the challenge."""
     if isinstance(result, MfaChallenge):
@@ -120,7 +122,8 @@ def login_response(result: LoginResult | MfaChallenge) -> dict[str, Any]:
             "refresh": result.tokens.refresh,
             "user": user_profile(result.user),
             "device_token": device_token_issue(result.user),
-        }
+        },
+        context={"request": request},
     ).data
 
 
@@ -185,7 +188,7 @@ class LoginApi(NoStoreMixin, PublicApi):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         result = password_login(request, **data.validated_data)
-        return Response(login_response(result))
+        return Response(login_response(result, request))
 
 
 class OAuth2TokenApi(NoStoreMixin, PublicApi):

@@ -341,7 +341,7 @@ class LoginMfaApi(NoStoreMixin, PublicApi):
             raise
         failures.succeeded()
         reset_login_failures(request, account_lockout_key(result.user))
-        return Response(login_response(result))
+        return Response(login_response(result, request))
 
 
 class LoginMfaEmailApi(PublicApi):

@@ -71,7 +71,9 @@ class RegisterApi(NoStoreMixin, PublicApi):
         user = user_register(
             client=ClientInfo.from_request(request), **data.validated_data
         )
-        answer = UserEnvelopeSerializer({"user": user_profile(user)}).data
+        answer = UserEnvelopeSerializer(
+            {"user": user_profile(user)}, context={"request": request}
+        ).data
         return Response(answer, status=status.HTTP_201_CREATED)
 
 
@@ -109,7 +111,11 @@ class EmailVerifyApi(NoStoreMixin, PublicApi):
         user = email_verify(
             key=data.validated_data["key"], client=ClientInfo.from_request(request)
         )
-        return Response(UserEnvelopeSerializer({"user": user_profile(user)}).data)
+        return Response(
+            UserEnvelopeSerializer(
+                {"user": user_profile(user)}, context={"request": request}
+            ).data
+        )
 
 
 @extend_schema_view(
