@@ -10,6 +10,7 @@ from functools import cache
 from typing import (
     TYPE_CHECKING,
     Any,
+    NoReturn,
     TypeAlias,
     TypedDict,
     TypeGuard,
@@ -20,6 +21,7 @@ from typing import (
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.cache import cache as django_cache
 from django.db import connection
 from django.db.models import (
     Count,
@@ -51,7 +53,7 @@ from accounts.models import (
     canonical_email,
     login_lookup,
 )
-from accounts.roles import roles_of
+from accounts.roles import Role, roles_of
 from config.aggregates import GroupConcat
 from config.error_codes import ApplicationError
 from config.paginator import count_up_to, page_of
@@ -244,13 +246,49 @@ def ban_in_force(user: User) -> Ban | None:
 STAFF_ORDERINGS = ("username", "email", "date_joined", "last_login")
 
 
-def user_with_profile(user_id: Any) -> ProfiledUser:
+def user_with_profile(user_id: Any, *, stand_ins: bool = False) -> ProfiledUser:
     """The account ``user_id`` with its profile annotations; ``404 not_found`` when there is
-    none. Who may see it is the view's object permission (``accounts.permissions``)."""
+    none. Who may see it is the view's object permission (``accounts.permissions``).
+    ``stand_ins``: a remembered stand-in (``stand_in_user``) answers as its account
+    would, for the answers anyone may read."""
     user = User.objects.annotate(**profile_annotations()).filter(pk=user_id).first()
+    if user is None and stand_ins:
+        return stand_in_user(user_id) or _no_such_user()
     if user is None:
-        raise ApplicationError("not_found", "No such user.")
+        _no_such_user()
     return cast("ProfiledUser", user)
+
+
+def _no_such_user() -> NoReturn:
+    raise ApplicationError("not_found", "No such user.")
+
+
+def stand_in_key(user_id: Any) -> str:
+    return f"registration:stand_in:{user_id}"
+
+
+def stand_in_user(user_id: Any) -> ProfiledUser | None:
+    """The stand-in account a sign-up with a taken address answered with, while it is
+    remembered (``services.registration``): its public answers (profile, avatar) must
+    be those of the new account it pretends to be, or its id would tell that the
+    address had an account. Never saved; ``None`` once forgotten."""
+    remembered = django_cache.get(stand_in_key(user_id))
+    if remembered is None:
+        return None
+    stand_in = User(
+        id=user_id,
+        username=remembered["username"],
+        email=remembered["email"],
+        display_name=remembered["display_name"],
+        date_joined=remembered["date_joined"],
+    )
+    # What a new account's profile says (see ``user_profile``): the ``user`` role, an
+    # unverified address, no second factor, no ban.
+    stand_in.profile_email_verified = False  # type: ignore[attr-defined]
+    stand_in.profile_group_names = Role.USER.value  # type: ignore[attr-defined]
+    stand_in.profile_has_unlifted_ban = False  # type: ignore[attr-defined]
+    stand_in.profile_mfa_enabled = False  # type: ignore[attr-defined]
+    return cast("ProfiledUser", stand_in)
 
 
 def is_blocked_by(viewer: User, profile: User) -> bool:

@@ -31,6 +31,7 @@ from accounts import access
 from accounts.access import Actor, person
 from accounts.constants import AuditKind
 from accounts.models import User
+from accounts.selectors import stand_in_user
 from accounts.services.audit import audit_record
 from config.client import ClientInfo
 from config.error_codes import ApplicationError
@@ -158,14 +159,23 @@ def avatar_to_serve(user_id: uuid.UUID) -> AvatarToServe:
         .first()
     )
     if row is None:
-        raise ApplicationError("not_found", "Not found.")
+        # A sign-up's stand-in (its address had an account) draws as the new account
+        # it pretends to be, or its avatar URL would tell that the address is taken.
+        stand_in = stand_in_user(user_id)
+        if stand_in is None:
+            raise ApplicationError("not_found", "Not found.")
+        return _generated(user_id, stand_in.display_name, stand_in.username)
     if row["avatar__storage_name"] and row["is_active"]:
         return AvatarToServe(
             user_id=user_id,
             etag=row["avatar__etag"],
             storage_name=row["avatar__storage_name"],
         )
-    initials = initials_of(row["display_name"], row["username"])
+    return _generated(user_id, row["display_name"], row["username"])
+
+
+def _generated(user_id: uuid.UUID, display_name: str, username: str) -> AvatarToServe:
+    initials = initials_of(display_name, username)
     return AvatarToServe(
         user_id=user_id,
         etag=generated_etag(user_id, initials, settings.AVATAR_SIZE),

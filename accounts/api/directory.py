@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from typing import cast
 
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers, status
@@ -171,7 +172,12 @@ class UserDetailApi(APIView):
         return [IsAuthenticated(), CanSeeProfile()]
 
     def get_object(self, user_id: uuid.UUID) -> User:
-        user = user_with_profile(user_id)
+        # A sign-up's stand-in (its address had an account) answers as the new account
+        # would, or its id would tell; staff see only accounts that exist.
+        user = user_with_profile(
+            user_id,
+            stand_ins=not acts_as_staff(cast(User, self.request.user)),
+        )
         self.check_object_permissions(self.request, user)
         return user
 

@@ -31,7 +31,7 @@ from accounts.models import (
     normalize_username,
 )
 from accounts.roles import Role
-from accounts.selectors import ProfileAnnotations
+from accounts.selectors import ProfileAnnotations, stand_in_key
 from accounts.services.audit import audit_record
 from accounts.services.password import password_history_record
 from accounts.validators import validate_display_name, validate_username
@@ -196,7 +196,25 @@ def _register_existing_email(
         )
         get_adapter().send_account_already_exists_mail(email)
     _username_reserve(username)
-    return _stand_in_user(username=username, email=email, display_name=display_name)
+    stand_in = _stand_in_user(username=username, email=email, display_name=display_name)
+    _stand_in_remember(stand_in)
+    return stand_in
+
+
+def _stand_in_remember(stand_in: User) -> None:
+    """Remember the stand-in as long as its username is reserved, so that what anyone
+    may read of an account by its id (the public profile, the avatar) answers for the
+    stand-in's id as for a new account's (``selectors.stand_in_user``)."""
+    cache.set(
+        stand_in_key(stand_in.pk),
+        {
+            "username": stand_in.username,
+            "email": stand_in.email,
+            "display_name": stand_in.display_name,
+            "date_joined": stand_in.date_joined,
+        },
+        settings.ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS * 24 * 3600,
+    )
 
 
 def _invalid_key() -> ApplicationError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -363,3 +364,32 @@ def test_losing_a_race_for_an_email_answers_as_a_sign_up_and_tells_the_owner() -
     assert "verify-email" in verification.body
     assert already_exists.to == ["grace@example.com"]
     assert "verify-email" not in already_exists.body
+
+
+def test_a_stand_in_reads_as_the_new_account_it_pretends_to_be(
+    user_client: APIClient,
+) -> None:
+    """The stand-in's id is in the answer: its public profile and its avatar (both
+    readable by anyone who has the id) must answer as a new account's do, or they would
+    tell that the address had an account."""
+    real = register(username="newcomer", email="new@example.com").json()["user"]
+    register(username="owner", email="taken@example.com")
+    stand_in = register(username="prober", email="TAKEN@example.com").json()["user"]
+    anonymous = APIClient()
+
+    for account in (real, stand_in):
+        avatar = anonymous.get(f"/api/v1/users/{account['id']}/avatar/")
+        assert (avatar.status_code, avatar["Content-Type"]) == (200, "image/png")
+        profile = user_client.get(f"/api/v1/users/{account['id']}/")
+        assert profile.status_code == 200
+        assert set(profile.json()) == {
+            "id",
+            "username",
+            "display_name",
+            "avatar_url",
+            "bio",
+        }
+        assert profile.json()["username"] == account["username"]
+    assert not User.objects.filter(pk=stand_in["id"]).exists()
+    # Unknown ids stay unknown.
+    assert anonymous.get(f"/api/v1/users/{uuid.uuid4()}/avatar/").status_code == 404
