@@ -320,6 +320,23 @@ def content_disposition(name: str) -> str:
     )
 
 
+def download_response(media_type: str) -> OpenApiResponse:
+    return OpenApiResponse(
+        OpenApiTypes.BINARY,
+        description="The bytes, with the stored content type (one of "
+        "`FILE_ALLOWED_TYPES` when the file was uploaded).",
+        examples=[
+            OpenApiExample(
+                "a file",
+                value="Q3 figures\n",
+                response_only=True,
+                status_codes=["200"],
+                media_type=media_type,
+            )
+        ],
+    )
+
+
 class FileDownloadApi(APIView):
     required_scopes = {"GET": "files:read"}
     permission_classes = [IsAuthenticated]
@@ -334,20 +351,16 @@ class FileDownloadApi(APIView):
             "(the SHA-256 of the bytes): send it back in `If-None-Match` for a 304."
         ),
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(
-                OpenApiTypes.BINARY,
-                description="The bytes, with the stored content type (any of "
-                "`FILE_ALLOWED_TYPES`).",
-                examples=[
-                    OpenApiExample(
-                        "text file",
-                        value="Q3 figures\n",
-                        response_only=True,
-                        status_codes=["200"],
-                        media_type="application/octet-stream",
-                    )
-                ],
-            ),
+            # One entry per type a file may have been stored as: the answer carries the
+            # stored type (``FILE_ALLOWED_TYPES``), octet-stream first for clients that
+            # read one.
+            **{
+                (200, media_type): download_response(media_type)
+                for media_type in [
+                    "application/octet-stream",
+                    *settings.FILE_ALLOWED_TYPES,
+                ]
+            },
             304: OpenApiResponse(description="`If-None-Match` matched the `ETag`."),
             404: NOT_FOUND_FILE,
         },
