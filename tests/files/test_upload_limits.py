@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from files.models import StoredFile
-from tests.files.samples import stored_names
+from tests.files.samples import on_local_storage, stored_names
 from tests.helpers import account, client_for
 from tests.processes import (
     PROJECT_ROOT,
@@ -165,6 +165,12 @@ def _post(
 @pytest.mark.slow
 @pytest.mark.server
 @pytest.mark.django_db
+# The figures are the folder backend's (README). On S3, boto3 adds its own one-time
+# warm-up (service models) and part buffers (8 MB parts): bounded, not the file's size,
+# and not what this measures.
+@pytest.mark.skipif(
+    not on_local_storage(), reason="measures the folder backend's memory"
+)
 def test_on_the_server_memory_stays_flat_for_a_100_mb_upload_and_a_9_mb_one(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
