@@ -40,7 +40,7 @@ from accounts.selectors import (
     group_names_of,
     profile_annotations,
 )
-from config import round_trip
+from config import counters, round_trip
 from config.error_codes import ApplicationError
 
 if TYPE_CHECKING:
@@ -149,26 +149,32 @@ def _load_from_database(session_id: uuid.UUID, user_id: uuid.UUID) -> dict | Non
     )
 
 
-def _cached_state(session_key: str, user_key: str) -> dict[str, Any]:
+def _cached_state(
+    session_key: str, user_key: str, user_id: uuid.UUID
+) -> dict[str, Any]:
     """The two entries (and the keys riding along: ``config.round_trip``), or none
     when the cache cannot be read (Redis down): the request is then answered from the
     database, which is never behind a revocation (a revocation commits only once its
     tombstone is written)."""
     try:
-        found = cache.get_many(round_trip.with_riders([session_key, user_key]))
+        # The limiter counts the request in the same round trip (config.counters).
+        found = counters.exchange(
+            round_trip.with_riders([session_key, user_key]),
+            subject=f"u:{user_id}",
+        )
     except Exception:  # any failure of the cache backend (redis-py, django-redis)
         logger.warning(
             "The session cache could not be read; answered from the database"
         )
         return {}
     round_trip.record(found)
-    return found
+    return dict(found)
 
 
 def authenticated_user(session_id: uuid.UUID, user_id: uuid.UUID) -> SessionUser | None:
     """The user behind a valid access token, or ``None`` if its session is no longer good."""
     session_key, user_key = _session_key(session_id), _user_key(user_id)
-    cached = _cached_state(session_key, user_key)
+    cached = _cached_state(session_key, user_key, user_id)
     session_entry, snapshot = cached.get(session_key), cached.get(user_key)
     if session_entry == REVOKED:
         return None

@@ -61,6 +61,7 @@ def run_readiness_checks() -> dict[str, str]:
 class ProbeApi(APIView):
     authentication_classes: list[type[BaseAuthentication]] = []
     permission_classes = [AllowAny]
+    rate_limit_group = None  # orchestrators probe as often as they like
 
 
 class LivenessSerializer(serializers.Serializer[dict[str, str]]):

@@ -407,7 +407,16 @@ class AutoSchema(openapi.AutoSchema):
         return paginator
 
     def _is_rate_limited(self) -> bool:
-        return bool(getattr(self.view, "rate_limited", False))
+        """A throttle counts the operation (``schema_rate_limited``: the endpoint
+        groups' limits), or the view says so (``rate_limited = True``)."""
+        if getattr(self.view, "rate_limited", False):
+            return True
+        route = self.path.removeprefix("/")
+        return any(
+            check.schema_rate_limited(self.view, self.method, route)
+            for check in self.view.get_throttles()
+            if hasattr(check, "schema_rate_limited")
+        )
 
     def _is_paginated_list(self) -> bool:
         return (

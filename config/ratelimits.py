@@ -1,31 +1,35 @@
-"""Named rate limits over django-ratelimit, answering the contract's 429.
+"""Named rate limits, answering the contract's 429.
 
 Limits are declared once, in ``settings.RATE_LIMITS``; views (and the admin) ask for them by
 name. They count per request (the client's address, the headers the answer reports), so
 they stay in the HTTP layer: services never see them. A refused request raises an
 :class:`~config.errors.ApplicationError` rendered as ``429 rate_limited`` with
 ``Retry-After``; every checked limit also reports itself in the
-``RateLimit-Limit``/``-Remaining``/``-Reset`` headers (see :class:`RateLimitHeadersMixin`).
+``RateLimit-Limit``/``-Remaining``/``-Reset`` headers (``limits.middleware`` writes them
+for the tightest of the limits reported by :func:`report_usage`).
 
-The login lockout and the limits on logins count in sliding windows of our own
-(``config.sliding_window``) instead of django-ratelimit's fixed ones, whose edges depend
-on the key: see :class:`LoginFailures`.
+Each limit counts in a sliding window of our own (``config.sliding_window``), not in
+django-ratelimit's fixed windows, whose edges sit at ``crc32(key) % period``
+(jsocol/django-ratelimit#120): an edge a client can read in ``RateLimit-Reset`` tells
+which key it was counted under, and twice the limit fits across one. What is kept of
+django-ratelimit is its conventions: the rates' syntax, ``RATELIMIT_ENABLE``, the
+``RATELIMIT_IPV4_MASK``/``RATELIMIT_IPV6_MASK`` masks, ``RATELIMIT_IP_META_KEY`` (our
+``config.client_ip``) and its ``Ratelimited`` exception, answered as ``429`` (a
+``@ratelimit``-decorated view of a plugin). Every API route is also counted in its
+endpoint group (``limits``).
 """
 
 from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
-from django_ratelimit.core import get_usage
 from rest_framework.request import Request
-from rest_framework.response import Response
 
-from config.api import ViewMixin
 from config.client_ip import client_ip
+from config.counters import Counting, take_back
 from config.errors import ApplicationError
 from config.requests import django_request
 from config.sliding_window import SlidingWindow, WindowState
@@ -54,32 +58,17 @@ class Usage:
 def rate_limit_usage(
     request: HttpRequest | Request, name: str, *, key: str, increment: bool
 ) -> Usage | None:
-    """Count (``increment``) or only read one use of limit ``name`` for ``key``.
+    """Count (``increment``) or only read one use of limit ``name`` for ``key``, in a
+    sliding window whose edges are the same for every key (``config.sliding_window``).
 
     ``key`` is ``"ip"`` (the client's address) or any string that identifies what is
     limited (an account id, a normalised email). ``None`` when rate limits are disabled.
     """
-    plain_request = django_request(request)
-    value = key if key == "ip" else (lambda group, request: key)
-    usage: dict[str, Any] | None = get_usage(
-        plain_request,
-        group=f"gatehouse:{name}",
-        key=value,
-        rate=settings.RATE_LIMITS[name],
-        increment=increment,
-    )
-    if usage is None:
+    window = sliding_window(request, name, key=key)
+    if window is None:
         return None
-    result = Usage(
-        name=name,
-        limit=usage["limit"],
-        count=usage["count"],
-        reset_seconds=max(int(usage["time_left"]), 1),
-    )
-    reported = getattr(plain_request, "rate_limits", [])
-    # An attribute of ours on Django's request (RateLimitHeadersMixin reports it).
-    plain_request.rate_limits = [*reported, result]  # type: ignore[attr-defined]
-    return result
+    state = window.count() if increment else window.state()
+    return report(request, name, state)
 
 
 def raise_rate_limited(usage: Usage) -> None:
@@ -123,16 +112,38 @@ def sliding_window(
 
 
 def report(request: HttpRequest | Request, name: str, state: WindowState) -> Usage:
-    usage = Usage(
-        name=name,
-        limit=state.limit,
-        count=state.count,
-        reset_seconds=state.reset_seconds,
+    return report_usage(
+        request,
+        Usage(
+            name=name,
+            limit=state.limit,
+            count=state.count,
+            reset_seconds=state.reset_seconds,
+        ),
     )
+
+
+def report_usage(request: HttpRequest | Request, usage: Usage) -> Usage:
+    """Note a limit the request was counted against: the answer's ``RateLimit-*``
+    headers report the tightest (``limits.middleware``)."""
     plain_request = django_request(request)
     reported = getattr(plain_request, "rate_limits", [])
     plain_request.rate_limits = [*reported, usage]  # type: ignore[attr-defined]
     return usage
+
+
+def withhold(request: HttpRequest | Request) -> None:
+    """Answer as if the route did not exist (a route switched off, ``flags.gates``): no
+    ``RateLimit-*`` headers, and the use its cache round trip counted taken back, so
+    that nothing, not even the caller's next count, tells it from an unknown route."""
+    plain_request = django_request(request)
+    plain_request.rate_limit_headers_withheld = True  # type: ignore[attr-defined]
+    plain_request.rate_limits = []  # type: ignore[attr-defined]
+    counting: Counting | None = getattr(plain_request, "rate_limit_counting", None)
+    if counting is not None:
+        for subject, counts in counting.counted.items():
+            take_back(counting.spec(subject), counts)
+        counting.counted.clear()
 
 
 class LoginFailures:
@@ -233,23 +244,3 @@ def enforce_sliding_limit(
     usage = report(request, name, state)
     if usage.is_exceeded:
         raise_rate_limited(usage)
-
-
-class RateLimitHeadersMixin(ViewMixin):
-    """Adds the IETF draft ``RateLimit-*`` headers for the tightest limit checked."""
-
-    rate_limited = True  # the OpenAPI schema then documents the 429 answer
-
-    def finalize_response(
-        self, request: Request, response: Response, *args: Any, **kwargs: Any
-    ) -> Response:
-        response = super().finalize_response(request, response, *args, **kwargs)
-        usages: list[Usage] = getattr(django_request(request), "rate_limits", [])
-        if usages:
-            tightest = min(
-                usages, key=lambda usage: (usage.remaining, -usage.reset_seconds)
-            )
-            response["RateLimit-Limit"] = str(tightest.limit)
-            response["RateLimit-Remaining"] = str(tightest.remaining)
-            response["RateLimit-Reset"] = str(tightest.reset_seconds)
-        return response

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "apikeys",
     "flags",
     "files",
+    "limits",
     "insights",
 ]
 
@@ -90,6 +91,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.timezones.StaffTimezoneMiddleware",  # admin pages in the staff's zone
+    # Plans each API request's counting (in its session check's round trip), writes the
+    # RateLimit-* headers, counts 429s toward automatic bans.
+    "limits.middleware.RateLimitMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -349,6 +353,52 @@ RATE_LIMITS = {
 # X-Forwarded-For. 0 trusts no header and uses the socket's address.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", 0)
 
+# Every API route counts in an endpoint group (limits.policy): its view's
+# rate_limit_group, "default" unless it names another. Each group limits each tier of
+# caller: "anonymous" (per client address), a role (per user, at the caller's highest
+# role; an API key counts per key, at its owner's role, and may carry its own hourly and
+# daily quota), "service" (a global API key). Rates as above, comma-separated; a tier
+# missing or "" is not limited there (staff, by default).
+RATE_LIMIT_GROUPS = {
+    "default": {
+        "anonymous": env.str("RATE_LIMIT_DEFAULT_ANONYMOUS", "120/m,2000/h"),
+        "user": env.str("RATE_LIMIT_DEFAULT_USER", "100/m,1000/h,10000/d"),
+        "tester": env.str("RATE_LIMIT_DEFAULT_TESTER", "300/m,5000/h,50000/d"),
+        "service": env.str("RATE_LIMIT_DEFAULT_SERVICE", "600/m,20000/h"),
+    },
+    # Sign-in, sign-up, resets, verification, second factors, password change, logout.
+    "auth": {
+        "anonymous": env.str("RATE_LIMIT_AUTH_ANONYMOUS", "100/m,2000/h"),
+        "user": env.str("RATE_LIMIT_AUTH_USER", "30/m,300/h"),
+        "tester": env.str("RATE_LIMIT_AUTH_TESTER", "60/m,600/h"),
+    },
+    # Refreshing access tokens: anonymous (the refresh token is the credential), and
+    # many users may share one address.
+    "refresh": {"anonymous": env.str("RATE_LIMIT_REFRESH_ANONYMOUS", "600/m")},
+    # Files and avatars stored.
+    "uploads": {
+        "user": env.str("RATE_LIMIT_UPLOADS_USER", "20/m,200/h,1000/d"),
+        "tester": env.str("RATE_LIMIT_UPLOADS_TESTER", "60/m,600/h,3000/d"),
+        "service": env.str("RATE_LIMIT_UPLOADS_SERVICE", "60/m,2000/h"),
+    },
+}
+# {route: group, or None to exempt it}, routes as Django writes them ("api/v1/files/").
+RATE_LIMIT_ROUTE_GROUPS: dict[str, str | None] = {}
+# Routes ops exempt from every group's limits (named limits still apply).
+RATE_LIMIT_EXEMPT = env.list("RATE_LIMIT_EXEMPT", [])
+
+# Automatic bans: a caller answered 429 AUTO_BAN_THRESHOLD times within
+# AUTO_BAN_WINDOW_MINUTES is banned (an account; an address when anonymous) for
+# AUTO_BAN_MINUTES, times AUTO_BAN_ESCALATION for each automatic ban it had in the last
+# AUTO_BAN_MEMORY_DAYS, at most AUTO_BAN_MAX_MINUTES. Staff are never banned this way.
+AUTO_BAN_ENABLED = env.bool("AUTO_BAN_ENABLED", True)
+AUTO_BAN_THRESHOLD = env.int("AUTO_BAN_THRESHOLD", 50)
+AUTO_BAN_WINDOW_MINUTES = env.int("AUTO_BAN_WINDOW_MINUTES", 10)
+AUTO_BAN_MINUTES = env.int("AUTO_BAN_MINUTES", 15)
+AUTO_BAN_ESCALATION = env.int("AUTO_BAN_ESCALATION", 4)
+AUTO_BAN_MAX_MINUTES = env.int("AUTO_BAN_MAX_MINUTES", 7 * 24 * 60)
+AUTO_BAN_MEMORY_DAYS = env.int("AUTO_BAN_MEMORY_DAYS", 30)
+
 # django-allauth owns email addresses, their verification and reset mail.
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*"]
@@ -421,10 +471,15 @@ REST_FRAMEWORK = {
         "apikeys.authentication.ApiKeyAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    # Not a rate limit (those are django-ratelimit's, config.ratelimits): the feature
-    # flag gate of every API route (flags.gates), which DRF runs after authentication
-    # and permissions, before the handler. No view sets throttle_classes.
-    "DEFAULT_THROTTLE_CLASSES": ["flags.gates.EndpointFlagGate"],
+    # DRF runs these after authentication and permissions, before the handler: the
+    # feature flag gate of every API route (flags.gates), then the rate limits of its
+    # endpoint group (limits.throttles). No view sets throttle_classes.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "flags.gates.EndpointFlagGate",
+        # The endpoint groups' limits: after the gate, so a route switched off answers
+        # as an unknown one, uncounted.
+        "limits.throttles.RateLimitThrottle",
+    ],
     "DEFAULT_PAGINATION_CLASS": "config.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "config.errors.exception_handler",

@@ -30,6 +30,7 @@ from django.conf import settings
 from rest_framework.throttling import BaseThrottle
 
 from config.error_codes import ApplicationError
+from config.ratelimits import withhold
 from flags.endpoints import API_PREFIX, flag_name_for_route
 from flags.evaluation import flag_is_on
 
@@ -64,9 +65,11 @@ class EndpointFlagGate(BaseThrottle):
             return True
         # Answered as an unknown route is: no Allow header naming the route's methods,
         # and none of the headers the view's mixins add in their finalize_response
-        # (Cache-Control, RateLimit-*): the answer is finalized as a plain APIView's.
+        # (Cache-Control): the answer is finalized as a plain APIView's. Nor any
+        # RateLimit-* header, and the use its round trip counted is taken back.
         from rest_framework.views import APIView  # loaded by now; see the imports
 
+        withhold(request)
         view.headers.pop("Allow", None)
         view.finalize_response = partial(  # type: ignore[method-assign]
             APIView.finalize_response, view

@@ -15,7 +15,7 @@ from django.test.signals import setting_changed
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from config import round_trip
+from config import counters, round_trip
 from tests.factories import UserFactory
 from tests.helpers import bearer, log_in
 
@@ -123,6 +123,7 @@ def _empty_cache() -> Iterator[None]:
     else:
         cache.clear()
     round_trip.forget()
+    counters.reset_health()  # a test whose cache failed leaves no backoff behind
 
 
 @pytest.fixture(autouse=True)

@@ -19,7 +19,7 @@ from accounts.constants import AuditKind
 from accounts.user_data import UserData, user_data_registry, user_export
 from config.api import NoStoreMixin
 from config.openapi import problem_example, problem_response
-from config.ratelimits import RateLimitHeadersMixin, enforce_rate_limit
+from config.ratelimits import enforce_rate_limit
 
 TAGS = ["users"]
 
@@ -75,7 +75,7 @@ def _document_serializer(
     return serializer
 
 
-class MeExportApi(NoStoreMixin, RateLimitHeadersMixin, GenericAPIView):
+class MeExportApi(NoStoreMixin, GenericAPIView):
     # What an API key needs for each method (apikeys.authentication); unlisted: no key.
     required_scopes = {"GET": "users:read"}
     permission_classes = [IsAuthenticated]

@@ -30,12 +30,12 @@ from accounts.services.profile import (
 from config.api import NoStoreMixin
 from config.client import ClientInfo
 from config.openapi import WRONG_PASSWORD
-from config.ratelimits import RateLimitHeadersMixin, enforce_rate_limit
+from config.ratelimits import enforce_rate_limit
 
 EMAIL_CHANGE_ANSWER = "Follow the link sent to the new address to confirm the change."
 
 
-class MeApi(NoStoreMixin, RateLimitHeadersMixin, APIView):
+class MeApi(NoStoreMixin, APIView):
     # What an API key needs for each method (apikeys.authentication); unlisted: no key.
     required_scopes = {"GET": "users:read", "PATCH": "users:write"}
     revokes_sessions_on = frozenset({"DELETE"})  # 503 if the cache refuses
@@ -134,7 +134,7 @@ class MeApi(NoStoreMixin, RateLimitHeadersMixin, APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class MeEmailChangeApi(RateLimitHeadersMixin, APIView):
+class MeEmailChangeApi(APIView):
     permission_classes = [IsAuthenticated]
 
     class InputSerializer(serializers.Serializer):

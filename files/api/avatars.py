@@ -56,6 +56,7 @@ class MeAvatarApi(APIView):
     required_scopes = {"PUT": "users:write", "DELETE": "users:write"}
     permission_classes = [IsAuthenticated]
     parser_classes = [MultiPartParser]
+    rate_limit_group = {"PUT": "uploads", "*": "default"}  # limits.policy
 
     class InputSerializer(serializers.Serializer):
         file = serializers.FileField(

@@ -169,6 +169,7 @@ class FileListApi(GenericAPIView):
     permission_classes = [IsAuthenticated]
     parser_classes = [MultiPartParser]
     serializer_class = FileOutputSerializer
+    rate_limit_group = {"POST": "uploads", "*": "default"}  # limits.policy
 
     class InputSerializer(serializers.Serializer):
         file = serializers.FileField(

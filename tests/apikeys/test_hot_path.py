@@ -42,7 +42,8 @@ def test_an_api_key_me_costs_one_lookup_cold_then_no_sql(api_client) -> None:
     assert len(writes) == 1, cold
     assert "last_used_at" in writes[0]
     assert warm == []
-    assert round_trips == ["get_many"]  # was two: the owner's snapshot on its own
+    # Was two: the owner's snapshot on its own. The limiter counts in the same pipeline.
+    assert round_trips == ["count_and_read"]
 
 
 def test_a_wrongly_remembered_owner_is_not_trusted(api_client) -> None:

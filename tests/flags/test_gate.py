@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from flags.endpoints import ALWAYS_ON, API_PREFIX, flag_name_for_route, route_path
 from flags.gates import EndpointFlagGate
 from flags.models import Flag
+from limits.throttles import RateLimitThrottle
 from tests.flags.helpers import set_rules
 from tests.helpers import account, client_for
 
@@ -155,7 +156,9 @@ def test_every_api_route_is_gated_and_has_its_flag() -> None:
     flags = set(Flag.objects.filter(is_endpoint=True).values_list("name", flat=True))
     for route, view_class in routes:
         assert issubclass(view_class, APIView), route
-        assert view_class.throttle_classes == [EndpointFlagGate], route
+        assert view_class.throttle_classes == [EndpointFlagGate, RateLimitThrottle], (
+            route
+        )
         assert "throttle_classes" not in vars(view_class), route
         name = flag_name_for_route(route)
         if route_path(route) in ALWAYS_ON:

@@ -21,7 +21,7 @@ from accounts.api.serializers import (
 from config.after_response import run_after_response
 from config.client import ClientInfo
 from config.openapi import problem_example
-from config.ratelimits import RateLimitHeadersMixin, enforce_rate_limit
+from config.ratelimits import enforce_rate_limit
 
 TAGS = ["auth"]
 INVALID_CREDENTIALS = problem_example(
@@ -62,9 +62,10 @@ def accepted(answer: str) -> OpenApiResponse:
     )
 
 
-class PublicApi(RateLimitHeadersMixin, APIView):
+class PublicApi(APIView):
     """An endpoint anyone may call; rate limited."""
 
+    rate_limit_group = "auth"  # limits.policy
     authentication_classes: list = []
     permission_classes = [AllowAny]
 

@@ -264,6 +264,7 @@ class RefreshInputSerializer(serializers.Serializer):
 
 class TokenRefreshApi(NoStoreMixin, PublicApi):
     revokes_sessions_on = frozenset({"POST"})  # 503 if the cache refuses
+    rate_limit_group = "refresh"  # many users may share one address (limits.policy)
 
     @extend_schema(
         operation_id="refreshToken",
@@ -295,6 +296,8 @@ class LogoutApi(APIView):
     """Reads no access token (it may have expired, or its session already ended): the
     refresh token is the credential, and whoever holds it controls that session anyway."""
 
+    rate_limit_group = "auth"  # limits.policy
+
     revokes_sessions_on = frozenset({"POST"})  # 503 if the cache refuses
 
     authentication_classes: list = []
@@ -323,6 +326,7 @@ class LogoutApi(APIView):
 class LogoutAllApi(APIView):
     revokes_sessions_on = frozenset({"POST"})  # 503 if the cache refuses
     permission_classes = [IsAuthenticated]
+    rate_limit_group = "auth"  # limits.policy
 
     @extend_schema(
         operation_id="logoutAll",

@@ -46,7 +46,6 @@ from config.error_codes import ApplicationError
 from config.openapi import WRONG_PASSWORD, problem_example, problem_response
 from config.ratelimits import (
     LoginFailures,
-    RateLimitHeadersMixin,
     enforce_rate_limit,
     reset_login_failures,
 )
@@ -76,8 +75,9 @@ PASSWORD_AGAIN_EXAMPLE = OpenApiExample(
 )
 
 
-class MfaApi(NoStoreMixin, RateLimitHeadersMixin, APIView):
+class MfaApi(NoStoreMixin, APIView):
     permission_classes = [IsAuthenticated]
+    rate_limit_group = "auth"  # limits.policy
 
     def confirmed_password(self, request: AuthenticatedRequest) -> str:
         """The password a change is confirmed with (validated), counting the change."""

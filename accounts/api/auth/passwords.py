@@ -29,12 +29,13 @@ from accounts.services.password import (
 from accounts.tasks import client_payload, send_password_reset
 from config.client import ClientInfo
 from config.openapi import problem_example, problem_response
-from config.ratelimits import RateLimitHeadersMixin, enforce_rate_limit
+from config.ratelimits import enforce_rate_limit
 
 
-class PasswordChangeApi(RateLimitHeadersMixin, APIView):
+class PasswordChangeApi(APIView):
     revokes_sessions_on = frozenset({"POST"})  # 503 if the cache refuses
     permission_classes = [IsAuthenticated]
+    rate_limit_group = "auth"  # limits.policy
 
     class InputSerializer(serializers.Serializer):
         current_password = serializers.CharField(max_length=4096, trim_whitespace=False)

@@ -1,0 +1,353 @@
+"""Request counters over sliding windows whose edges are the same for every caller: the
+endpoint groups' quotas (``limits``), counted in the round trip a request already makes.
+
+The scheme is the *sliding window counter*: each window of ``period`` seconds is cut
+into slots at multiples of ``period`` since the epoch, the same instants for every key.
+A key keeps one counter per slot; at time ``t`` its count is the current slot's plus the
+previous slot's weighted by the share of it still inside ``[t - period, t]``. So:
+
+- nothing in an answer depends on the key: ``RateLimit-Reset`` is the time to the next
+  edge, which every caller shares (django-ratelimit starts each key's windows at
+  ``crc32(key) % period``, jsocol/django-ratelimit#120, so the edge a client reads tells
+  which key it was counted under, and a lock lasts anything from one second to a
+  period);
+- a burst across an edge is counted against the previous slot's full weight, so twice
+  the limit never fits across it (jsocol/django-ratelimit#317: fixed windows let it).
+
+Two cache entries per window and key (the current slot, counted with ``INCR``; the
+previous one, read), each living two periods. On Redis every command of a request goes
+out in one pipeline with the session check's ``MGET`` (:func:`count_and_read`): one round
+trip. The login lockout keeps its bucketed windows (``config.sliding_window``), which
+count exactly and lock for a whole window.
+
+When the cache cannot be reached the counters *fail open*: the request is served, the
+failure is logged (at most once every :data:`LOG_EVERY` seconds per process) and counted
+(:func:`failing_open`, which the readiness probe reports), and for :data:`BACKOFF`
+seconds the process does not try again, so a dead Redis costs no request a timeout of
+its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.cache import cache
+
+logger = logging.getLogger("gatehouse.ratelimits")
+
+BACKOFF = 5.0  # seconds without trying a cache that just failed
+LOG_EVERY = 10.0  # seconds between two error lines about it
+
+
+@dataclass(frozen=True)
+class WindowCount:
+    """One key's counters for one window at time ``at``."""
+
+    period: int
+    current: int
+    previous: int
+    at: float
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the current slot began."""
+        return self.at % self.period
+
+    @property
+    def count(self) -> int:
+        """The uses inside ``[at - period, at]``, the previous slot's taken in
+        proportion to the share of it still inside."""
+        share = 1 - self.elapsed / self.period
+        return self.current + math.floor(self.previous * share)
+
+    @property
+    def reset_seconds(self) -> int:
+        """Seconds until the next edge, the same for every key."""
+        return max(math.ceil(self.period - self.elapsed), 1)
+
+    def retry_after(self, limit: int) -> int:
+        """Seconds until the count falls below ``limit`` if nothing more is counted."""
+        if self.count < limit:
+            return 0
+        to_edge = self.period - self.elapsed
+        if self.previous and self.current < limit:
+            # current + previous * (1 - (elapsed + x) / period) < limit
+            wait = self.period * (1 - (limit - self.current) / self.previous)
+            return max(math.ceil(wait - self.elapsed) + 1, 1)
+        # After the edge the current slot becomes the previous one, weighted down.
+        wait = to_edge + self.period * (1 - limit / max(self.current, 1))
+        return max(math.ceil(wait) + 1, 1)
+
+
+def subject_digest(subject: str) -> str:
+    """Keys name a digest of the subject, never an address or an id in clear."""
+    return hashlib.sha256(subject.encode()).hexdigest()[:32]
+
+
+def slot_key(scope: str, digest: str, period: int, slot: int) -> str:
+    return f"rl:{scope}:{period}:{slot}:{digest}"
+
+
+@dataclass(frozen=True)
+class CounterSpec:
+    """The counters of one subject (``u:<id>``, ``k:<prefix>``, ``ip:<address>``) in one
+    scope (an endpoint group) for each of ``periods``."""
+
+    scope: str
+    subject: str
+    periods: tuple[int, ...]
+
+    def keys(self, now: float) -> list[tuple[int, str, str]]:
+        """``(period, current slot's key, previous slot's key)`` per period."""
+        digest = subject_digest(self.subject)
+        keys = []
+        for period in self.periods:
+            slot = int(now // period)
+            keys.append(
+                (
+                    period,
+                    slot_key(self.scope, digest, period, slot),
+                    slot_key(self.scope, digest, period, slot - 1),
+                )
+            )
+        return keys
+
+
+# --- Failing open ----------------------------------------------------------------------
+
+_health_lock = threading.Lock()
+_failures = 0
+_last_failure: float | None = None
+_last_logged: float | None = None
+
+
+def _note_failure() -> None:
+    global _failures, _last_failure, _last_logged
+    now = time.monotonic()
+    with _health_lock:
+        _failures += 1
+        _last_failure = now
+        log = _last_logged is None or now - _last_logged >= LOG_EVERY
+        if log:
+            _last_logged = now
+        count = _failures
+    if log:
+        logger.error(
+            "Rate limits fail open: the cache cannot be reached (%d failures so far "
+            "in this process); requests are served without being counted",
+            count,
+            exc_info=True,
+        )
+
+
+def _backing_off() -> bool:
+    return _last_failure is not None and time.monotonic() - _last_failure < BACKOFF
+
+
+def failing_open(*, within: float = 30.0) -> bool:
+    """Whether counting failed in this process in the last ``within`` seconds."""
+    return _last_failure is not None and time.monotonic() - _last_failure < within
+
+
+def failures() -> int:
+    """How many requests this process served uncounted because the cache failed."""
+    return _failures
+
+
+def reset_health() -> None:
+    """Forget past failures (tests)."""
+    global _failures, _last_failure, _last_logged
+    with _health_lock:
+        _failures, _last_failure, _last_logged = 0, None, None
+
+
+# --- One round trip -------------------------------------------------------------------
+
+
+def _redis_client() -> Any | None:
+    """django-redis's raw client, or ``None`` for another backend."""
+    client = getattr(cache, "client", None)
+    if client is None or not hasattr(client, "get_client"):
+        return None
+    return client
+
+
+def count_and_read(
+    reads: Iterable[str], specs: Iterable[CounterSpec]
+) -> tuple[dict[str, Any], list[tuple[CounterSpec, tuple[WindowCount, ...]]]] | None:
+    """Read ``reads`` and count one use for each of ``specs``, in one round trip.
+
+    Returns what was found (as ``cache.get_many``) and each spec's counts, or ``None``
+    when the cache failed (then nothing is known: the caller fails open). On Redis, one
+    pipeline; on another backend (the embedded default's in-process cache), the same
+    operations one by one, which cost no network.
+    """
+    reads = list(reads)
+    specs = list(specs)
+    if _backing_off():
+        _note_failure_quietly()
+        return None
+    now = time.time()
+    plans = [(spec, spec.keys(now)) for spec in specs]
+    try:
+        client = _redis_client()
+        if client is None:
+            return _count_one_by_one(reads, plans, now)
+        return _count_in_pipeline(client, reads, plans, now)
+    except Exception:  # any failure of the cache backend (redis-py, django-redis)
+        _note_failure()
+        return None
+
+
+def _note_failure_quietly() -> None:
+    global _failures
+    with _health_lock:
+        _failures += 1
+
+
+def _count_in_pipeline(
+    client: Any,
+    reads: list[str],
+    plans: list[tuple[CounterSpec, list[tuple[int, str, str]]]],
+    now: float,
+) -> tuple[dict[str, Any], list[tuple[CounterSpec, tuple[WindowCount, ...]]]]:
+    redis = client.get_client(write=True)
+    previous = [prev for _, keys in plans for _, _, prev in keys]
+    names = {client.make_key(key): key for key in [*reads, *previous]}
+    pipe = redis.pipeline(transaction=False)
+    if names:
+        pipe.mget(*names)
+    for _, keys in plans:
+        for period, slot, _ in keys:
+            made = client.make_key(slot)
+            # The slot lives two periods: its own, and the next, where it is "previous".
+            pipe.set(made, 0, ex=2 * period, nx=True)
+            pipe.incr(made)
+    results = pipe.execute()
+    found: dict[str, Any] = {}
+    offset = 0
+    if names:
+        for made, value in zip(names, results[0], strict=True):
+            if value is not None:
+                found[names[made]] = client.decode(value)
+        offset = 1
+    counted = []
+    for spec, keys in plans:
+        windows = []
+        for period, _, prev in keys:
+            current = int(results[offset + 1])
+            offset += 2
+            windows.append(
+                WindowCount(period, current, int(found.pop(prev, 0) or 0), now)
+            )
+        counted.append((spec, tuple(windows)))
+    return found, counted
+
+
+def _count_one_by_one(
+    reads: list[str],
+    plans: list[tuple[CounterSpec, list[tuple[int, str, str]]]],
+    now: float,
+) -> tuple[dict[str, Any], list[tuple[CounterSpec, tuple[WindowCount, ...]]]]:
+    previous = [prev for _, keys in plans for _, _, prev in keys]
+    found = cache.get_many([*reads, *previous])
+    counted = []
+    for spec, keys in plans:
+        windows = []
+        for period, key, prev in keys:
+            cache.add(key, 0, timeout=2 * period)
+            try:
+                value = cache.incr(key)
+            except ValueError:  # expired between add and incr
+                cache.add(key, 1, timeout=2 * period)
+                value = 1
+            windows.append(
+                WindowCount(period, value, int(found.pop(prev, 0) or 0), now)
+            )
+        counted.append((spec, tuple(windows)))
+    return found, counted
+
+
+def read_counts(specs: Iterable[CounterSpec]) -> list[tuple[WindowCount, ...]] | None:
+    """The counts of ``specs`` without counting (``GET me/quota/``); ``None`` when the
+    cache cannot be read."""
+    specs = list(specs)
+    now = time.time()
+    plans = [spec.keys(now) for spec in specs]
+    keys = [
+        key for plan in plans for _, current, prev in plan for key in (current, prev)
+    ]
+    try:
+        found = cache.get_many(keys)
+    except Exception:  # any failure of the cache backend
+        _note_failure()
+        return None
+    return [
+        tuple(
+            WindowCount(
+                period, int(found.get(current) or 0), int(found.get(prev) or 0), now
+            )
+            for period, current, prev in plan
+        )
+        for plan in plans
+    ]
+
+
+def take_back(spec: CounterSpec, counts: Iterable[WindowCount]) -> None:
+    """Uncount one use counted by :func:`count_and_read` (best effort)."""
+    for window in counts:
+        key = spec.keys(window.at)[spec.periods.index(window.period)][1]
+        try:
+            cache.decr(key)
+        except Exception:  # gone already, or the cache failed: nothing to take back
+            logger.debug("Could not take back a counted use", exc_info=True)
+
+
+# --- The current request's counting (set by the limits middleware) ---------------------
+
+
+@dataclass
+class Counting:
+    """What the current request counts in its cache round trip: one use in ``scope``
+    over ``periods`` for whichever subject authenticates it (the session check and the
+    API key's check ask :func:`exchange` with theirs), with ``reads`` (keys the limiter
+    wants read in the same trip). ``counted`` holds what was counted, per subject."""
+
+    scope: str
+    periods: tuple[int, ...]
+    counted: dict[str, tuple[WindowCount, ...]] = field(default_factory=dict)
+    found: dict[str, Any] = field(default_factory=dict)
+    failed: bool = False
+
+    def spec(self, subject: str) -> CounterSpec:
+        return CounterSpec(self.scope, subject, self.periods)
+
+
+current_counting: ContextVar[Counting | None] = ContextVar(
+    "current_counting", default=None
+)
+
+
+def exchange(keys: list[str], *, subject: str) -> Mapping[str, Any]:
+    """``cache.get_many(keys)``, counting the current request for ``subject`` in the same
+    round trip when the limiter asked for it (:data:`current_counting`). Raises what
+    ``get_many`` raises when the cache cannot be read, so that its callers' fallbacks
+    apply (the session check answers from the database)."""
+    counting = current_counting.get()
+    if counting is None or subject in counting.counted:
+        return cache.get_many(keys)
+    result = count_and_read(keys, [counting.spec(subject)])
+    if result is None:
+        counting.failed = True
+        return cache.get_many(keys)  # raises if the cache is down
+    found, counted = result
+    counting.counted[subject] = counted[0][1]
+    return found
