@@ -95,6 +95,9 @@ class Action(StrEnum):
     # Avatars (``files``): a user sets and removes their own; those who may moderate
     # the account remove someone else's (an offensive picture). Nobody sets another's.
     REMOVE_AVATAR = "remove_avatar"
+    # Address bans (``limits``): staff who may ban accounts bar an anonymous client's
+    # address, and lift such a ban (automatic or not); no account is its target.
+    BAN_ADDRESS = "ban_address"
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,7 @@ RULES: Final[Mapping[Action, Rule]] = {
     Action.CHANGE_FLAGS: Rule(MODERATION, permission="flags.change_flag"),
     Action.DELETE_FILE: Rule(MODERATION, permission="files.delete_storedfile"),
     Action.REMOVE_AVATAR: Rule(MODERATION),
+    Action.BAN_ADDRESS: Rule(MODERATION),
     Action.SET_ROLES: Rule(
         {Role.SUPERADMIN: Role.SUPERADMIN},
         on_self=True,
