@@ -17,6 +17,7 @@ erase, reset_mfa, set_password,            admin           anyone below superadm
 change_email
 set_roles                                  superadmin      anyone, superadmins and
                                                            themselves included
+ban_address (and lift an address ban)      moderator       no account: a client address
 =========================================  ==============  ==================================
 
 - **Nobody acts on themselves** through this table: a person's own account has its own
