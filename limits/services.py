@@ -245,7 +245,7 @@ def address_ban(
         errors["until"] = ["A ban must end in the future."]
     if errors:
         raise ValidationError(errors)
-    return _address_ban_place(
+    ban = _address_ban_place(
         address=masked,
         reason=reason,
         until=until,
@@ -253,6 +253,13 @@ def address_ban(
         client=client,
         now=now,
     )
+    logger.info(
+        "Address %s banned until %s by %s",
+        masked,
+        until.isoformat(),
+        person(actor) or "the system",
+    )
+    return ban
 
 
 def _address_ban_place(
