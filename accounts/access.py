@@ -17,6 +17,7 @@ erase, reset_mfa, set_password,            admin           anyone below superadm
 change_email
 set_roles                                  superadmin      anyone, superadmins and
                                                            themselves included
+ban_address (and lift an address ban)      moderator       no account: a client address
 =========================================  ==============  ==================================
 
 - **Nobody acts on themselves** through this table: a person's own account has its own
@@ -95,6 +96,9 @@ class Action(StrEnum):
     # Avatars (``files``): a user sets and removes their own; those who may moderate
     # the account remove someone else's (an offensive picture). Nobody sets another's.
     REMOVE_AVATAR = "remove_avatar"
+    # Address bans (``limits``): staff who may ban accounts bar an anonymous client's
+    # address, and lift such a ban (automatic or not); no account is its target.
+    BAN_ADDRESS = "ban_address"
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,7 @@ RULES: Final[Mapping[Action, Rule]] = {
     Action.CHANGE_FLAGS: Rule(MODERATION, permission="flags.change_flag"),
     Action.DELETE_FILE: Rule(MODERATION, permission="files.delete_storedfile"),
     Action.REMOVE_AVATAR: Rule(MODERATION),
+    Action.BAN_ADDRESS: Rule(MODERATION),
     Action.SET_ROLES: Rule(
         {Role.SUPERADMIN: Role.SUPERADMIN},
         on_self=True,

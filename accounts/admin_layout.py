@@ -40,10 +40,11 @@ SECTIONS = (
     Section(
         label="accounts",
         name="Accounts",
-        apps=frozenset({"accounts", "account", "auth", "apikeys"}),
+        apps=frozenset({"accounts", "account", "auth", "apikeys", "limits"}),
         readable={
             ("accounts", "user"): "Users",
             ("accounts", "ban"): "Bans",
+            ("limits", "addressban"): "Address bans",
             ("accounts", "authsession"): "Sessions",
             ("apikeys", "apikey"): "API keys",
             ("accounts", "auditevent"): "Security events",

@@ -62,6 +62,15 @@ class AuditKind(models.TextChoices):
     FILE_UNSHARED = "file.unshared", "File no longer shared"
     AVATAR_CHANGED = "avatar.changed", "Avatar changed"
     AVATAR_REMOVED = "avatar.removed", "Avatar removed"
+    # Issue 17: a client address barred (``limits``: automatically, or by staff).
+    ADDRESS_BANNED = "address.banned", "Address banned"
+    ADDRESS_UNBANNED = "address.unbanned", "Address ban lifted"
+
+
+# The reason of every automatic ban (``limits.services``): of an account, through
+# ``user_ban`` by the system, or of an anonymous client's address. Here, so that the
+# accounts admin can find automatic bans without importing ``limits``.
+AUTO_BAN_REASON: Final = "automatic: rate limit abuse"
 
 
 class MfaMethod(models.TextChoices):

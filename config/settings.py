@@ -201,6 +201,12 @@ CELERY_IMPORTS = ["accounts.emails.tasks"]
 # Periodic tasks, run by the worker started with WORKER_BEAT=true (bin/worker).
 CELERY_BEAT_SCHEDULE = {
     "purge-sessions": {"task": "accounts.tasks.purge_sessions", "schedule": 3600},
+    # Issue 17: address bans are enforced from the cache; a cache that lost them (a
+    # restart, an eviction) gets them back from the database within five minutes.
+    "restore-address-bans": {
+        "task": "limits.tasks.restore_address_bans",
+        "schedule": 300,
+    },
     # The admin dashboard's figures (insights.constants.REFRESH_INTERVAL): today's and
     # yesterday's every ten minutes, nightly the 60 days the cards show and compare.
     "refresh-daily-stats": {

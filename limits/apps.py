@@ -8,6 +8,8 @@ class LimitsConfig(AppConfig):
     verbose_name = "Rate limits"
 
     def ready(self) -> None:
-        from limits import policy
+        from accounts.user_data import user_data_registry
+        from limits import policy, user_data
 
         policy.check_settings()
+        user_data.register(user_data_registry)

@@ -48,6 +48,7 @@ pytestmark = pytest.mark.django_db
 SECTION = [
     "Users",
     "Bans",
+    "Address bans",
     "Sessions",
     "API keys",
     "Security events",
@@ -107,7 +108,7 @@ def test_the_side_bar_lists_the_same_section(superadmin_client: Client) -> None:
     assert [model["name"] for model in flags["models"]] == FLAGS_SECTION
 
 
-@pytest.mark.parametrize("label", ["accounts", "account", "auth", "apikeys"])
+@pytest.mark.parametrize("label", ["accounts", "account", "auth", "apikeys", "limits"])
 def test_a_gathered_apps_page_shows_the_whole_section(
     superadmin_client: Client, label: str
 ) -> None:

@@ -51,6 +51,7 @@ from files.constants import SharePermission
 from files.services import file_share, file_upload
 from flags.models import FlagChange
 from flags.services import flag_create
+from limits.models import AddressBan
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 from tests.files.avatar_images import png_bytes
 from tests.helpers import bearer, log_in
@@ -168,6 +169,12 @@ def test_after_deletion_the_export_holds_nothing_but_what_is_kept_on_purpose(
     FlagChange.objects.create(  # as if the user had been staff once
         flag=flag, actor=user, source=FlagChange.Source.API, changes={"note": {}}
     )
+    AddressBan.objects.create(  # as if the user had been staff once
+        address="203.0.113.9",
+        reason="scraping",
+        created_by=user,
+        until=timezone.now() + timedelta(hours=1),
+    )
     avatar = avatar_set(
         user=user, actor=user, client=SYSTEM, upload=io.BytesIO(png_bytes())
     )
@@ -200,7 +207,7 @@ def test_after_deletion_the_export_holds_nothing_but_what_is_kept_on_purpose(
         elif entry.section == "admin_changes":
             # so does the admin's log, without what it said of the records
             assert [change["change_message"] for change in value] == [""]
-        elif isinstance(entry.erase, Kept):  # feature_flag_changes
+        elif isinstance(entry.erase, Kept):  # feature_flag_changes, address_bans
             assert value == before[entry.section], entry.section
         else:
             assert is_empty(value), entry.section

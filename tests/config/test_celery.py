@@ -12,7 +12,15 @@ from django.conf import settings
 
 from tests.processes import PROJECT_ROOT, process_environment, run_python
 
-PROJECT_PACKAGES = ("accounts", "apikeys", "flags", "files", "insights", "config")
+PROJECT_PACKAGES = (
+    "accounts",
+    "apikeys",
+    "flags",
+    "files",
+    "insights",
+    "limits",
+    "config",
+)
 
 # What the worker does at startup (celery worker -> loader.import_default_modules): run
 # autodiscovery of every app's tasks.py and import CELERY_IMPORTS.
