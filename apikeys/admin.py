@@ -150,6 +150,18 @@ class GlobalKeyForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         help_text="In your time zone; leave empty for a key that does not expire.",
     )
+    quota_per_hour = forms.IntegerField(
+        label="Requests per hour",
+        required=False,
+        min_value=1,
+        help_text=QUOTA_HELP.format(what="hour"),
+    )
+    quota_per_day = forms.IntegerField(
+        label="Requests per day",
+        required=False,
+        min_value=1,
+        help_text=QUOTA_HELP.format(what="day"),
+    )
 
 
 @admin.register(ApiKey)
@@ -434,6 +446,8 @@ class ApiKeyAdmin(CappedCountAdminMixin, admin.ModelAdmin):
                     scopes=form.cleaned_data["scopes"],
                     expires_at=form.cleaned_data["expires_at"],
                     client=ClientInfo.from_request(request),
+                    quota_per_hour=form.cleaned_data["quota_per_hour"],
+                    quota_per_day=form.cleaned_data["quota_per_day"],
                 )
             except ValidationError as error:
                 form.add_error(None, error)  # each message under its field

@@ -409,3 +409,30 @@ def test_a_moderator_sees_a_keys_quota_but_may_not_change_it(
     assert quota_page(owners_key["id"]) not in page.content.decode()
     assert refused.status_code == 403
     assert quota_of(owners_key["id"]) == (None, None)
+
+
+def test_an_admin_makes_a_global_key_with_a_quota_in_the_admin() -> None:
+    admin = admin_client_for(account("admin"))
+
+    response = admin.post(
+        "/admin/apikeys/apikey/create-global/",
+        {"name": "ci", "scopes": ["users:read"], "quota_per_hour": "70000"},
+    )
+
+    assert response.status_code == 200
+    key = ApiKey.objects.get()
+    assert (key.user, key.quota_per_hour, key.quota_per_day) == (None, 70000, None)
+
+
+# --- the export -------------------------------------------------------------------------
+
+
+def test_the_export_lists_each_keys_quota(
+    owner: User, owners_key: dict[str, Any]
+) -> None:
+    client = client_for(owner)
+    client.patch(f"{KEYS}{owners_key['id']}/", {"quota_per_day": 70}, format="json")
+
+    [exported] = client.get("/api/v1/users/me/export/").json()["api_keys"]
+
+    assert (exported["quota_per_hour"], exported["quota_per_day"]) == (None, 70)
