@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
+
 from config.counters import CounterSpec, read_counts
 from config.error_codes import ApplicationError
 from limits.callers import Caller
@@ -41,8 +43,9 @@ class QuotaUsage:
 def quota_usage(caller: Caller) -> QuotaUsage:
     """``caller``'s usage and limits in every configured group (``RATE_LIMIT_GROUPS``,
     in its order), read in one cache round trip without counting. A key counts on its
-    own, with its own quota (``limits_for``). ``503 service_unavailable`` when the
-    counters cannot be read."""
+    own, with its own quota (``limits_for``). With rate limits off
+    (``RATELIMIT_ENABLE``) nothing limits anyone: every group is unlimited. ``503
+    service_unavailable`` when the counters cannot be read."""
     limited = {
         group: limits_for(
             group,
@@ -50,6 +53,8 @@ def quota_usage(caller: Caller) -> QuotaUsage:
             quota_per_hour=caller.quota_per_hour,
             quota_per_day=caller.quota_per_day,
         )
+        if settings.RATELIMIT_ENABLE
+        else ()
         for group in group_limits()
     }
     specs = [

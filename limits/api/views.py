@@ -146,7 +146,9 @@ class MeQuotaApi(NoStoreMixin, APIView):
             "read without counting. Signed in, the user's, at their highest role "
             "(staff are unlimited by default); with an API key, that key's own: a key "
             "counts on its own and may carry its own hourly and daily quota in "
-            "`default`. This request counts in `default` itself, like any route."
+            "`default`. This request counts in `default` itself, like any route (so "
+            "`used` includes it). With rate limits switched off every group is "
+            "`unlimited`."
         ),
         responses={
             200: OutputSerializer,

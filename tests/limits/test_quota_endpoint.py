@@ -283,6 +283,22 @@ def test_a_global_key_sees_the_service_tier_and_its_own_quota(
     ] == [("1m", 600, 1), ("1h", 30, 1)]
 
 
+def test_with_rate_limits_off_every_group_is_unlimited(
+    settings: Any, rate_limit_groups: SetGroups
+) -> None:
+    rate_limit_groups({"default": {"user": "2/h"}, "auth": {"user": "1/h"}})
+    settings.RATELIMIT_ENABLE = False
+    client = client_for(account())
+    statuses(client, 3)
+
+    answer = client.get(QUOTA).json()
+
+    assert answer["groups"] == [
+        {"name": "default", "unlimited": True, "windows": []},
+        {"name": "auth", "unlimited": True, "windows": []},
+    ]
+
+
 def test_the_quota_of_a_refused_caller_is_refused_too(
     rate_limit_groups: SetGroups,
 ) -> None:
