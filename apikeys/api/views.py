@@ -80,17 +80,17 @@ QUOTA_EXAMPLE = OpenApiExample(
 )
 QUOTA_HELP = (
     "The key's own {what} in the `default` endpoint group, counted for this key "
-    "alone; null: the owner's role's limit ({role}). An owner may set at most their "
+    "alone; null: the owner's role's limit{note}. An owner may set at most their "
     "role's limit; admins any."
 )
 
 
-def quota_field(what: str, role: str, **options: Any) -> serializers.IntegerField:
+def quota_field(what: str, note: str = "", **options: Any) -> serializers.IntegerField:
     return serializers.IntegerField(
         min_value=1,
         max_value=QUOTA_MAX,
         allow_null=True,
-        help_text=QUOTA_HELP.format(what=what, role=role),
+        help_text=QUOTA_HELP.format(what=what, note=note),
         **options,
     )
 
@@ -115,8 +115,8 @@ class ApiKeyOutputSerializer(serializers.Serializer):
         allow_null=True, help_text="The address of that last use."
     )
     revoked = serializers.SerializerMethodField()
-    quota_per_hour = quota_field("requests per hour", "see `GET users/me/quota/`")
-    quota_per_day = quota_field("requests per day", "see `GET users/me/quota/`")
+    quota_per_hour = quota_field("requests per hour")
+    quota_per_day = quota_field("requests per day")
 
     def get_fields(self) -> dict[str, serializers.Field]:
         # "global" is a Python keyword, so it cannot be declared in the class body.
@@ -152,8 +152,12 @@ class ApiKeyCreateInputSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField(
         required=False, allow_null=True, help_text="Never expires when absent."
     )
-    quota_per_hour = quota_field("requests per hour", "when absent", required=False)
-    quota_per_day = quota_field("requests per day", "when absent", required=False)
+    quota_per_hour = quota_field(
+        "requests per hour", " (so too when absent)", required=False
+    )
+    quota_per_day = quota_field(
+        "requests per day", " (so too when absent)", required=False
+    )
 
     def get_fields(self) -> dict[str, serializers.Field]:
         # "global" is a Python keyword, so it cannot be declared in the class body.
@@ -215,8 +219,12 @@ class ApiKeyListApi(NoStoreMixin, GenericAPIView):
 
 
 class ApiKeyQuotaInputSerializer(serializers.Serializer):
-    quota_per_hour = quota_field("requests per hour", "the default", required=False)
-    quota_per_day = quota_field("requests per day", "the default", required=False)
+    quota_per_hour = quota_field(
+        "requests per hour", "; absent: unchanged", required=False
+    )
+    quota_per_day = quota_field(
+        "requests per day", "; absent: unchanged", required=False
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         refused = sorted(set(self.initial_data) - set(self.fields))
