@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from typing import Any
+from unittest import mock
 
 import pytest
 import time_machine
@@ -14,6 +15,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from config import counters
 from tests.helpers import account, client_for
 
 pytestmark = pytest.mark.django_db
@@ -198,6 +200,26 @@ def test_a_user_sees_its_usage_in_every_group_this_request_included(
     }
     # The headers of this answer agree with the body.
     assert response["RateLimit-Remaining"] == "95"
+
+
+def test_every_group_is_read_in_one_round_trip(rate_limit_groups: SetGroups) -> None:
+    rate_limit_groups(
+        {
+            "default": {"user": "1000/h"},
+            "auth": {"user": "30/m"},
+            "uploads": {"user": "20/m"},
+            "refresh": {"anonymous": "600/m"},
+        }
+    )
+    client = client_for(account())
+
+    with mock.patch("limits.selectors.read_counts", wraps=counters.read_counts) as read:
+        assert client.get(QUOTA).status_code == 200
+
+    [(specs,), _] = read.call_args
+    assert read.call_count == 1
+    # The groups that limit the caller; nothing to read for the unlimited one.
+    assert [spec.scope for spec in specs] == ["default", "auth", "uploads"]
 
 
 def test_reading_the_quota_counts_only_the_request_itself(
