@@ -87,6 +87,9 @@ class Action(StrEnum):
     CREATE_GLOBAL_API_KEY = "create_global_api_key"
     REVOKE_API_KEY = "revoke_api_key"
     CREATE_API_KEY = "create_api_key"
+    # A key's own quota above its owner's role's limits (owners set theirs within them):
+    # admins, on the keys of anyone they administer.
+    SET_API_KEY_QUOTA = "set_api_key_quota"
     # Feature flags (``flags``): staff (moderator and up, API.md) list them and change
     # their rules; nobody acts on an account through them, so the rule has no target.
     CHANGE_FLAGS = "change_flags"
@@ -133,6 +136,7 @@ RULES: Final[Mapping[Action, Rule]] = {
     Action.REVOKE_API_KEY: Rule(MODERATION),
     # Nobody but the system: a person acting through a key of someone else's making.
     Action.CREATE_API_KEY: Rule({}),
+    Action.SET_API_KEY_QUOTA: Rule(ADMINISTRATION),
     Action.CHANGE_FLAGS: Rule(MODERATION, permission="flags.change_flag"),
     Action.DELETE_FILE: Rule(MODERATION, permission="files.delete_storedfile"),
     Action.REMOVE_AVATAR: Rule(MODERATION),
@@ -346,6 +350,28 @@ def check_api_key_revocation(actor: Actor, owner: User | None) -> None:
         check_targetless(actor, Action.CREATE_GLOBAL_API_KEY)
     elif isinstance(actor, SystemActor) or actor.pk != owner.pk:
         check(actor, Action.REVOKE_API_KEY, owner)
+
+
+def may_set_any_api_key_quota(actor: Actor, owner: User | None) -> bool:
+    """Whether ``actor`` may give a key of ``owner`` (``None``: a global key) any quota,
+    above the owner's role's limits too: the system; admins (powers in force) on global
+    keys, their own keys and those of users they administer (``SET_API_KEY_QUOTA``)."""
+    if owner is None:
+        return may_take(actor, Action.CREATE_GLOBAL_API_KEY)
+    if not isinstance(actor, SystemActor) and actor.pk == owner.pk:
+        return may_take(actor, Action.SET_API_KEY_QUOTA)
+    return may(actor, Action.SET_API_KEY_QUOTA, owner)
+
+
+def check_api_key_quota_change(actor: Actor, owner: User | None) -> None:
+    """Raise unless ``actor`` may change the quota of a key of ``owner``, whom they may
+    see (``may_see_api_keys_of``): their own, always (within their role's limits, which
+    ``apikeys.services`` checks); a global one, those who may make one; anyone else's,
+    admins (``SET_API_KEY_QUOTA``)."""
+    if owner is None:
+        check_targetless(actor, Action.CREATE_GLOBAL_API_KEY)
+    elif isinstance(actor, SystemActor) or actor.pk != owner.pk:
+        check(actor, Action.SET_API_KEY_QUOTA, owner)
 
 
 # --- Avatars ---------------------------------------------------------------------------

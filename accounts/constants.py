@@ -53,6 +53,7 @@ class AuditKind(models.TextChoices):
         "apikey.rejected",
         "An API key was presented with a wrong secret",
     )
+    API_KEY_QUOTA_CHANGED = "apikey.quota_changed", "API key quota changed"
     FLAG_CREATED = "flag.created", "Feature flag created"
     FLAG_CHANGED = "flag.changed", "Feature flag changed"
     FLAG_DELETED = "flag.deleted", "Feature flag deleted"

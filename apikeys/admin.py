@@ -2,7 +2,9 @@
 created on a page of their own, whose answer shows the full key once.
 
 Nothing here writes a key's fields: the list and the key's page are read-only, revoking
-is ``api_key_revoke`` and creating is ``api_key_create``, which assert
+is ``api_key_revoke``, creating is ``api_key_create`` and a key's quota page (admins:
+any value, ``accounts.access.may_set_any_api_key_quota``) calls ``api_key_quota_set``,
+which assert
 ``accounts.access`` on the row they touch and audit with the staff member as actor.
 Which staff member is offered what is asked of the same rules
 (``has_<action>_permission``). Keys of users are created by their owners (``POST
@@ -12,24 +14,31 @@ as another account.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
-from accounts.access import Action, acts_as_staff, may_take
+from accounts.access import (
+    Action,
+    acts_as_staff,
+    may_set_any_api_key_quota,
+    may_take,
+)
 from accounts.admin.base import acting_user
 from accounts.timezones import moment
 from apikeys.keys import KEY_MARKER
 from apikeys.models import ApiKey
 from apikeys.scopes import Scope
-from apikeys.services import api_key_create, api_key_revoke
+from apikeys.selectors import api_keys_all
+from apikeys.services import api_key_create, api_key_quota_set, api_key_revoke
 from config.client import ClientInfo
 from config.errors import ApplicationError
 from config.paginator import CappedCountAdminMixin
@@ -92,6 +101,37 @@ class OwnerFilter(admin.SimpleListFilter):
         return queryset
 
 
+def quota(key: ApiKey) -> str:
+    """``500/h, role's/d``: the key's own quota, or its owner's role's limits."""
+    hourly = key.quota_per_hour if key.quota_per_hour is not None else "role's"
+    daily = key.quota_per_day if key.quota_per_day is not None else "role's"
+    return f"{hourly}/h, {daily}/d"
+
+
+QUOTA_HELP = (
+    "Requests per {what} in the default endpoint group, counted for this key alone. "
+    "Empty: the owner's role's limit (a global key's: the service tier's)."
+)
+
+
+class QuotaForm(forms.Form):
+    """A key's own quota; ``api_key_quota_set`` checks the values and its refusals are
+    shown on the form's fields."""
+
+    quota_per_hour = forms.IntegerField(
+        label="Requests per hour",
+        required=False,
+        min_value=1,
+        help_text=QUOTA_HELP.format(what="hour"),
+    )
+    quota_per_day = forms.IntegerField(
+        label="Requests per day",
+        required=False,
+        min_value=1,
+        help_text=QUOTA_HELP.format(what="day"),
+    )
+
+
 class GlobalKeyForm(forms.Form):
     """What staff fill in; ``api_key_create`` checks the values (a name, known scopes,
     an expiry in the future) and its refusals are shown on the form's fields."""
@@ -110,6 +150,18 @@ class GlobalKeyForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         help_text="In your time zone; leave empty for a key that does not expire.",
     )
+    quota_per_hour = forms.IntegerField(
+        label="Requests per hour",
+        required=False,
+        min_value=1,
+        help_text=QUOTA_HELP.format(what="hour"),
+    )
+    quota_per_day = forms.IntegerField(
+        label="Requests per day",
+        required=False,
+        min_value=1,
+        help_text=QUOTA_HELP.format(what="day"),
+    )
 
 
 @admin.register(ApiKey)
@@ -119,6 +171,7 @@ class ApiKeyAdmin(CappedCountAdminMixin, admin.ModelAdmin):
         "owner",
         "name",
         "scope_list",
+        "key_quota",
         "created_at",
         "expires",
         "last_use",
@@ -145,6 +198,8 @@ class ApiKeyAdmin(CappedCountAdminMixin, admin.ModelAdmin):
         "last_used_ip",
         "revoked_at",
         "revoked_by",
+        "quota_per_hour",
+        "quota_per_day",
     )
     readonly_fields = fields
     actions = ["revoke_keys"]
@@ -184,6 +239,14 @@ class ApiKeyAdmin(CappedCountAdminMixin, admin.ModelAdmin):
     def has_create_global_permission(self, request: HttpRequest) -> bool:
         return may_take(acting_user(request), Action.CREATE_GLOBAL_API_KEY)
 
+    def has_quota_permission(self, request: HttpRequest, key: ApiKey) -> bool:
+        """Admins set a live key's quota to anything: a global key's, their own, and
+        those of users they administer (``may_set_any_api_key_quota``); owners set
+        theirs within their role's limits through the API."""
+        return key.revoked_at is None and may_set_any_api_key_quota(
+            acting_user(request), key.user
+        )
+
     # --- the list -----------------------------------------------------------------
 
     def get_search_results(
@@ -215,6 +278,10 @@ class ApiKeyAdmin(CappedCountAdminMixin, admin.ModelAdmin):
     @admin.display(description="scopes")
     def scope_list(self, key: ApiKey) -> str:
         return ", ".join(key.scopes)
+
+    @admin.display(description="quota")
+    def key_quota(self, key: ApiKey) -> str:
+        return quota(key)
 
     @admin.display(description="expires", ordering="expires_at")
     def expires(self, key: ApiKey) -> str:
@@ -271,8 +338,81 @@ class ApiKeyAdmin(CappedCountAdminMixin, admin.ModelAdmin):
                 self.admin_site.admin_view(self.create_global_key),
                 name="apikeys_apikey_create_global",
             ),
+            path(
+                "<uuid:key_id>/quota/",
+                self.admin_site.admin_view(self.set_quota),
+                name="apikeys_apikey_quota",
+            ),
             *super().get_urls(),
         ]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        key = self.get_object(request, object_id)
+        may_set_quota = key is not None and self.has_quota_permission(request, key)
+        return super().change_view(
+            request,
+            object_id,
+            form_url,
+            {**(extra_context or {}), "may_set_quota": may_set_quota},
+        )
+
+    # --- a key's quota ------------------------------------------------------------
+
+    def set_quota(self, request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
+        """The key's quota form; once valid, ``api_key_quota_set`` (in force from the
+        key's next request), and back to the key's page."""
+        key = api_keys_all().filter(pk=key_id).first()
+        if key is None:
+            raise Http404
+        if not self.has_quota_permission(request, key):
+            raise PermissionDenied
+        initial = {
+            "quota_per_hour": key.quota_per_hour,
+            "quota_per_day": key.quota_per_day,
+        }
+        form = QuotaForm(
+            request.POST if request.method == "POST" else None, initial=initial
+        )
+        change_url = reverse("admin:apikeys_apikey_change", args=[key.pk])
+        if form.is_valid():
+            try:
+                api_key_quota_set(
+                    actor=acting_user(request),
+                    key_id=key.pk,
+                    changes=form.cleaned_data,
+                    client=ClientInfo.from_request(request),
+                )
+            except ValidationError as error:
+                form.add_error(None, error)  # each message under its field
+            except ApplicationError as error:
+                form.add_error(None, error.detail)
+            else:
+                self.message_user(
+                    request,
+                    f"The quota of {shown_prefix(key)} is now "
+                    f"{quota(api_keys_all().get(pk=key.pk))}.",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(change_url)
+        return TemplateResponse(
+            request,
+            "admin/apikeys/apikey/quota.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "changelist_url": reverse("admin:apikeys_apikey_changelist"),
+                "change_url": change_url,
+                "title": f"Quota of {key}",
+                "key": key,
+                "form": form,
+            },
+        )
 
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
@@ -306,6 +446,8 @@ class ApiKeyAdmin(CappedCountAdminMixin, admin.ModelAdmin):
                     scopes=form.cleaned_data["scopes"],
                     expires_at=form.cleaned_data["expires_at"],
                     client=ClientInfo.from_request(request),
+                    quota_per_hour=form.cleaned_data["quota_per_hour"],
+                    quota_per_day=form.cleaned_data["quota_per_day"],
                 )
             except ValidationError as error:
                 form.add_error(None, error)  # each message under its field

@@ -78,12 +78,16 @@ RequiredScopes = Mapping[str, str | Collection[str]]
 
 @dataclass(frozen=True)
 class ApiKeyClaims:
-    """``request.auth`` of a request authenticated by an API key."""
+    """``request.auth`` of a request authenticated by an API key. ``quota_per_hour``/
+    ``quota_per_day``: the key's own quota (``None``: its owner's role's limits), which
+    ``limits.callers`` hands the limiter without a query."""
 
     key_id: uuid.UUID
     prefix: str
     scopes: frozenset[str]
     is_global: bool
+    quota_per_hour: int | None = None
+    quota_per_day: int | None = None
 
     def has_scopes(self, needed: Collection[str]) -> bool:
         return set(needed) <= self.scopes
@@ -121,16 +125,6 @@ def _rate_limited(error: ApplicationError) -> Exception:
     return exceptions.Throttled(wait=wait, detail=error.detail, code="rate_limited")
 
 
-def _entry_of(key: ApiKey) -> dict[str, Any]:
-    return {
-        "id": str(key.pk),
-        "digest": key.secret_hash,
-        "user_id": str(key.user_id) if key.user_id else None,
-        "scopes": list(key.scopes),
-        "expires_at": key.expires_at.isoformat() if key.expires_at else None,
-    }
-
-
 def _load(prefix: str) -> dict[str, Any] | None:
     """The key's entry from the database (one indexed query, with its owner's profile);
     ``None`` when no live key has this prefix. Fills the cache either way, and the
@@ -147,7 +141,7 @@ def _load(prefix: str) -> dict[str, Any] | None:
     if key.revoked_at is not None:
         state.fill(prefix, state.REVOKED, state.tombstone_timeout())
         return None
-    entry = _entry_of(key)
+    entry = state.entry_of(key)
     state.fill(prefix, entry, state.positive_timeout())
     if key.user is not None:
         # The annotations are on the key's row: lend them to its user.
@@ -203,6 +197,9 @@ class ApiKeyAuthentication(BaseAuthentication):
             prefix=parsed.prefix,
             scopes=frozenset(entry["scopes"]),
             is_global=entry["user_id"] is None,
+            # .get: an entry cached before quotas existed has none (until it expires).
+            quota_per_hour=entry.get("quota_per_hour"),
+            quota_per_day=entry.get("quota_per_day"),
         )
         user: SessionUser | ServicePrincipal | None
         if claims.is_global:

@@ -18,6 +18,12 @@ class ApiKey(models.Model):
     stops working when revoked (``revoked_at``), once ``expires_at`` has passed, and when
     its owner is banned, deactivated or erased (checked by the authentication class, not
     written here). ``last_used_at``/``last_used_ip`` are written at most once a minute.
+
+    ``quota_per_hour``/``quota_per_day``: the key's own requests per hour and per day in
+    the ``default`` endpoint group (``limits.policy.limits_for``), counted per key; empty,
+    the owner's role's limits there (a global key's: the ``service`` tier's). An owner
+    may set them at most to their role's; admins and ``manage.py`` to anything
+    (``apikeys.services``).
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -50,12 +56,38 @@ class ApiKey(models.Model):
     )
     last_used_at = models.DateTimeField(null=True, blank=True)
     last_used_ip = models.GenericIPAddressField(null=True, blank=True)
+    quota_per_hour = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Requests per hour in the default group; empty: the owner's role's "
+        "limit.",
+    )
+    quota_per_day = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Requests per day in the default group; empty: the owner's role's "
+        "limit.",
+    )
 
     class Meta:
         verbose_name = "API key"
         ordering = ("-created_at",)
         indexes = [
             models.Index(fields=["user", "-created_at"], name="apikey_user_time")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(quota_per_hour__isnull=True)
+                | models.Q(quota_per_hour__gte=1),
+                name="apikey_quota_per_hour_positive",
+                violation_error_message="A quota is at least 1.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(quota_per_day__isnull=True)
+                | models.Q(quota_per_day__gte=1),
+                name="apikey_quota_per_day_positive",
+                violation_error_message="A quota is at least 1.",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,14 +1,17 @@
 """The cached word on each key, so a warm request authenticates with no query.
 
 ``apikey:<prefix>`` holds what the authentication class needs (the digest, owner, scopes,
-expiry) while the key is live, and ``REVOKED`` once it is not (or when no key has that
-prefix: a shorter negative entry, so a stream of made-up prefixes with valid checksums
-costs one indexed query each per ``API_KEY_UNKNOWN_CACHE_SECONDS``).
+expiry, the key's own quota) while the key is live, and ``REVOKED`` once it is not (or
+when no key has that prefix: a shorter negative entry, so a stream of made-up prefixes
+with valid checksums costs one indexed query each per ``API_KEY_UNKNOWN_CACHE_SECONDS``).
 
 Revocation follows ``accounts.session_state.mark_sessions_revoked``: the tombstone is
 written inside the revoking transaction (a cache that refuses it rolls the revocation
 back: ``503 service_unavailable``) and again after the commit, and fills use ``add``, so
 a request that read the key as live just before cannot put it back.
+
+A change of a key's quota replaces its entry inside the changing transaction
+(:func:`replace_entry`), so the limiter reads the new quota from the next request on.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -26,6 +29,9 @@ from accounts.session_state import user_cache_key
 from config import counters, round_trip
 from config.error_codes import ApplicationError
 
+if TYPE_CHECKING:
+    from apikeys.models import ApiKey
+
 logger = logging.getLogger("gatehouse.apikeys")
 
 REVOKED = "revoked"
@@ -33,6 +39,20 @@ REVOKED = "revoked"
 
 def key_cache_key(prefix: str) -> str:
     return f"apikey:{prefix}"
+
+
+def entry_of(key: ApiKey) -> dict[str, Any]:
+    """The cached word on a live key: what authenticating it and counting its requests
+    need, so a warm request reads no row."""
+    return {
+        "id": str(key.pk),
+        "digest": key.secret_hash,
+        "user_id": str(key.user_id) if key.user_id else None,
+        "scopes": list(key.scopes),
+        "expires_at": key.expires_at.isoformat() if key.expires_at else None,
+        "quota_per_hour": key.quota_per_hour,
+        "quota_per_day": key.quota_per_day,
+    }
 
 
 def positive_timeout() -> int:
@@ -147,3 +167,20 @@ def mark_keys_revoked(prefixes: Iterable[str]) -> None:
             )
 
     transaction.on_commit(write_again)
+
+
+def replace_entry(key: ApiKey) -> None:
+    """Put ``key``'s new entry in the cache now, inside the transaction that changed it
+    (after its row was locked: a revocation waits for the commit, and its tombstone
+    then overwrites this entry). A request that read the old row fills with ``add``,
+    which never overwrites it. Raises ``503 service_unavailable`` (rolling the change
+    back) if the cache refuses: committing anyway would leave the old quota in force
+    until the entry expired (``API_KEY_CACHE_SECONDS``)."""
+    try:
+        cache.set(key_cache_key(key.prefix), entry_of(key), positive_timeout())
+    except Exception as error:  # any failure of the cache backend
+        logger.error("API key not changed: the cache refused its new entry")
+        raise ApplicationError(
+            "service_unavailable",
+            "The key cannot be changed right now: nothing changed, try again shortly.",
+        ) from error

@@ -21,6 +21,8 @@ KEY_FIELDS = (
     "revoked_at",
     "last_used_at",
     "last_used_ip",
+    "quota_per_hour",
+    "quota_per_day",
 )
 
 
@@ -34,6 +36,12 @@ class ExportApiKeySerializer(serializers.Serializer):
     revoked_at = serializers.DateTimeField(allow_null=True)
     last_used_at = serializers.DateTimeField(allow_null=True)
     last_used_ip = serializers.IPAddressField(allow_null=True)
+    quota_per_hour = serializers.IntegerField(
+        allow_null=True, help_text="The key's own requests per hour; null: the role's."
+    )
+    quota_per_day = serializers.IntegerField(
+        allow_null=True, help_text="The key's own requests per day; null: the role's."
+    )
 
 
 def export_api_keys(user: User) -> list[dict[str, Any]]:

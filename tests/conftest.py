@@ -193,3 +193,23 @@ def browser() -> Iterator[Any]:
 
     with chromium() as driver:
         yield driver
+
+
+@pytest.fixture
+def rate_limit_groups() -> Iterator[Callable[[dict[str, dict[str, str]]], None]]:
+    """Call it with a ``RATE_LIMIT_GROUPS`` for the rest of the test: the setting is
+    overridden and ``limits.policy``'s parsed caches cleared, then restored after."""
+    from limits.policy import check_settings
+
+    overrides: list[override_settings] = []
+
+    def apply(groups: dict[str, dict[str, str]]) -> None:
+        override = override_settings(RATE_LIMIT_GROUPS=groups)
+        override.enable()
+        overrides.append(override)
+        check_settings()
+
+    yield apply
+    for override in reversed(overrides):
+        override.disable()
+    check_settings()

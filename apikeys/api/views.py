@@ -1,6 +1,6 @@
 """``/api/v1/api-keys/``: the caller's keys. A request made with an API key is refused
 here (none of these views states ``required_scopes``): a stolen key cannot make more
-keys, list them or revoke its owner's."""
+keys, list them, raise their quotas or revoke its owner's."""
 
 from __future__ import annotations
 
@@ -19,9 +19,16 @@ from apikeys.keys import checksum
 from apikeys.models import ApiKey
 from apikeys.scopes import DEFAULT_SCOPES, SCOPE_CHOICES, Scope
 from apikeys.selectors import api_keys_of
-from apikeys.services import NAME_MAX_LENGTH, api_key_create, api_key_revoke
+from apikeys.services import (
+    NAME_MAX_LENGTH,
+    QUOTA_MAX,
+    api_key_create,
+    api_key_quota_set,
+    api_key_revoke,
+)
 from config.api import NoStoreMixin
 from config.client import ClientInfo
+from config.openapi import problem_example, problem_response
 
 TAGS = ["api-keys"]
 
@@ -39,6 +46,8 @@ KEY_EXAMPLE_VALUE: dict[str, Any] = {
     "last_used_at": "2026-11-22T08:15:03Z",
     "last_used_ip": "203.0.113.5",
     "revoked": False,
+    "quota_per_hour": 200,
+    "quota_per_day": None,
 }
 KEY_EXAMPLE = OpenApiExample(
     "key", value=KEY_EXAMPLE_VALUE, response_only=True, status_codes=["200"]
@@ -60,9 +69,31 @@ CREATE_EXAMPLE = OpenApiExample(
         "name": "CI deploys",
         "scopes": ["users:read", "files:read"],
         "expires_at": "2027-02-19T10:00:00Z",
+        "quota_per_hour": 200,
     },
     request_only=True,
 )
+QUOTA_EXAMPLE = OpenApiExample(
+    "a lower hourly quota, the role's daily limit",
+    value={"quota_per_hour": 200, "quota_per_day": None},
+    request_only=True,
+)
+QUOTA_HELP = (
+    "The key's own {what} in the `default` endpoint group, counted for this key "
+    "alone; null: the owner's role's limit{note}. An owner may set at most their "
+    "role's limit; admins any."
+)
+
+
+def quota_field(what: str, note: str = "", **options: Any) -> serializers.IntegerField:
+    return serializers.IntegerField(
+        min_value=1,
+        max_value=QUOTA_MAX,
+        allow_null=True,
+        help_text=QUOTA_HELP.format(what=what, note=note),
+        **options,
+    )
+
 
 SCOPE_HELP = ", ".join(f"`{scope}`" for scope in Scope)
 
@@ -84,6 +115,8 @@ class ApiKeyOutputSerializer(serializers.Serializer):
         allow_null=True, help_text="The address of that last use."
     )
     revoked = serializers.SerializerMethodField()
+    quota_per_hour = quota_field("requests per hour")
+    quota_per_day = quota_field("requests per day")
 
     def get_fields(self) -> dict[str, serializers.Field]:
         # "global" is a Python keyword, so it cannot be declared in the class body.
@@ -118,6 +151,12 @@ class ApiKeyCreateInputSerializer(serializers.Serializer):
     )
     expires_at = serializers.DateTimeField(
         required=False, allow_null=True, help_text="Never expires when absent."
+    )
+    quota_per_hour = quota_field(
+        "requests per hour", " (so too when absent)", required=False
+    )
+    quota_per_day = quota_field(
+        "requests per day", " (so too when absent)", required=False
     )
 
     def get_fields(self) -> dict[str, serializers.Field]:
@@ -154,7 +193,9 @@ class ApiKeyListApi(NoStoreMixin, GenericAPIView):
         summary="Make an API key",
         description="The answer holds the full key (`key`): the only time it is shown. "
         f"Default scopes: {', '.join(f'`{scope}`' for scope in DEFAULT_SCOPES)}. "
-        "The owner is told by email.",
+        "A key may carry its own quota (`quota_per_hour`, `quota_per_day`), at most "
+        "the owner's role's limits (`400 validation_error` naming the field above "
+        "them); admins may give any. The owner is told by email.",
         request=ApiKeyCreateInputSerializer,
         examples=[CREATE_EXAMPLE, CREATED_EXAMPLE],
         responses={201: ApiKeyCreatedSerializer},
@@ -170,16 +211,65 @@ class ApiKeyListApi(NoStoreMixin, GenericAPIView):
             scopes=data.get("scopes"),
             expires_at=data.get("expires_at"),
             client=ClientInfo.from_request(request),
+            quota_per_hour=data.get("quota_per_hour"),
+            quota_per_day=data.get("quota_per_day"),
         )
         output = ApiKeyCreatedSerializer(key, context={"full_key": full_key})
         return Response(output.data, status=status.HTTP_201_CREATED)
 
 
+class ApiKeyQuotaInputSerializer(serializers.Serializer):
+    quota_per_hour = quota_field(
+        "requests per hour", "; absent: unchanged", required=False
+    )
+    quota_per_day = quota_field(
+        "requests per day", "; absent: unchanged", required=False
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        refused = sorted(set(self.initial_data) - set(self.fields))
+        if refused:
+            raise serializers.ValidationError(
+                {field: ["This field cannot be changed here."] for field in refused}
+            )
+        return attrs
+
+
 class ApiKeyDetailApi(APIView):
-    revokes_sessions_on = frozenset(
-        {"DELETE"}
-    )  # 503 if the cache refuses the tombstone
+    # 503 if the cache refuses the tombstone (DELETE) or the key's new entry (PATCH).
+    revokes_sessions_on = frozenset({"DELETE", "PATCH"})
     permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="updateApiKey",
+        tags=TAGS,
+        summary="Change an API key's quota",
+        description="`quota_per_hour` and `quota_per_day`, each optional: a whole "
+        "number, or null for the owner's role's limit. In force from the next request "
+        "made with the key. The owner's keys, at most their role's limits (above: "
+        "`400 validation_error` naming the field); admins any key's, with any value "
+        "(other staff: `403`); 404 for a key the caller may not see; 409 for a "
+        "revoked key.",
+        request=ApiKeyQuotaInputSerializer,
+        examples=[QUOTA_EXAMPLE, KEY_EXAMPLE],
+        responses={
+            200: ApiKeyOutputSerializer,
+            409: problem_response(
+                "The key is revoked.",
+                problem_example("conflict", "This key is revoked: it has no quota."),
+            ),
+        },
+    )
+    def patch(self, request: AuthenticatedRequest, key_id: uuid.UUID) -> Response:
+        serializer = ApiKeyQuotaInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        key = api_key_quota_set(
+            actor=request.user,
+            key_id=key_id,
+            changes=serializer.validated_data,
+            client=ClientInfo.from_request(request),
+        )
+        return Response(ApiKeyOutputSerializer(key).data)
 
     @extend_schema(
         operation_id="revokeApiKey",

@@ -165,7 +165,8 @@ def test_list_prints_a_table_of_every_key(ada: User) -> None:
 
     header, *rows = output.splitlines()
     assert header.split() == [
-        "prefix", "owner", "name", "scopes", "expires", "last", "used", "revoked",
+        "prefix", "owner", "name", "scopes", "quota", "expires", "last", "used",
+        "revoked",
     ]  # fmt: skip
     assert len(rows) == 2
     ci_row, laptop_row = rows  # newest first

@@ -297,6 +297,8 @@ def test_the_export_lists_the_keys_metadata_and_never_a_secret(
         "revoked_at",
         "last_used_at",
         "last_used_ip",
+        "quota_per_hour",
+        "quota_per_day",
     }
     assert key.secret_hash not in str(document)
     assert parse_key(full).secret not in str(document)

@@ -525,6 +525,18 @@ def _api_keys(world: World) -> Response:
     return world.user_api.get("/api/v1/api-keys/")
 
 
+@case("PATCH", "/api/v1/api-keys/{key_id}/", 200)
+def _api_key_quota(world: World) -> Response:
+    key = _api_key_create(world).json()
+    body = {"quota_per_hour": 500, "quota_per_day": None}
+    return world.user_api.patch(f"/api/v1/api-keys/{key['id']}/", body, format="json")
+
+
+@case("GET", "/api/v1/users/me/quota/", 200)
+def _me_quota(world: World) -> Response:
+    return world.user_api.get("/api/v1/users/me/quota/")
+
+
 @case("DELETE", "/api/v1/api-keys/{key_id}/", 204)
 def _api_key_revoke(world: World) -> Response:
     key = _api_key_create(world).json()

@@ -1,13 +1,15 @@
-"""``manage.py apikey create | list | revoke``: API keys from the server's shell.
+"""``manage.py apikey create | list | quota | revoke``: API keys from the server's shell.
 
 Runs as the system actor (``accounts.access``), as the other commands do: it creates keys
-for any account and global service keys, and revokes any key, through the same services
-as the API and the admin (audited with no actor and the ``SYSTEM`` client, the owner
-emailed). The full key is printed once, by ``create``, and never logged.
+for any account and global service keys, gives any key any quota, and revokes any key,
+through the same services as the API and the admin (audited with no actor and the
+``SYSTEM`` client, the owner emailed). The full key is printed once, by ``create``, and
+never logged.
 """
 
 from __future__ import annotations
 
+import argparse
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +23,7 @@ from apikeys.keys import KEY_MARKER
 from apikeys.models import ApiKey
 from apikeys.scopes import DEFAULT_SCOPES, Scope
 from apikeys.selectors import api_key_by_prefix, api_keys_all, api_keys_of
-from apikeys.services import api_key_create, api_key_revoke
+from apikeys.services import api_key_create, api_key_quota_set, api_key_revoke
 from config.client import SYSTEM
 from config.errors import ApplicationError
 from config.terminal import parse_duration, table
@@ -31,7 +33,18 @@ KEY_START = f"{KEY_MARKER}_"
 SHOWN_ONCE = (
     "This is the only time the key is shown: store it now, it cannot be shown again."
 )
-COLUMNS = ("prefix", "owner", "name", "scopes", "expires", "last used", "revoked")
+COLUMNS = (
+    "prefix",
+    "owner",
+    "name",
+    "scopes",
+    "quota",
+    "expires",
+    "last used",
+    "revoked",
+)
+# ``--per-hour none``: back to the owner's role's limits.
+NO_QUOTA = "none"
 
 
 class Command(BaseCommand):
@@ -42,7 +55,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         commands = parser.add_subparsers(
-            dest="command", required=True, metavar="{create,list,revoke}"
+            dest="command", required=True, metavar="{create,list,quota,revoke}"
         )
         create = commands.add_parser(
             "create",
@@ -67,8 +80,16 @@ class Command(BaseCommand):
         create.add_argument(
             "--expires", help="Expires after 30m, 12h, 7d, 2w...; omit: never."
         )
+        add_quota_arguments(create, "omit: the role's limit", default=None)
         listing = commands.add_parser("list", help="The keys, newest first.")
         listing.add_argument("--user", help="Only this user's keys.")
+        quota = commands.add_parser(
+            "quota",
+            help="Set a key's own quota (any value: the system actor); in force at "
+            "once.",
+        )
+        quota.add_argument("prefix", help="The key's prefix, as list shows it.")
+        add_quota_arguments(quota, "omit: unchanged", default=KEEP)
         revoke = commands.add_parser("revoke", help="Revoke a key: it stops at once.")
         revoke.add_argument("prefix", help="The key's prefix, as list shows it.")
 
@@ -76,6 +97,7 @@ class Command(BaseCommand):
         run = {
             "create": self.create_key,
             "list": self.list_keys,
+            "quota": self.set_quota,
             "revoke": self.revoke_key,
         }[options["command"]]
         try:
@@ -109,10 +131,13 @@ class Command(BaseCommand):
             scopes=scopes,
             expires_at=expires_at,
             client=SYSTEM,
+            quota_per_hour=options["per_hour"],
+            quota_per_day=options["per_day"],
         )
         self.stdout.write(
             f"Created API key {shown(key)} {owner_of(key)}, named {key.name!r}: scopes "
-            f"{', '.join(key.scopes)}; expires {when(key.expires_at, 'never')}."
+            f"{', '.join(key.scopes)}; quota {quota_of(key)}; expires "
+            f"{when(key.expires_at, 'never')}."
         )
         self.stdout.write(raw)
         self.stdout.write(SHOWN_ONCE)
@@ -133,13 +158,39 @@ class Command(BaseCommand):
             return
         self.stdout.write(table(COLUMNS, rows))
 
+    # --- quota ----------------------------------------------------------------------
+
+    def set_quota(self, options: dict[str, Any]) -> None:
+        key = self.key_of(options["prefix"])
+        changes = {
+            field: options[option]
+            for field, option in (
+                ("quota_per_hour", "per_hour"),
+                ("quota_per_day", "per_day"),
+            )
+            if options[option] is not KEEP
+        }
+        if not changes:
+            raise CommandError("Give --per-hour and/or --per-day.")
+        key = api_key_quota_set(
+            actor=SYSTEM_ACTOR, key_id=key.pk, changes=changes, client=SYSTEM
+        )
+        self.stdout.write(
+            f"API key {shown(key)} {owner_of(key)}: quota {quota_of(key)}, in force "
+            "from its next request."
+        )
+
+    def key_of(self, typed: str) -> ApiKey:
+        prefix = prefix_of(typed)
+        key = api_key_by_prefix(prefix) if prefix else None
+        if key is None:
+            raise CommandError(f"No API key with the prefix {typed!r}.")
+        return key
+
     # --- revoke ---------------------------------------------------------------------
 
     def revoke_key(self, options: dict[str, Any]) -> None:
-        prefix = prefix_of(options["prefix"])
-        key = api_key_by_prefix(prefix) if prefix else None
-        if key is None:
-            raise CommandError(f"No API key with the prefix {options['prefix']!r}.")
+        key = self.key_of(options["prefix"])
         if key.revoked_at is not None:
             raise CommandError(
                 f"API key {shown(key)} was already revoked on {when(key.revoked_at)}."
@@ -148,6 +199,52 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Revoked API key {shown(key)} {owner_of(key)}: it stops working at once."
         )
+
+
+class Keep:
+    """An option left out: the quota stays as it is."""
+
+    def __repr__(self) -> str:
+        return "unchanged"
+
+
+KEEP = Keep()
+
+
+def quota_value(value: str) -> int | None:
+    """``--per-hour 500``; ``none``: the owner's role's limit. The service checks the
+    range."""
+    if value.strip().lower() == NO_QUOTA:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"a whole number, or {NO_QUOTA!r} for the role's limit"
+        ) from None
+
+
+def add_quota_arguments(
+    parser: CommandParser, absent: str, *, default: int | Keep | None
+) -> None:
+    for option, what in (("--per-hour", "hour"), ("--per-day", "day")):
+        parser.add_argument(
+            option,
+            type=quota_value,
+            default=default,
+            help=f"The key's own requests per {what} in the default group, any value; "
+            f"{NO_QUOTA!r}: the owner's role's limit; {absent}.",
+        )
+
+
+def quota_of(key: ApiKey) -> str:
+    """``500/h,role/d``: the key's own quota per hour and per day, ``role`` where it
+    keeps its owner's role's limit; ``role`` alone when it has no quota of its own."""
+    if key.quota_per_hour is None and key.quota_per_day is None:
+        return "role"
+    hourly = key.quota_per_hour if key.quota_per_hour is not None else "role"
+    daily = key.quota_per_day if key.quota_per_day is not None else "role"
+    return f"{hourly}/h,{daily}/d"
 
 
 def prefix_of(value: str) -> str:
@@ -188,6 +285,7 @@ def row_of(key: ApiKey) -> tuple[str, ...]:
         "(global)" if key.user is None else key.user.username,
         key.name or "-",
         ",".join(key.scopes),
+        quota_of(key),
         when(key.expires_at, "never"),
         last_used,
         when(key.revoked_at),
