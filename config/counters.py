@@ -29,6 +29,7 @@ its own.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import math
@@ -321,14 +322,35 @@ def read_counts(specs: Iterable[CounterSpec]) -> list[tuple[WindowCount, ...]] |
     ]
 
 
-def take_back(spec: CounterSpec, counts: Iterable[WindowCount]) -> None:
-    """Uncount one use counted by :func:`count_and_read` (best effort)."""
-    for window in counts:
-        key = spec.keys(window.at)[spec.periods.index(window.period)][1]
-        try:
-            cache.decr(key)
-        except Exception:  # gone already, or the cache failed: nothing to take back
-            logger.debug("Could not take back a counted use", exc_info=True)
+TAKE_BACK = """
+for _, key in ipairs(KEYS) do
+    if redis.call("EXISTS", key) == 1 then redis.call("DECR", key) end
+end
+"""
+
+
+def take_back(uses: Iterable[tuple[CounterSpec, Iterable[WindowCount]]]) -> None:
+    """Uncount uses counted by :func:`count_and_read` (best effort): on Redis in one
+    round trip, decrementing only slots that still exist (a ``DECR`` would make a
+    missing one ``-1``, for ever)."""
+    keys = [
+        spec.keys(window.at)[spec.periods.index(window.period)][1]
+        for spec, counts in uses
+        for window in counts
+    ]
+    if not keys:
+        return
+    try:
+        client = _redis_client()
+        if client is None:
+            for key in keys:
+                with contextlib.suppress(ValueError):  # expired since
+                    cache.decr(key)
+            return
+        redis = client.get_client(write=True)
+        redis.eval(TAKE_BACK, len(keys), *(client.make_key(key) for key in keys))
+    except Exception:  # the cache failed: nothing to take back
+        logger.debug("Could not take back a counted use", exc_info=True)
 
 
 # --- The current request's counting (set by the limits middleware) ---------------------
@@ -338,17 +360,40 @@ def take_back(spec: CounterSpec, counts: Iterable[WindowCount]) -> None:
 class Counting:
     """What the current request counts in its cache round trip: one use in ``scope``
     over ``periods`` for whichever subject authenticates it (the session check and the
-    API key's check ask :func:`exchange` with theirs), with ``reads`` (keys the limiter
-    wants read in the same trip). ``counted`` holds what was counted, per subject."""
+    API key's check ask :func:`exchange` with theirs). ``counted`` holds what was
+    counted, per subject.
+
+    A use counted there is provisional: it was counted before the credential was
+    verified (a key's secret, a session's revocation) and before the permission
+    classes ran. The limiter confirms (:meth:`confirm`) the subject it checks the
+    request against; the others are taken back once the request is answered
+    (:meth:`unconfirmed`), so
+    that a request refused before the limiter (a wrong secret for someone's key prefix,
+    a revoked token, a 403, a route switched off) costs no one's quota."""
 
     scope: str
     periods: tuple[int, ...]
     counted: dict[str, tuple[WindowCount, ...]] = field(default_factory=dict)
-    found: dict[str, Any] = field(default_factory=dict)
+    confirmed: set[str] = field(default_factory=set)
     failed: bool = False
 
     def spec(self, subject: str) -> CounterSpec:
         return CounterSpec(self.scope, subject, self.periods)
+
+    def confirm(self, subject: str) -> None:
+        self.confirmed.add(subject)
+
+    def unconfirmed(self) -> list[tuple[CounterSpec, tuple[WindowCount, ...]]]:
+        """The uses counted for subjects the limiter did not check the request
+        against, forgotten here (taken back once)."""
+        uses = [
+            (self.spec(subject), counts)
+            for subject, counts in self.counted.items()
+            if subject not in self.confirmed
+        ]
+        for spec, _ in uses:
+            del self.counted[spec.subject]
+        return uses
 
 
 current_counting: ContextVar[Counting | None] = ContextVar(

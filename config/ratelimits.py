@@ -141,9 +141,8 @@ def withhold(request: HttpRequest | Request) -> None:
     plain_request.rate_limits = []  # type: ignore[attr-defined]
     counting: Counting | None = getattr(plain_request, "rate_limit_counting", None)
     if counting is not None:
-        for subject, counts in counting.counted.items():
-            take_back(counting.spec(subject), counts)
-        counting.counted.clear()
+        counting.confirmed.clear()
+        take_back(counting.unconfirmed())
 
 
 class LoginFailures:
