@@ -22,9 +22,10 @@ lock for a whole window.
 
 When the cache cannot be reached the counters *fail open*: the request is served, the
 failure is logged (at most once every :data:`LOG_EVERY` seconds per process) and counted
-(:func:`failing_open`, which the readiness probe reports), and for :data:`BACKOFF`
-seconds the process does not try again, so a dead Redis costs no request a timeout of
-its own.
+(:func:`failures`; :func:`failing_open` until an attempt succeeds, which the readiness
+probe reports as its ``rate_limits`` check), and for :data:`BACKOFF` seconds the process
+does not try again, so a dead Redis costs the limiter no timeout of its own on each
+request.
 """
 
 from __future__ import annotations
@@ -66,8 +67,8 @@ class WindowCount:
     def count(self) -> int:
         """The uses inside ``[at - period, at]``, the previous slot's taken in
         proportion to the share of it still inside."""
-        share = 1 - self.elapsed / self.period
-        return self.current + math.floor(self.previous * share)
+        inside = self.period - self.elapsed
+        return self.current + math.floor(self.previous * inside / self.period)
 
     @property
     def reset_seconds(self) -> int:
@@ -75,17 +76,22 @@ class WindowCount:
         return max(math.ceil(self.period - self.elapsed), 1)
 
     def retry_after(self, limit: int) -> int:
-        """Seconds until the count falls below ``limit`` if nothing more is counted."""
+        """Whole seconds until the count falls below ``limit`` if nothing more is
+        counted: the next request then passes. The least integer past the instant
+        (integers multiplied first: ``60 * (1 - 1/3)`` is not 40 in floats)."""
         if self.count < limit:
             return 0
-        to_edge = self.period - self.elapsed
         if self.previous and self.current < limit:
             # current + previous * (1 - (elapsed + x) / period) < limit
-            wait = self.period * (1 - (limit - self.current) / self.previous)
-            return max(math.ceil(wait - self.elapsed) + 1, 1)
-        # After the edge the current slot becomes the previous one, weighted down.
-        wait = to_edge + self.period * (1 - limit / max(self.current, 1))
-        return max(math.ceil(wait) + 1, 1)
+            left = self.period * (self.previous - limit + self.current)
+            wait = left / self.previous - self.elapsed
+        else:
+            # After the edge the current slot becomes the previous one, weighted down:
+            # current * (1 - y / period) < limit.
+            to_edge = self.period - self.elapsed
+            weight = max(self.current, 1)
+            wait = to_edge + self.period * (self.current - limit) / weight
+        return max(math.floor(wait) + 1, 1)
 
 
 def subject_digest(subject: str) -> str:
@@ -130,7 +136,9 @@ _last_failure: float | None = None
 _last_logged: float | None = None
 
 
-def _note_failure() -> None:
+def note_failure() -> None:
+    """The cache failed a counter: served uncounted, logged (at most every
+    :data:`LOG_EVERY` seconds), backed off for :data:`BACKOFF` seconds."""
     global _failures, _last_failure, _last_logged
     now = time.monotonic()
     with _health_lock:
@@ -149,18 +157,49 @@ def _note_failure() -> None:
         )
 
 
-def _backing_off() -> bool:
-    return _last_failure is not None and time.monotonic() - _last_failure < BACKOFF
+def note_success() -> None:
+    """The cache answered a counter: counting again."""
+    global _last_failure
+    if _last_failure is not None:
+        with _health_lock:
+            _last_failure = None
+        logger.warning("Rate limits count again: the cache answers")
 
 
-def failing_open(*, within: float = 30.0) -> bool:
-    """Whether counting failed in this process in the last ``within`` seconds."""
-    return _last_failure is not None and time.monotonic() - _last_failure < within
+def note_skipped() -> None:
+    """One more request served uncounted while backing off (not logged)."""
+    global _failures
+    with _health_lock:
+        _failures += 1
+
+
+def backing_off() -> bool:
+    """Whether a counter failed less than :data:`BACKOFF` seconds ago: do not try."""
+    last = _last_failure
+    return last is not None and time.monotonic() - last < BACKOFF
+
+
+def failing_open() -> bool:
+    """Whether this process's last attempt to count failed: requests are served
+    uncounted until one succeeds."""
+    return _last_failure is not None
 
 
 def failures() -> int:
     """How many requests this process served uncounted because the cache failed."""
     return _failures
+
+
+def counting_is_ready() -> bool:
+    """The readiness probe's ``rate_limits`` check: whether requests are counted. While
+    failing open, one read (once the backoff is over) tells whether the cache is back,
+    so that a process the probe took out of service comes back without traffic."""
+    if not failing_open():
+        return True
+    return count_and_read([PROBE_KEY], []) is not None
+
+
+PROBE_KEY = "rl:probe"
 
 
 def reset_health() -> None:
@@ -193,25 +232,22 @@ def count_and_read(
     """
     reads = list(reads)
     specs = list(specs)
-    if _backing_off():
-        _note_failure_quietly()
+    if backing_off():
+        note_skipped()
         return None
     now = time.time()
     plans = [(spec, spec.keys(now)) for spec in specs]
     try:
         client = _redis_client()
         if client is None:
-            return _count_one_by_one(reads, plans, now)
-        return _count_in_script(client, reads, plans, now)
+            result = _count_one_by_one(reads, plans, now)
+        else:
+            result = _count_in_script(client, reads, plans, now)
     except Exception:  # any failure of the cache backend (redis-py, django-redis)
-        _note_failure()
+        note_failure()
         return None
-
-
-def _note_failure_quietly() -> None:
-    global _failures
-    with _health_lock:
-        _failures += 1
+    note_success()
+    return result
 
 
 # Reads KEYS[1..ARGV[1]] (MGET), then counts one use in each further key, setting a
@@ -309,8 +345,9 @@ def read_counts(specs: Iterable[CounterSpec]) -> list[tuple[WindowCount, ...]] |
     try:
         found = cache.get_many(keys)
     except Exception:  # any failure of the cache backend
-        _note_failure()
+        note_failure()
         return None
+    note_success()
     return [
         tuple(
             WindowCount(
