@@ -41,7 +41,7 @@ OOM = "OOM command not allowed when used memory > 'maxmemory'."
 def cache_refusing(*methods: str) -> Iterator[None]:
     """The cache answers reads but raises on these write methods, as Redis at its
     ``maxmemory`` does through django-redis. Refusing ``get_many`` refuses the read
-    that the rate limiter pipelines with its counting on Redis too
+    that the rate limiter makes with its counting on Redis too
     (``config.counters``)."""
     backend = caches["default"]
     refused = {name: mock.Mock(side_effect=ResponseError(OOM)) for name in methods}
@@ -50,7 +50,7 @@ def cache_refusing(*methods: str) -> Iterator[None]:
         if "get_many" in methods:
             stack.enter_context(
                 mock.patch.object(
-                    counters, "_count_in_pipeline", side_effect=ResponseError(OOM)
+                    counters, "_count_in_script", side_effect=ResponseError(OOM)
                 )
             )
         yield
