@@ -196,6 +196,8 @@ def counting_is_ready() -> bool:
     so that a process the probe took out of service comes back without traffic."""
     if not failing_open():
         return True
+    if backing_off():
+        return False  # not tried (nor counted among the requests served uncounted)
     return count_and_read([PROBE_KEY], []) is not None
 
 
