@@ -117,3 +117,11 @@ def test_allauth_is_told_the_same_proxy_count(tmp_path) -> None:
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "2"
+
+
+def test_an_ipv6_client_is_counted_by_its_64(two_a_minute) -> None:
+    """One host usually holds a whole /64, and could rotate through it."""
+    assert get("2001:db8:1:2::1") == 200
+    assert get("2001:db8:1:2:ffff::9") == 200
+    assert get("2001:db8:1:2::abcd") == 429
+    assert get("2001:db8:1:3::1") == 200

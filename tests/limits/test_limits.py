@@ -348,3 +348,18 @@ def test_a_route_switched_off_for_an_address_counts_nothing(limit_groups) -> Non
     assert [answer.status_code for answer in switched_off] == [404] * 6
     assert all(limit_headers(answer) == {} for answer in switched_off)
     assert caller.get(CONFIG)["RateLimit-Remaining"] == "3"
+
+
+@pytest.mark.parametrize(("group_rate", "reported"), [("3/m", "3"), ("1000/m", "5")])
+def test_a_named_limit_and_the_group_report_whichever_is_tighter(
+    limit_groups, settings, group_rate: str, reported: str
+) -> None:
+    limit_groups({"auth": {"anonymous": group_rate}})
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login_failures_per_ip": "5/15m"}
+
+    response = anonymous().post(
+        LOGIN, {"login": "nobody", "password": "wrong"}, format="json"
+    )
+
+    assert response.status_code == 401
+    assert response["RateLimit-Limit"] == reported
