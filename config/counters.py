@@ -22,13 +22,15 @@ lock for a whole window.
 
 When the cache cannot be reached the counters *fail open*: the request is served, the
 failure is logged (at most once every :data:`LOG_EVERY` seconds per process) and counted
-(:func:`failing_open`, which the readiness probe reports), and for :data:`BACKOFF`
-seconds the process does not try again, so a dead Redis costs no request a timeout of
-its own.
+(:func:`failures`; :func:`failing_open` until an attempt succeeds, which the readiness
+probe reports as its ``rate_limits`` check), and for :data:`BACKOFF` seconds the process
+does not try again, so a dead Redis costs the limiter no timeout of its own on each
+request.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import math
@@ -65,8 +67,8 @@ class WindowCount:
     def count(self) -> int:
         """The uses inside ``[at - period, at]``, the previous slot's taken in
         proportion to the share of it still inside."""
-        share = 1 - self.elapsed / self.period
-        return self.current + math.floor(self.previous * share)
+        inside = self.period - self.elapsed
+        return self.current + math.floor(self.previous * inside / self.period)
 
     @property
     def reset_seconds(self) -> int:
@@ -74,17 +76,22 @@ class WindowCount:
         return max(math.ceil(self.period - self.elapsed), 1)
 
     def retry_after(self, limit: int) -> int:
-        """Seconds until the count falls below ``limit`` if nothing more is counted."""
+        """Whole seconds until the count falls below ``limit`` if nothing more is
+        counted: the next request then passes. The least integer past the instant
+        (integers multiplied first: ``60 * (1 - 1/3)`` is not 40 in floats)."""
         if self.count < limit:
             return 0
-        to_edge = self.period - self.elapsed
         if self.previous and self.current < limit:
             # current + previous * (1 - (elapsed + x) / period) < limit
-            wait = self.period * (1 - (limit - self.current) / self.previous)
-            return max(math.ceil(wait - self.elapsed) + 1, 1)
-        # After the edge the current slot becomes the previous one, weighted down.
-        wait = to_edge + self.period * (1 - limit / max(self.current, 1))
-        return max(math.ceil(wait) + 1, 1)
+            left = self.period * (self.previous - limit + self.current)
+            wait = left / self.previous - self.elapsed
+        else:
+            # After the edge the current slot becomes the previous one, weighted down:
+            # current * (1 - y / period) < limit.
+            to_edge = self.period - self.elapsed
+            weight = max(self.current, 1)
+            wait = to_edge + self.period * (self.current - limit) / weight
+        return max(math.floor(wait) + 1, 1)
 
 
 def subject_digest(subject: str) -> str:
@@ -129,7 +136,9 @@ _last_failure: float | None = None
 _last_logged: float | None = None
 
 
-def _note_failure() -> None:
+def note_failure() -> None:
+    """The cache failed a counter: served uncounted, logged (at most every
+    :data:`LOG_EVERY` seconds), backed off for :data:`BACKOFF` seconds."""
     global _failures, _last_failure, _last_logged
     now = time.monotonic()
     with _health_lock:
@@ -148,18 +157,51 @@ def _note_failure() -> None:
         )
 
 
-def _backing_off() -> bool:
-    return _last_failure is not None and time.monotonic() - _last_failure < BACKOFF
+def note_success() -> None:
+    """The cache answered a counter: counting again."""
+    global _last_failure
+    if _last_failure is not None:
+        with _health_lock:
+            _last_failure = None
+        logger.warning("Rate limits count again: the cache answers")
 
 
-def failing_open(*, within: float = 30.0) -> bool:
-    """Whether counting failed in this process in the last ``within`` seconds."""
-    return _last_failure is not None and time.monotonic() - _last_failure < within
+def note_skipped() -> None:
+    """One more request served uncounted while backing off (not logged)."""
+    global _failures
+    with _health_lock:
+        _failures += 1
+
+
+def backing_off() -> bool:
+    """Whether a counter failed less than :data:`BACKOFF` seconds ago: do not try."""
+    last = _last_failure
+    return last is not None and time.monotonic() - last < BACKOFF
+
+
+def failing_open() -> bool:
+    """Whether this process's last attempt to count failed: requests are served
+    uncounted until one succeeds."""
+    return _last_failure is not None
 
 
 def failures() -> int:
     """How many requests this process served uncounted because the cache failed."""
     return _failures
+
+
+def counting_is_ready() -> bool:
+    """The readiness probe's ``rate_limits`` check: whether requests are counted. While
+    failing open, one read (once the backoff is over) tells whether the cache is back,
+    so that a process the probe took out of service comes back without traffic."""
+    if not failing_open():
+        return True
+    if backing_off():
+        return False  # not tried (nor counted among the requests served uncounted)
+    return count_and_read([PROBE_KEY], []) is not None
+
+
+PROBE_KEY = "rl:probe"
 
 
 def reset_health() -> None:
@@ -192,25 +234,22 @@ def count_and_read(
     """
     reads = list(reads)
     specs = list(specs)
-    if _backing_off():
-        _note_failure_quietly()
+    if backing_off():
+        note_skipped()
         return None
     now = time.time()
     plans = [(spec, spec.keys(now)) for spec in specs]
     try:
         client = _redis_client()
         if client is None:
-            return _count_one_by_one(reads, plans, now)
-        return _count_in_script(client, reads, plans, now)
+            result = _count_one_by_one(reads, plans, now)
+        else:
+            result = _count_in_script(client, reads, plans, now)
     except Exception:  # any failure of the cache backend (redis-py, django-redis)
-        _note_failure()
+        note_failure()
         return None
-
-
-def _note_failure_quietly() -> None:
-    global _failures
-    with _health_lock:
-        _failures += 1
+    note_success()
+    return result
 
 
 # Reads KEYS[1..ARGV[1]] (MGET), then counts one use in each further key, setting a
@@ -227,7 +266,17 @@ for index = reads + 1, #KEYS do
 end
 return answer
 """
-_scripts: dict[int, Any] = {}
+_scripts: dict[tuple[int, str], Any] = {}
+
+
+def _script(redis: Any, source: str) -> Any:
+    """redis-py's ``Script`` of ``source`` on this client: ``EVALSHA``, loaded again
+    after a restart of Redis (``NOSCRIPT``)."""
+    key = (id(redis), source)
+    script = _scripts.get(key)
+    if script is None:
+        script = _scripts[key] = redis.register_script(source)
+    return script
 
 
 def _count_in_script(
@@ -240,10 +289,7 @@ def _count_in_script(
     five times the time to pack and parse: 60-70 µs against 10-15 µs over a plain
     ``MGET``, measured). redis-py's ``Script`` loads the script again after a restart
     of Redis (``NOSCRIPT``)."""
-    redis = client.get_client(write=True)
-    script = _scripts.get(id(redis))
-    if script is None:
-        script = _scripts[id(redis)] = redis.register_script(COUNT_AND_READ_SCRIPT)
+    script = _script(client.get_client(write=True), COUNT_AND_READ_SCRIPT)
     previous = [prev for _, keys in plans for _, _, prev in keys]
     names = {client.make_key(key): key for key in [*reads, *previous]}
     # The slot lives two periods: its own, and the next, where it is "previous".
@@ -308,8 +354,9 @@ def read_counts(specs: Iterable[CounterSpec]) -> list[tuple[WindowCount, ...]] |
     try:
         found = cache.get_many(keys)
     except Exception:  # any failure of the cache backend
-        _note_failure()
+        note_failure()
         return None
+    note_success()
     return [
         tuple(
             WindowCount(
@@ -321,14 +368,35 @@ def read_counts(specs: Iterable[CounterSpec]) -> list[tuple[WindowCount, ...]] |
     ]
 
 
-def take_back(spec: CounterSpec, counts: Iterable[WindowCount]) -> None:
-    """Uncount one use counted by :func:`count_and_read` (best effort)."""
-    for window in counts:
-        key = spec.keys(window.at)[spec.periods.index(window.period)][1]
-        try:
-            cache.decr(key)
-        except Exception:  # gone already, or the cache failed: nothing to take back
-            logger.debug("Could not take back a counted use", exc_info=True)
+TAKE_BACK_SCRIPT = """
+for _, key in ipairs(KEYS) do
+    if redis.call("EXISTS", key) == 1 then redis.call("DECR", key) end
+end
+"""
+
+
+def take_back(uses: Iterable[tuple[CounterSpec, Iterable[WindowCount]]]) -> None:
+    """Uncount uses counted by :func:`count_and_read` (best effort): on Redis in one
+    round trip, decrementing only slots that still exist (a ``DECR`` would make a
+    missing one ``-1``, for ever)."""
+    keys = [
+        spec.keys(window.at)[spec.periods.index(window.period)][1]
+        for spec, counts in uses
+        for window in counts
+    ]
+    if not keys:
+        return
+    try:
+        client = _redis_client()
+        if client is None:
+            for key in keys:
+                with contextlib.suppress(ValueError):  # expired since
+                    cache.decr(key)
+            return
+        script = _script(client.get_client(write=True), TAKE_BACK_SCRIPT)
+        script(keys=[client.make_key(key) for key in keys])
+    except Exception:  # the cache failed: nothing to take back
+        logger.debug("Could not take back a counted use", exc_info=True)
 
 
 # --- The current request's counting (set by the limits middleware) ---------------------
@@ -338,17 +406,40 @@ def take_back(spec: CounterSpec, counts: Iterable[WindowCount]) -> None:
 class Counting:
     """What the current request counts in its cache round trip: one use in ``scope``
     over ``periods`` for whichever subject authenticates it (the session check and the
-    API key's check ask :func:`exchange` with theirs), with ``reads`` (keys the limiter
-    wants read in the same trip). ``counted`` holds what was counted, per subject."""
+    API key's check ask :func:`exchange` with theirs). ``counted`` holds what was
+    counted, per subject.
+
+    A use counted there is provisional: it was counted before the credential was
+    verified (a key's secret, a session's revocation) and before the permission
+    classes ran. The limiter confirms (:meth:`confirm`) the subject it checks the
+    request against; the others are taken back once the request is answered
+    (:meth:`unconfirmed`), so
+    that a request refused before the limiter (a wrong secret for someone's key prefix,
+    a revoked token, a 403, a route switched off) costs no one's quota."""
 
     scope: str
     periods: tuple[int, ...]
     counted: dict[str, tuple[WindowCount, ...]] = field(default_factory=dict)
-    found: dict[str, Any] = field(default_factory=dict)
+    confirmed: set[str] = field(default_factory=set)
     failed: bool = False
 
     def spec(self, subject: str) -> CounterSpec:
         return CounterSpec(self.scope, subject, self.periods)
+
+    def confirm(self, subject: str) -> None:
+        self.confirmed.add(subject)
+
+    def unconfirmed(self) -> list[tuple[CounterSpec, tuple[WindowCount, ...]]]:
+        """The uses counted for subjects the limiter did not check the request
+        against, forgotten here (taken back once)."""
+        uses = [
+            (self.spec(subject), counts)
+            for subject, counts in self.counted.items()
+            if subject not in self.confirmed
+        ]
+        for spec, _ in uses:
+            del self.counted[spec.subject]
+        return uses
 
 
 current_counting: ContextVar[Counting | None] = ContextVar(

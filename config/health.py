@@ -19,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.counters import counting_is_ready
 from config.errors import problem_response
 from config.openapi import ProblemSerializer
 
@@ -44,6 +45,9 @@ def cache_is_ready() -> bool:
 READINESS_CHECKS: dict[str, Callable[[], bool]] = {
     "database": database_is_ready,
     "cache": cache_is_ready,
+    # "error" while the rate limits fail open (config.counters): requests are served
+    # uncounted because the cache could not be reached.
+    "rate_limits": counting_is_ready,
 }
 
 
@@ -89,7 +93,7 @@ class ReadinessApi(ProbeApi):
     @extend_schema(
         operation_id="getReadiness",
         tags=["operations"],
-        summary="The database and the cache answer",
+        summary="The database and the cache answer, and requests are counted",
         responses={
             200: ReadinessSerializer,
             503: OpenApiResponse(
@@ -103,8 +107,14 @@ class ReadinessApi(ProbeApi):
                             "title": "Service Unavailable",
                             "status": 503,
                             "code": "not_ready",
-                            "detail": "Not ready: cache is unavailable.",
-                            "checks": {"database": "ok", "cache": "error"},
+                            "detail": (
+                                "Not ready: cache and rate_limits are unavailable."
+                            ),
+                            "checks": {
+                                "database": "ok",
+                                "cache": "error",
+                                "rate_limits": "error",
+                            },
                         },
                     )
                 ],
@@ -113,7 +123,10 @@ class ReadinessApi(ProbeApi):
         examples=[
             OpenApiExample(
                 "ok",
-                value={"status": "ok", "checks": {"database": "ok", "cache": "ok"}},
+                value={
+                    "status": "ok",
+                    "checks": {"database": "ok", "cache": "ok", "rate_limits": "ok"},
+                },
             )
         ],
     )

@@ -22,12 +22,15 @@ endpoint group (``limits``).
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.conf import settings
 from django.http import HttpRequest
 from rest_framework.request import Request
 
+from config import counters
 from config.client_ip import client_ip
 from config.counters import Counting, take_back
 from config.errors import ApplicationError
@@ -68,6 +71,8 @@ def rate_limit_usage(
     if window is None:
         return None
     state = window.count() if increment else window.state()
+    if state is None:  # the cache cannot be reached: fail open
+        return None
     return report(request, name, state)
 
 
@@ -100,15 +105,61 @@ def limited_ip(request: HttpRequest | Request) -> str:
     return str(ipaddress.ip_network(f"{address}/{mask}", strict=False).network_address)
 
 
+T = TypeVar("T")
+
+
+def _fail_open(operation: Callable[[], T]) -> T | None:
+    """``operation()``, or ``None`` when the cache cannot be reached: the named limits
+    fail open as the groups' do, sharing their log, backoff and readiness signal
+    (``config.counters``), and never answer 500."""
+    if counters.backing_off():
+        counters.note_skipped()
+        return None
+    try:
+        result = operation()
+    except Exception:  # any failure of the cache backend (redis-py, django-redis)
+        counters.note_failure()
+        return None
+    counters.note_success()
+    return result
+
+
+class NamedWindow:
+    """A named limit's counter (``config.sliding_window``) that fails open: each
+    operation answers ``None`` (nothing known, nothing enforced) when the cache
+    cannot be reached."""
+
+    def __init__(self, window: SlidingWindow) -> None:
+        self.window = window
+        self.limit, self.period = window.limit, window.period
+
+    def state(self) -> WindowState | None:
+        return _fail_open(self.window.state)
+
+    def count(self) -> WindowState | None:
+        return _fail_open(self.window.count)
+
+    def uncount(self) -> None:
+        _fail_open(self.window.uncount)
+
+    def lock(self) -> bool:
+        return bool(_fail_open(self.window.lock))
+
+    def reset(self) -> None:
+        _fail_open(self.window.reset)
+
+
 def sliding_window(
     request: HttpRequest | Request, name: str, *, key: str
-) -> SlidingWindow | None:
+) -> NamedWindow | None:
     """The sliding-window counter of limit ``name`` for ``key`` (``"ip"``: the client's
     address); ``None`` when rate limits are disabled."""
     if not settings.RATELIMIT_ENABLE:
         return None
     value = limited_ip(request) if key == "ip" else key
-    return SlidingWindow(name=name, key=value, rate=settings.RATE_LIMITS[name])
+    return NamedWindow(
+        SlidingWindow(name=name, key=value, rate=settings.RATE_LIMITS[name])
+    )
 
 
 def report(request: HttpRequest | Request, name: str, state: WindowState) -> Usage:
@@ -141,9 +192,8 @@ def withhold(request: HttpRequest | Request) -> None:
     plain_request.rate_limits = []  # type: ignore[attr-defined]
     counting: Counting | None = getattr(plain_request, "rate_limit_counting", None)
     if counting is not None:
-        for subject, counts in counting.counted.items():
-            take_back(counting.spec(subject), counts)
-        counting.counted.clear()
+        counting.confirmed.clear()
+        take_back(counting.unconfirmed())
 
 
 class LoginFailures:
@@ -174,12 +224,15 @@ class LoginFailures:
             for name, limit_key in limits
             if (window := sliding_window(request, name, key=limit_key)) is not None
         ]
-        self.states: list[WindowState] = []
+        # None: the cache could not be reached (the counter fails open).
+        self.states: list[WindowState | None] = []
 
     def check(self) -> None:
         """``429`` while a counter is locked, whatever the password. Counts nothing."""
         for name, _, window in self.windows:
             state = window.state()
+            if state is None:
+                continue
             usage = report(self.request, name, state)
             if state.is_locked:
                 raise_rate_limited(usage)
@@ -194,7 +247,7 @@ class LoginFailures:
         self.check()
         self.count()
         for (name, _, window), state in zip(self.windows, self.states, strict=True):
-            if state.count > state.limit:
+            if state is not None and state.count > state.limit:
                 self.succeeded()
                 raise_rate_limited(
                     Usage(name, state.limit, state.count, reset_seconds=window.period)
@@ -213,8 +266,10 @@ class LoginFailures:
         for (name, limit_key, window), state in zip(
             self.windows, self.states, strict=True
         ):
+            if state is None:
+                continue
             if state.count >= state.limit and window.lock():
-                state = window.state()
+                state = window.state() or state
                 if limit_key == self.key:
                     locked_after = state.limit
             report(self.request, name, state)
@@ -241,6 +296,8 @@ def enforce_sliding_limit(
     if window is None:
         return
     state = window.count()
+    if state is None:  # the cache cannot be reached: fail open
+        return
     usage = report(request, name, state)
     if usage.is_exceeded:
         raise_rate_limited(usage)

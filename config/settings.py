@@ -358,6 +358,10 @@ RATE_LIMITS = {
 # Clients' addresses: the number of reverse proxies in front that append to
 # X-Forwarded-For. 0 trusts no header and uses the socket's address.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", 0)
+# One function decides the address (config.client_ip.client_ip): the limiter's, the
+# sessions', the audit log's, and allauth's (our adapter's get_client_ip). allauth's own
+# setting is kept in step for any of its code that would read it.
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 
 # Every API route counts in an endpoint group (limits.policy): its view's
 # rate_limit_group, "default" unless it names another. Each group limits each tier of

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from config.client import ClientInfo
-from config.counters import Counting, current_counting
+from config.counters import Counting, current_counting, take_back
 from config.ratelimits import Usage
 from limits.callers import caller_of
 from limits.policy import group_of, periods_of, view_class_of
@@ -43,6 +43,11 @@ class RateLimitMiddleware:
             token = request.__dict__.pop("_rate_limit_token", None)
             if token is not None:
                 current_counting.reset(token)
+            counting: Counting | None = getattr(request, "rate_limit_counting", None)
+            if counting is not None:
+                # Refused before the limiter checked it (401, 403, switched off): the
+                # uses its credential's round trip counted are taken back.
+                take_back(counting.unconfirmed())
         usages: list[Usage] = getattr(request, "rate_limits", [])
         if usages and not getattr(request, "rate_limit_headers_withheld", False):
             usage = tightest(usages)

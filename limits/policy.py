@@ -31,6 +31,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 from config.sliding_window import parse_rate
 
@@ -84,11 +86,29 @@ def group_limits() -> dict[str, dict[str, tuple[Limit, ...]]]:
     return parsed
 
 
-def check_settings() -> None:
-    """Fail at start-up on a rate or a group that does not parse."""
+SETTINGS = frozenset(
+    {"RATE_LIMIT_GROUPS", "RATE_LIMIT_ROUTE_GROUPS", "RATE_LIMIT_EXEMPT"}
+)
+
+
+def forget_settings() -> None:
+    """Drop what was parsed from the settings: the next request reads them again."""
     group_limits.cache_clear()
     periods_of.cache_clear()
     _route_groups.cache_clear()
+
+
+@receiver(setting_changed)
+def _settings_changed(*, setting: str, **kwargs: Any) -> None:
+    """``override_settings`` (and pytest-django's ``settings``) change the limits of a
+    test, and put them back after it, as Django's own cached settings follow."""
+    if setting in SETTINGS:
+        forget_settings()
+
+
+def check_settings() -> None:
+    """Fail at start-up on a rate or a group that does not parse."""
+    forget_settings()
     groups = group_limits()
     for route, group in _route_groups().items():
         if group is not None and group not in groups:

@@ -78,6 +78,7 @@ class RateLimitThrottle(BaseThrottle):
         if counting is None or not settings.RATELIMIT_ENABLE:
             return True
         caller = caller_of(request)
+        counting.confirm(caller.subject)  # the others are taken back (Counting)
         counts = counting.counted.get(caller.subject)
         if counts is None or caller.is_anonymous:
             counts = self._count(request, counting, caller, counts)

@@ -87,7 +87,11 @@ def test_bin_start_migrates_and_serves_the_api_docs_and_static_files(
                     {"X-Request-ID": "from-the-server-test"},
                 )
                 assert status == 200
-                assert json.loads(body)["checks"] == {"database": "ok", "cache": "ok"}
+                assert json.loads(body)["checks"] == {
+                    "database": "ok",
+                    "cache": "ok",
+                    "rate_limits": "ok",
+                }
                 assert headers["X-Request-ID"] == "from-the-server-test"
 
                 status, _, page = fetch(f"{base_url}/api/docs/")

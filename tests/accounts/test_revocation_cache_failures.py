@@ -9,6 +9,7 @@ django-redis does when Redis answers but refuses writes (``maxmemory``);
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,6 +27,7 @@ from accounts import session_state
 from accounts.constants import RevokeReason
 from accounts.models import AuditEvent, AuthSession, Ban, User
 from accounts.services.sessions import session_revoke, sessions_revoke_all
+from config import counters
 from config.client import SYSTEM
 from tests.factories import DEFAULT_PASSWORD
 from tests.helpers import account, bearer, client_for, otp_verified_staff_client
@@ -38,11 +40,19 @@ OOM = "OOM command not allowed when used memory > 'maxmemory'."
 @contextmanager
 def cache_refusing(*methods: str) -> Iterator[None]:
     """The cache answers reads but raises on these write methods, as Redis at its
-    ``maxmemory`` does through django-redis."""
+    ``maxmemory`` does through django-redis. Refusing ``get_many`` refuses the read
+    that the rate limiter makes with its counting on Redis too
+    (``config.counters``)."""
     backend = caches["default"]
-    with mock.patch.multiple(
-        backend, **{name: mock.Mock(side_effect=ResponseError(OOM)) for name in methods}
-    ):
+    refused = {name: mock.Mock(side_effect=ResponseError(OOM)) for name in methods}
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(mock.patch.multiple(backend, **refused))
+        if "get_many" in methods:
+            stack.enter_context(
+                mock.patch.object(
+                    counters, "_count_in_script", side_effect=ResponseError(OOM)
+                )
+            )
         yield
 
 
@@ -244,7 +254,8 @@ def test_positive_entries_live_session_state_cache_seconds(
     timeouts: dict[str, object] = {}
 
     def recorded(key: str, value: object, timeout: object = None, **kwargs: object):
-        timeouts[key.split(":")[1]] = timeout
+        if not key.startswith("rl:"):  # the rate limiter's counters (config.counters)
+            timeouts[key.split(":")[1]] = timeout
         return add(key, value, timeout, **kwargs)
 
     with mock.patch.object(backend, "add", recorded):

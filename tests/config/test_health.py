@@ -33,7 +33,7 @@ def test_ready_checks_database_and_cache(api_client: APIClient) -> None:
     assert response.status_code == 200
     assert response.json() == {
         "status": "ok",
-        "checks": {"database": "ok", "cache": "ok"},
+        "checks": {"database": "ok", "cache": "ok", "rate_limits": "ok"},
     }
 
 
@@ -48,7 +48,8 @@ def test_ready_is_503_naming_the_cache_when_redis_is_unreachable(
     assert response["Content-Type"] == "application/problem+json"
     body = response.json()
     assert body["code"] == "not_ready"
-    assert body["checks"] == {"database": "ok", "cache": "error"}
+    # No request tried to count: the limiter has not failed (yet).
+    assert body["checks"] == {"database": "ok", "cache": "error", "rate_limits": "ok"}
     assert body["detail"] == "Not ready: cache is unavailable."
 
 
@@ -64,7 +65,11 @@ def test_ready_is_503_naming_the_database_when_it_fails(
     response = api_client.get("/health/ready/")
 
     assert response.status_code == 503
-    assert response.json()["checks"] == {"database": "error", "cache": "ok"}
+    assert response.json()["checks"] == {
+        "database": "error",
+        "cache": "ok",
+        "rate_limits": "ok",
+    }
     assert "connection refused" not in response.content.decode()
 
 
