@@ -55,6 +55,7 @@ from accounts.models import (
 )
 from accounts.roles import Role, roles_of
 from config.aggregates import GroupConcat
+from config.caching import best_effort
 from config.error_codes import ApplicationError
 from config.paginator import count_up_to, page_of
 
@@ -272,7 +273,11 @@ def stand_in_user(user_id: Any) -> ProfiledUser | None:
     remembered (``services.registration``): its public answers (profile, avatar) must
     be those of the new account it pretends to be, or its id would tell that the
     address had an account. Never saved; ``None`` once forgotten."""
-    remembered = django_cache.get(stand_in_key(user_id))
+    remembered = best_effort(
+        lambda: django_cache.get(stand_in_key(user_id)),
+        default=None,
+        what="reading a stand-in account",
+    )
     if remembered is None:
         return None
     stand_in = User(

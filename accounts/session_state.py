@@ -41,6 +41,7 @@ from accounts.selectors import (
     profile_annotations,
 )
 from config import counters, round_trip
+from config.caching import best_effort
 from config.error_codes import ApplicationError
 
 if TYPE_CHECKING:
@@ -260,8 +261,14 @@ def mark_sessions_revoked(
 
 
 def forget_user(user_id: uuid.UUID | str) -> None:
-    """Drop the cached snapshot so the next request reads the user afresh."""
-    cache.delete(_user_key(user_id))
+    """Drop the cached snapshot so the next request reads the user afresh. A cache that
+    cannot be reached holds no snapshot anyone reads; should it come back with one, the
+    snapshot lives ``SESSION_STATE_CACHE_SECONDS`` at most."""
+    best_effort(
+        lambda: cache.delete(_user_key(user_id)),
+        default=False,
+        what="forgetting a user's snapshot",
+    )
 
 
 # --- Credentials other than sessions (API keys) --------------------------------------

@@ -35,6 +35,7 @@ from accounts.selectors import ProfileAnnotations, stand_in_key
 from accounts.services.audit import audit_record
 from accounts.services.password import password_history_record
 from accounts.validators import validate_display_name, validate_username
+from config.caching import best_effort
 from config.client import ClientInfo
 from config.error_codes import ApplicationError
 
@@ -47,10 +48,12 @@ def _username_reservation_key(username: str) -> str:
 
 def _username_taken(username: str) -> bool:
     """An account has it, or a sign-up with an address that has an account reserved it."""
-    return (
-        cache.get(_username_reservation_key(username)) is not None
-        or User.objects.filter(username=username).exists()
+    reserved = best_effort(
+        lambda: cache.get(_username_reservation_key(username)),
+        default=None,
+        what="reading a username reservation",
     )
+    return reserved is not None or User.objects.filter(username=username).exists()
 
 
 def _username_reserve(username: str) -> None:
@@ -64,10 +67,14 @@ def _username_reserve(username: str) -> None:
     names for good. A self-expiring marker, so it lives in the cache; an eviction only
     ends it sooner.
     """
-    cache.add(
-        _username_reservation_key(username),
-        1,
-        settings.ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS * 24 * 3600,
+    best_effort(
+        lambda: cache.add(
+            _username_reservation_key(username),
+            1,
+            settings.ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS * 24 * 3600,
+        ),
+        default=False,
+        what="reserving a username",
     )
 
 
@@ -205,15 +212,19 @@ def _stand_in_remember(stand_in: User) -> None:
     """Remember the stand-in as long as its username is reserved, so that what anyone
     may read of an account by its id (the public profile, the avatar) answers for the
     stand-in's id as for a new account's (``selectors.stand_in_user``)."""
-    cache.set(
-        stand_in_key(stand_in.pk),
-        {
-            "username": stand_in.username,
-            "email": stand_in.email,
-            "display_name": stand_in.display_name,
-            "date_joined": stand_in.date_joined,
-        },
-        settings.ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS * 24 * 3600,
+    best_effort(
+        lambda: cache.set(
+            stand_in_key(stand_in.pk),
+            {
+                "username": stand_in.username,
+                "email": stand_in.email,
+                "display_name": stand_in.display_name,
+                "date_joined": stand_in.date_joined,
+            },
+            settings.ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS * 24 * 3600,
+        ),
+        default=None,
+        what="remembering a stand-in account",
     )
 
 

@@ -10,6 +10,7 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from config import counters
+from tests.factories import DEFAULT_PASSWORD
 from tests.helpers import account, client_for
 
 pytestmark = pytest.mark.django_db
@@ -26,6 +27,7 @@ CONFIG = "/api/v1/config/"
 EXPORT = "/api/v1/users/me/export/"  # a named limit as well as the group's
 RESET = "/api/v1/auth/password/reset/"  # anyone's: named limits per address, email
 LOGIN = "/api/v1/auth/login/"  # the lockout's counters
+REGISTER = "/api/v1/auth/register/"
 HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")
 
 
@@ -117,3 +119,30 @@ def test_counting_resumes_when_the_cache_answers_again(
     assert not counters.failing_open()
     assert caller.get(CONFIG)["RateLimit-Remaining"] == "4"
     assert "Rate limits count again" in caplog.text
+
+
+def test_a_login_and_a_sign_up_are_served(redis_down) -> None:
+    """The limiter aside, the flows that touch the cache carry on without it: a login
+    (its snapshot forgotten on commit), a sign-up, and a sign-up with a taken address,
+    which still answers as a new account's (its reservations are best effort)."""
+    user = account(email="ada@example.com")
+    caller = APIClient(REMOTE_ADDR="203.0.113.10", raise_request_exception=False)
+    sign_up = {
+        "email": "grace@example.com",
+        "username": "grace_h",
+        "password": "a long and unusual passphrase 42",
+    }
+
+    login = caller.post(
+        LOGIN, {"login": user.username, "password": DEFAULT_PASSWORD}, format="json"
+    )
+    fresh = caller.post(REGISTER, sign_up, format="json")
+    taken = caller.post(
+        REGISTER,
+        {**sign_up, "email": "ada@example.com", "username": "ada_again"},
+        format="json",
+    )
+
+    assert login.status_code == 200, login.content
+    assert fresh.status_code == taken.status_code == 201, (fresh.content, taken.content)
+    assert set(fresh.json()) == set(taken.json())
