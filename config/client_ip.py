@@ -30,3 +30,16 @@ def client_ip(request: HttpRequest) -> str:
         return str(ipaddress.ip_address(remote))
     except ValueError:
         return "0.0.0.0"  # noqa: S104 (a placeholder, never bound)
+
+
+def limited_address(ip: str) -> str:
+    """``ip`` as per-IP limits count it: an IPv6 address by its /64 (one host usually
+    holds a whole /64), an IPv4 one as it is, as django-ratelimit's ``"ip"`` key does.
+    ``ValueError`` when it is no IP address."""
+    address = ipaddress.ip_address(ip)
+    mask = (
+        settings.RATELIMIT_IPV6_MASK
+        if address.version == 6
+        else settings.RATELIMIT_IPV4_MASK
+    )
+    return str(ipaddress.ip_network(f"{address}/{mask}", strict=False).network_address)

@@ -21,7 +21,6 @@ endpoint group (``limits``).
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -31,7 +30,7 @@ from django.http import HttpRequest
 from rest_framework.request import Request
 
 from config import counters
-from config.client_ip import client_ip
+from config.client_ip import client_ip, limited_address
 from config.counters import Counting, take_back
 from config.errors import ApplicationError
 from config.requests import django_request
@@ -93,16 +92,8 @@ def enforce_rate_limit(request: HttpRequest | Request, name: str, *, key: str) -
 
 
 def limited_ip(request: HttpRequest | Request) -> str:
-    """The client's address as per-IP limits count it: an IPv6 client by its /64 (one
-    host usually holds a whole /64), an IPv4 one by its address, as django-ratelimit's
-    ``"ip"`` key does."""
-    address = ipaddress.ip_address(client_ip(django_request(request)))
-    mask = (
-        settings.RATELIMIT_IPV6_MASK
-        if address.version == 6
-        else settings.RATELIMIT_IPV4_MASK
-    )
-    return str(ipaddress.ip_network(f"{address}/{mask}", strict=False).network_address)
+    """The client's address as per-IP limits count it (:func:`limited_address`)."""
+    return limited_address(client_ip(django_request(request)))
 
 
 T = TypeVar("T")

@@ -35,7 +35,6 @@ entries (a restart, an eviction) enforces the bans again within that time.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import math
 import time
@@ -63,6 +62,7 @@ from accounts.roles import is_staff_member
 from accounts.services.audit import audit_record
 from accounts.services.moderation import user_ban
 from config.client import ClientInfo
+from config.client_ip import limited_address
 from config.error_codes import ApplicationError
 from config.sliding_window import SlidingWindow
 from limits.callers import Caller
@@ -209,15 +209,9 @@ def banned_address(address: str) -> str:
     address by its /64 (``RATELIMIT_IPV6_MASK``), as ``config.ratelimits.limited_ip``
     masks a client's. ``ValidationError`` when it is no IP address."""
     try:
-        parsed = ipaddress.ip_address(address.strip())
+        return limited_address(address.strip())
     except ValueError:
         raise ValidationError({"address": ["Enter an IPv4 or IPv6 address."]}) from None
-    mask = (
-        settings.RATELIMIT_IPV6_MASK
-        if parsed.version == 6
-        else settings.RATELIMIT_IPV4_MASK
-    )
-    return str(ipaddress.ip_network(f"{parsed}/{mask}", strict=False).network_address)
 
 
 @transaction.atomic
