@@ -38,7 +38,12 @@ from apikeys.keys import KEY_MARKER
 from apikeys.models import ApiKey
 from apikeys.scopes import Scope
 from apikeys.selectors import api_keys_all
-from apikeys.services import api_key_create, api_key_quota_set, api_key_revoke
+from apikeys.services import (
+    QUOTA_FIELDS,
+    api_key_create,
+    api_key_quota_set,
+    api_key_revoke,
+)
 from config.client import ClientInfo
 from config.errors import ApplicationError
 from config.paginator import CappedCountAdminMixin
@@ -132,9 +137,12 @@ class QuotaForm(forms.Form):
     )
 
 
-class GlobalKeyForm(forms.Form):
+class GlobalKeyForm(QuotaForm):
     """What staff fill in; ``api_key_create`` checks the values (a name, known scopes,
-    an expiry in the future) and its refusals are shown on the form's fields."""
+    an expiry in the future, the quota) and its refusals are shown on the form's
+    fields."""
+
+    field_order = ["name", "scopes", "expires_at", *QUOTA_FIELDS]
 
     name = forms.CharField(
         max_length=100, help_text="What the key is for: the service that will use it."
@@ -149,18 +157,6 @@ class GlobalKeyForm(forms.Form):
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         help_text="In your time zone; leave empty for a key that does not expire.",
-    )
-    quota_per_hour = forms.IntegerField(
-        label="Requests per hour",
-        required=False,
-        min_value=1,
-        help_text=QUOTA_HELP.format(what="hour"),
-    )
-    quota_per_day = forms.IntegerField(
-        label="Requests per day",
-        required=False,
-        min_value=1,
-        help_text=QUOTA_HELP.format(what="day"),
     )
 
 

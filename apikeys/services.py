@@ -189,6 +189,22 @@ def api_key_create(
     return key, full_key
 
 
+def _locked_key(actor: Actor, key_id: uuid.UUID) -> ApiKey:
+    """The key, its row locked; ``404 not_found`` for one the actor may not see.
+
+    Only the key's row: PostgreSQL refuses ``FOR UPDATE`` on the nullable side of the
+    outer join to its owner (a global key has none)."""
+    key = (
+        ApiKey.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .filter(pk=key_id)
+        .first()
+    )
+    if key is None or not access.may_see_api_keys_of(actor, key.user):
+        raise ApplicationError("not_found", "No such API key.")
+    return key
+
+
 @transaction.atomic
 def api_key_quota_set(
     *,
@@ -205,14 +221,7 @@ def api_key_quota_set(
     an admin (``accounts.access.check_api_key_quota_change``); ``400
     validation_error`` above the owner's role's limit unless the actor may set any;
     ``409 conflict`` for a revoked key. A change that changes nothing records nothing."""
-    key = (
-        ApiKey.objects.select_for_update(of=("self",))
-        .select_related("user")
-        .filter(pk=key_id)
-        .first()
-    )
-    if key is None or not access.may_see_api_keys_of(actor, key.user):
-        raise ApplicationError("not_found", "No such API key.")
+    key = _locked_key(actor, key_id)
     access.check_api_key_quota_change(actor, key.user)
     if key.revoked_at is not None:
         raise ApplicationError("conflict", "This key is revoked: it has no quota.")
@@ -242,16 +251,7 @@ def api_key_revoke(*, actor: Actor, key_id: uuid.UUID, client: ClientInfo) -> Ap
     """Revoke a key; it is refused from the next request on. ``404 not_found`` for a key
     the actor may not see (another user's, to a user); revoking a revoked key changes
     nothing (no second event or email) and returns it."""
-    # Lock the key's row only: PostgreSQL refuses FOR UPDATE on the nullable side of the
-    # outer join to its owner (a global key has none).
-    key = (
-        ApiKey.objects.select_for_update(of=("self",))
-        .select_related("user")
-        .filter(pk=key_id)
-        .first()
-    )
-    if key is None or not access.may_see_api_keys_of(actor, key.user):
-        raise ApplicationError("not_found", "No such API key.")
+    key = _locked_key(actor, key_id)
     access.check_api_key_revocation(actor, key.user)
     if key.revoked_at is not None:
         return key
