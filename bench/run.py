@@ -82,6 +82,9 @@ SERVER_ENV = {
         )
     },
     "RATE_LIMIT_REFRESH_PER_IP": "100000000/m",
+    # The refresh scenario mints one session per wrk connection for one user
+    # (REFRESH_SEEDS): no cap on live sessions, which would revoke the first ones.
+    "MAX_SESSIONS_PER_USER": "0",
     "RATE_LIMIT_LOGIN_FAILURES_PER_IP": "100000000/m",
     "RATE_LIMIT_LOGINS_PER_IP": "100000000/m",
     "RATE_LIMIT_LOGINS_PER_ACCOUNT": "100000000/m",
@@ -300,9 +303,10 @@ def setup_refresh(context: Context) -> Prepared:
         "import json\n"
         "from accounts.models import User\n"
         "from config.client import SYSTEM\n"
+        "from accounts.constants import AMR_PASSWORD\n"
         "from accounts.services.sessions import session_create\n"
         f"user = User.objects.get(username={BENCH_USERNAME!r})\n"
-        "tokens = [session_create(user=user, client=SYSTEM)[1].refresh "
+        "tokens = [session_create(user=user, client=SYSTEM, amr=AMR_PASSWORD)[1].refresh "
         f"for _ in range({REFRESH_SEEDS})]\n"
         "print(json.dumps(tokens))\n"
     )
