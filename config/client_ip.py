@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 
 from django.conf import settings
@@ -36,10 +37,13 @@ def limited_address(ip: str) -> str:
     """``ip`` as per-IP limits count it: an IPv6 address by its /64 (one host usually
     holds a whole /64), an IPv4 one as it is, as django-ratelimit's ``"ip"`` key does.
     ``ValueError`` when it is no IP address."""
+    return _masked(ip, settings.RATELIMIT_IPV4_MASK, settings.RATELIMIT_IPV6_MASK)
+
+
+@functools.lru_cache(maxsize=65536)
+def _masked(ip: str, ipv4_mask: int, ipv6_mask: int) -> str:
+    """Kept per process for the addresses seen last (parsing costs more than the rest
+    of an anonymous request's limiting); the masks are part of the key."""
     address = ipaddress.ip_address(ip)
-    mask = (
-        settings.RATELIMIT_IPV6_MASK
-        if address.version == 6
-        else settings.RATELIMIT_IPV4_MASK
-    )
+    mask = ipv6_mask if address.version == 6 else ipv4_mask
     return str(ipaddress.ip_network(f"{address}/{mask}", strict=False).network_address)

@@ -31,6 +31,7 @@ request.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import math
@@ -94,8 +95,10 @@ class WindowCount:
         return max(math.floor(wait) + 1, 1)
 
 
+@functools.lru_cache(maxsize=65536)
 def subject_digest(subject: str) -> str:
-    """Keys name a digest of the subject, never an address or an id in clear."""
+    """Keys name a digest of the subject, never an address or an id in clear. Kept per
+    process for the subjects seen last: each request asks again."""
     return hashlib.sha256(subject.encode()).hexdigest()[:32]
 
 
