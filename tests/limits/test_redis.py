@@ -1,5 +1,5 @@
 """On Redis (``REDIS_URL``; skipped on the embedded default): a request is counted in the
-round trip its credential's check already makes, one pipeline, and counters live only
+round trip its credential's check already makes, one script, and counters live only
 as long as they count."""
 
 from __future__ import annotations
