@@ -229,36 +229,28 @@ class ApiKeyAuthentication(BaseAuthentication):
         return LoginFailures(request, "", ip_limit=FAILURES_LIMIT)
 
     def _check_failures(self, request: Request) -> None:
-        failures = self._failures(request)
+        # With the counters' cache down the limits fail open (config.ratelimits): the
+        # database still answers.
         try:
-            failures.check()
+            self._failures(request).check()
         except ApplicationError as error:
             raise _rate_limited(error) from None
-        except Exception:  # the counters' cache is down: the database still answers
-            logger.warning("API key failures could not be checked: the cache is down")
 
     def _failed(self, request: Request) -> Exception:
         self._check_failures(request)
         failures = self._failures(request)
-        try:
-            failures.count()
-            failures.failed()
-        except (
-            Exception
-        ):  # the counters' cache is down: the key is refused all the same
-            logger.warning("An API key failure could not be counted: the cache is down")
+        failures.count()  # uncounted while the cache is down: refused all the same
+        failures.failed()
         return _refused()
 
     def _audit_rejection(
         self, request: Request, prefix: str, entry: dict[str, Any]
     ) -> None:
+        # With the counter's cache down it counts nothing: every rejection is audited.
         window = sliding_window(request, REJECTIONS_AUDITED_LIMIT, key=prefix)
-        try:
-            counted = window.count() if window is not None else None
-            if counted is not None and counted.count > counted.limit:
-                return
-        except Exception:  # the counter's cache is down: audit it, unlimited
-            logger.warning("API key rejections could not be counted: the cache is down")
+        counted = window.count() if window is not None else None
+        if counted is not None and counted.count > counted.limit:
+            return
         api_key_rejection_record(
             key_id=entry["id"],
             prefix=prefix,

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.test import Client
 from rest_framework.test import APIClient
@@ -18,6 +19,8 @@ from rest_framework.test import APIClient
 from accounts.constants import AuditKind
 from accounts.models import AuditEvent, User
 from apikeys.models import ApiKey
+from apikeys.services import api_key_quota_set
+from config.client import SYSTEM
 from tests.helpers import account, admin_client_for, client_for
 
 pytestmark = pytest.mark.django_db
@@ -436,3 +439,20 @@ def test_the_export_lists_each_keys_quota(
     [exported] = client.get("/api/v1/users/me/export/").json()["api_keys"]
 
     assert (exported["quota_per_hour"], exported["quota_per_day"]) == (None, 70)
+
+
+def test_the_service_takes_only_quota_fields(
+    owner: User, owners_key: dict[str, Any]
+) -> None:
+    """Every way in hands it quota fields only; the service refuses anything else
+    itself rather than ignore it."""
+    with pytest.raises(ValidationError) as refused:
+        api_key_quota_set(
+            actor=owner,
+            key_id=owners_key["id"],
+            changes={"name": "renamed", "quota_per_hour": 5},
+            client=SYSTEM,
+        )
+
+    assert set(refused.value.message_dict) == {"name"}
+    assert quota_of(owners_key["id"]) == (None, None)

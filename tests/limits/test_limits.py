@@ -350,6 +350,23 @@ def test_a_route_switched_off_for_an_address_counts_nothing(limit_groups) -> Non
     assert caller.get(CONFIG)["RateLimit-Remaining"] == "3"
 
 
+def test_a_route_switched_off_with_the_limits_off_answers_as_an_unknown_one(
+    settings,
+) -> None:
+    """Nothing was counted to take back: the answer is still the unknown route's."""
+    settings.RATELIMIT_ENABLE = False
+    caller = anonymous()
+
+    set_rules("api:config/", everyone=False)
+    switched_off = caller.get(CONFIG)
+    set_rules("api:config/", everyone=True)
+    unknown = caller.get("/api/v1/no-such-route/")
+
+    assert switched_off.status_code == unknown.status_code == 404
+    assert switched_off.content == unknown.content
+    assert limit_headers(switched_off) == limit_headers(unknown) == {}
+
+
 @pytest.mark.parametrize(("group_rate", "reported"), [("3/m", "3"), ("1000/m", "5")])
 def test_a_named_limit_and_the_group_report_whichever_is_tighter(
     limit_groups, settings, group_rate: str, reported: str
