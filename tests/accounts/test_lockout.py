@@ -29,6 +29,7 @@ LOGIN = "/api/v1/auth/login/"
 WINDOW = 15 * 60  # LOGIN_LOCKOUT_MINUTES, in seconds
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 SECRET = b"12345678901234567890"
+NEW_PASSWORD = "an entirely new passphrase 77"
 HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "Retry-After")
 
 
@@ -216,6 +217,25 @@ def test_a_device_that_signed_in_before_is_not_locked_out_by_others(user: User) 
     assert response.json()["device_token"] != token  # a new one with each login
     # The lock the stranger reached stays for everyone else.
     assert attempt(user.username, DEFAULT_PASSWORD).status_code == 429
+
+
+def test_a_new_password_ends_the_device_tokens_earned_with_the_old_one(
+    user: User,
+) -> None:
+    """After a compromise the owner changes the password: a device that signed in with
+    the old one (the intruder's, maybe) no longer escapes the account's lockout, while
+    one that signed in with the new one does."""
+    old_token = device_token_of(user)
+    user.set_password(NEW_PASSWORD)
+    user.save()
+    new_token = attempt(user.username, NEW_PASSWORD).json()["device_token"]
+    fail(user.username, 10)
+
+    with_old = attempt(user.username, NEW_PASSWORD, device_token=old_token)
+    with_new = attempt(user.username, NEW_PASSWORD, device_token=new_token)
+
+    assert with_old.status_code == 429
+    assert with_new.status_code == 200
 
 
 def test_a_device_token_with_an_unknown_name_changes_nothing(
